@@ -1,0 +1,134 @@
+"""One object the UI and the headless commands hold: signed in to one company, ready to list and
+unlink. It owns the Procore client, the QuickBooks connector and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from services import catalog, messages
+from services.audit import AuditLog
+from services.errors import ProcorePermissionError, QuickBooksError, SettingsError
+from services.models import Company, LoadProgress, SyncedCco, UnlinkOutcome, User
+from services.procore import ClientCredentials, ProcoreClient
+from services.quickbooks import QuickBooksConnector
+from services.unlink import Actor, UnlinkService
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect and as whom; built from settings, flags and the environment."""
+
+    procore_url: str
+    connector_url: str
+    client_id: str
+    client_secret: str
+    connector_token: str
+    company_id: int
+    audit_path: Path
+    is_sandbox: bool = False
+    procore_timeout: float = 30.0
+    quickbooks_timeout: float = 60.0
+    per_page: int = 100
+
+    def __repr__(self) -> str:
+        return f"Target(procore_url={self.procore_url!r}, client_id={self.client_id!r})"
+
+    def check(self) -> None:
+        """Refuse a target that cannot work, before any connection is tried."""
+        for label, url in (
+            ("Procore URL", self.procore_url),
+            ("connector URL", self.connector_url),
+        ):
+            if not url.startswith(("http://", "https://")):
+                raise SettingsError(
+                    f"The {label} must start with http:// or https://, not {url!r}."
+                )
+        if not self.client_id:
+            raise SettingsError("No Procore client id: set [procore] client_id or --client-id.")
+        if not self.client_secret:
+            raise SettingsError(
+                "No Procore client secret: set PROCORE_CLIENT_SECRET or [procore] client_secret."
+            )
+        if not self.connector_token:
+            raise SettingsError(
+                "No QuickBooks connector token: set QUICKBOOKS_CONNECTOR_TOKEN or "
+                "[quickbooks] token."
+            )
+
+
+class Backend:
+    def __init__(self, target: Target) -> None:
+        target.check()
+        self.target = target
+        self.procore = ProcoreClient(
+            target.procore_url,
+            ClientCredentials(target.client_id, target.client_secret),
+            timeout=target.procore_timeout,
+            per_page=target.per_page,
+        )
+        self.quickbooks = QuickBooksConnector(
+            target.connector_url, target.connector_token, timeout=target.quickbooks_timeout
+        )
+        self.audit = AuditLog(target.audit_path)
+        self.user: User | None = None
+        self.company: Company | None = None
+        self._unlinker: UnlinkService | None = None
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.target.is_sandbox
+
+    async def connect(self) -> tuple[User, Company]:
+        """Sign in and settle on the company: the configured one, else the first the user has."""
+        user = await self.procore.me()
+        companies = await self.procore.companies()
+        wanted = self.target.company_id
+        if wanted:
+            chosen = next((c for c in companies if c.id == wanted), None)
+            if chosen is None:
+                raise ProcorePermissionError(
+                    f"User '{user.login}' has no access to company {wanted}."
+                )
+        elif companies:
+            chosen = companies[0]
+        else:
+            raise ProcorePermissionError(f"User '{user.login}' belongs to no Procore company.")
+        self.user, self.company = user, chosen
+        self._unlinker = UnlinkService(
+            self.procore, self.quickbooks, self.audit, Actor(user=user, company_id=chosen.id)
+        )
+        return user, chosen
+
+    async def synced_ccos(self) -> AsyncIterator[tuple[list[SyncedCco], LoadProgress]]:
+        company = await self._company()
+        async for batch in catalog.synced_ccos(self.procore, company.id):
+            yield batch
+
+    async def unlink(self, cco: SyncedCco) -> UnlinkOutcome:
+        if self._unlinker is None:
+            await self.connect()
+        assert self._unlinker is not None
+        return await self._unlinker.unlink(cco)
+
+    async def delete_in_quickbooks(self, cco: SyncedCco) -> str:
+        """Sandbox only: delete the CCO's lines from its purchase order, as step 1 of the fix."""
+        if not self.is_sandbox:
+            raise QuickBooksError("Deleting in QuickBooks Desktop is offered in the sandbox only.")
+        if cco.link is None:
+            raise QuickBooksError(messages.NO_QUICKBOOKS_LOCATION)
+        deleted = await self.quickbooks.delete_lines(cco.link)
+        return (
+            messages.QUICKBOOKS_LINES_DELETED if deleted else messages.QUICKBOOKS_LINES_ALREADY_GONE
+        )
+
+    async def aclose(self) -> None:
+        await self.procore.aclose()
+        await self.quickbooks.aclose()
+
+    async def _company(self) -> Company:
+        if self.company is None:
+            await self.connect()
+        assert self.company is not None
+        return self.company

@@ -1,0 +1,87 @@
+"""The failures the core reports. The UI and the headless commands map each class to one message.
+
+Every error carries a message fit to show a person as it is: no traceback, no secret, no raw reply.
+"""
+
+from __future__ import annotations
+
+
+class CcoUnlinkError(Exception):
+    """Base of every failure cco-unlink reports to a person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SettingsError(CcoUnlinkError):
+    """The settings file or a command-line value cannot be used."""
+
+    def __init__(self, message: str, *, file: str = "", line: int = 0, column: int = 0) -> None:
+        where = file
+        if file and line:
+            where = f"{file}:{line}:{column}" if column else f"{file}:{line}"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.file = file
+        self.line = line
+        self.column = column
+
+
+class ProcoreError(CcoUnlinkError):
+    """Procore answered with a failure, or could not be asked."""
+
+
+class ProcoreAuthError(ProcoreError):
+    """Sign-in failed, or the token expired or was revoked: the person must sign in again."""
+
+
+class ProcorePermissionError(ProcoreError):
+    """Procore refused: a permission is missing, the tool is off, or the company is out of reach."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ProcoreNotFoundError(ProcoreError):
+    """The record does not exist, or this user may not see it."""
+
+
+class ProcoreRateLimitError(ProcoreError):
+    """Procore kept answering 429 after the client waited as long as it may."""
+
+
+class ProcoreUnavailableError(ProcoreError):
+    """Procore could not be reached, timed out, or answered 5xx."""
+
+
+class ProcoreRequestError(ProcoreError):
+    """Procore refused the request as malformed or against a business rule (400, 409, 422)."""
+
+
+class ProcoreReplyError(ProcoreError):
+    """Procore's reply could not be read: not JSON, or a field missing or of the wrong type."""
+
+
+class ProcoreOutcomeUnknownError(ProcoreError):
+    """A change was sent but its outcome could not be confirmed, not even by reading back."""
+
+
+class QuickBooksError(CcoUnlinkError):
+    """QuickBooks Desktop could not be asked, or its answer cannot be trusted."""
+
+
+class QuickBooksUnreachableError(QuickBooksError):
+    """The connector is down, refused the token, QuickBooks is closed or busy, or it timed out."""
+
+
+class QuickBooksReplyError(QuickBooksError):
+    """The connector answered something that is not a usable qbXML reply."""
+
+
+class QuickBooksStatusError(QuickBooksError):
+    """QuickBooks answered a request with an error status code."""
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code

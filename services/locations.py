@@ -1,0 +1,33 @@
+"""Where cco-unlink keeps its files on this machine (XDG directories on Linux)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "cco-unlink"
+
+
+def config_dir() -> Path:
+    return platformdirs.user_config_path(APP_NAME, appauthor=False)
+
+
+def data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def log_dir() -> Path:
+    return platformdirs.user_log_path(APP_NAME, appauthor=False)
+
+
+def sandbox_data_file(configured: str) -> Path:
+    return Path(configured).expanduser() if configured else data_dir() / "sandbox.sqlite3"
+
+
+def audit_file(configured: str) -> Path:
+    return Path(configured).expanduser() if configured else data_dir() / "audit.jsonl"
+
+
+def log_file() -> Path:
+    return log_dir() / "cco-unlink.log"

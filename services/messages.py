@@ -1,0 +1,57 @@
+"""Every sentence cco-unlink shows a person about an unlink, in one place.
+
+The screen and the headless commands both take their words from here, so a script and a person see
+the same outcome in the same words.
+"""
+
+from __future__ import annotations
+
+from services.models import Permission
+
+UNLINKED = "Successfully Unlinked"
+STILL_IN_QUICKBOOKS = "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
+ALREADY_UNLINKED = "This CCO is already unlinked from QuickBooks® Desktop. Nothing was changed."
+NOT_FOUND = (
+    "This CCO no longer exists in Procore, or you can no longer see it. Nothing was changed."
+)
+NO_QUICKBOOKS_LOCATION = (
+    "Procore does not say where this CCO is in QuickBooks® Desktop, so its deletion cannot be "
+    "checked. Nothing was changed."
+)
+
+PERMISSION_NAMES = {
+    Permission.COMMITMENTS_ADMIN: "'Admin' on the project's Commitments tool",
+    Permission.ERP_INTEGRATIONS: "'Standard' or 'Admin' on the company's ERP Integrations tool",
+    Permission.CAN_PUSH_TO_ACCOUNTING: (
+        "the 'Can Push to Accounting' privilege in the Company Directory"
+    ),
+}
+
+
+def permission_missing(missing: tuple[Permission, ...]) -> str:
+    names = [PERMISSION_NAMES[permission] for permission in missing]
+    needed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"You cannot unlink this CCO: you need {needed}. Nothing was changed."
+
+
+def quickbooks_unreachable(detail: str) -> str:
+    return f"QuickBooks® Desktop could not be reached, so nothing was changed. {detail}".rstrip()
+
+
+def procore_failed(detail: str) -> str:
+    return f"Procore refused or failed the unlink, so nothing was changed. {detail}".rstrip()
+
+
+def outcome_unknown(detail: str) -> str:
+    return (
+        "The unlink was sent to Procore but its result could not be confirmed. Refresh to see "
+        f"the CCO's state before trying again. {detail}"
+    ).rstrip()
+
+
+QUICKBOOKS_LINES_DELETED = "Deleted in QuickBooks® Desktop (sandbox): the CCO's lines are gone."
+QUICKBOOKS_LINES_ALREADY_GONE = "The CCO is not in QuickBooks® Desktop any more. Nothing to delete."
+
+
+def audit_failed(path: str) -> str:
+    return f"This attempt could not be written to the audit log at {path}; see the log file."

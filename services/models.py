@@ -1,0 +1,190 @@
+"""Typed records that cross the boundary between the core and its callers."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    login: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Company:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    name: str
+    number: str
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A purchase order or work order contract; in QuickBooks Desktop it is a purchase order."""
+
+    id: int
+    number: str
+    title: str
+    vendor: str
+    origin_id: str | None
+    """The purchase order's TxnID when the commitment is synced."""
+    po_ref_number: str | None = None
+    """The purchase order's RefNumber, when Procore keeps it."""
+
+
+@dataclass(frozen=True)
+class QuickBooksLink:
+    """Where a synced CCO lives in QuickBooks Desktop: lines added to the commitment's PO."""
+
+    po_txn_id: str
+    txn_line_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SyncedCco:
+    """One row of the list: a CCO linked to QuickBooks Desktop, with what the screen shows of it."""
+
+    id: int
+    company_id: int
+    project_id: int
+    project_name: str
+    commitment_id: int
+    commitment_number: str
+    commitment_title: str
+    vendor: str
+    number: str
+    title: str
+    amount: Decimal
+    synced_at: datetime | None
+    origin_id: str
+    link: QuickBooksLink | None
+    """None when Procore holds no readable location; the unlink then refuses, failing closed."""
+    po_reference: str
+    """How the person recognises the purchase order in QuickBooks (its RefNumber, else TxnID)."""
+
+    @property
+    def commitment_label(self) -> str:
+        return f"{self.commitment_number} {self.commitment_title}".strip()
+
+    @property
+    def label(self) -> str:
+        """How messages name this CCO: its number and title, then where it belongs."""
+        return (
+            f"CCO #{self.number} “{self.title}” on {self.commitment_number} ({self.project_name})"
+        )
+
+
+@dataclass(frozen=True)
+class CcoLineItem:
+    id: int
+    origin_id: str | None
+
+
+@dataclass(frozen=True)
+class CcoState:
+    """A CCO as Procore holds it right now, read fresh before a change."""
+
+    id: int
+    project_id: int
+    number: str
+    origin_id: str | None
+    origin_data: str | None
+    line_items: tuple[CcoLineItem, ...] = field(default_factory=tuple)
+
+    @property
+    def is_linked(self) -> bool:
+        return self.origin_id is not None or any(
+            line.origin_id is not None for line in self.line_items
+        )
+
+
+class AccessLevel(enum.IntEnum):
+    """Procore's tool permission levels, ordered so that comparisons read naturally."""
+
+    NONE = 0
+    READ_ONLY = 1
+    STANDARD = 2
+    ADMIN = 3
+
+    @classmethod
+    def from_name(cls, name: str) -> AccessLevel:
+        normalised = name.strip().lower().replace("_", " ").replace("-", " ")
+        for level, label in _LEVEL_NAMES.items():
+            if normalised == label.lower():
+                return level
+        return cls.NONE
+
+    @property
+    def label(self) -> str:
+        return _LEVEL_NAMES[self]
+
+
+_LEVEL_NAMES = {
+    AccessLevel.NONE: "None",
+    AccessLevel.READ_ONLY: "Read Only",
+    AccessLevel.STANDARD: "Standard",
+    AccessLevel.ADMIN: "Admin",
+}
+
+
+class Permission(enum.Enum):
+    """The three permissions an unlink requires, all of them."""
+
+    COMMITMENTS_ADMIN = "commitments_admin_required"
+    ERP_INTEGRATIONS = "erp_integrations_access_required"
+    CAN_PUSH_TO_ACCOUNTING = "can_push_to_accounting_required"
+
+
+class Presence(enum.Enum):
+    """What QuickBooks Desktop says of a CCO. There is no 'unknown' member: an unknown answer is
+    an exception, so no code path can mistake it for 'absent'."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
+class OutcomeKind(enum.Enum):
+    UNLINKED = "unlinked"
+    ALREADY_UNLINKED = "already_unlinked"
+    STILL_IN_QUICKBOOKS = "still_in_quickbooks"
+    PERMISSION_MISSING = "permission_missing"
+    QUICKBOOKS_UNREACHABLE = "quickbooks_unreachable"
+    PROCORE_FAILED = "procore_failed"
+    OUTCOME_UNKNOWN = "outcome_unknown"
+    NOT_FOUND = "not_found"
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the CCO is unlinked now, whoever did it."""
+        return self in (OutcomeKind.UNLINKED, OutcomeKind.ALREADY_UNLINKED)
+
+
+@dataclass(frozen=True)
+class UnlinkOutcome:
+    kind: OutcomeKind
+    message: str
+    cco_id: int
+    missing: tuple[Permission, ...] = ()
+    evidence: str = ""
+    """What QuickBooks said, for the audit log: e.g. 'PO 1A-17… absent (status 500)'."""
+    audit_error: str = ""
+    """Set when the attempt could not be written to the audit log."""
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """How far a list load has come, for a progress line."""
+
+    projects_done: int
+    projects_total: int
+    rows: int

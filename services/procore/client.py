@@ -1,0 +1,133 @@
+"""The Procore calls cco-unlink makes, each returning typed records."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from services.errors import ProcorePermissionError, ProcoreReplyError
+from services.models import AccessLevel, CcoState, Commitment, Company, Project, User
+from services.procore import endpoints, parsing
+from services.procore.auth import ClientCredentials
+from services.procore.transport import ProcoreTransport, Sleep
+
+
+class ProcoreClient:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: ClientCredentials,
+        *,
+        timeout: float = 30.0,
+        per_page: int = 100,
+        http: httpx.AsyncClient | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        options: dict[str, Any] = {"timeout": timeout, "http": http}
+        if sleep is not None:
+            options["sleep"] = sleep
+        self.transport = ProcoreTransport(base_url, credentials, **options)
+        self.per_page = per_page
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    async def me(self) -> User:
+        return parsing.user(await self.transport.get(endpoints.ME, company_id=None))
+
+    async def companies(self) -> list[Company]:
+        return [parsing.company(item) async for item in self._list(endpoints.COMPANIES, None, {})]
+
+    async def can_push_to_accounting(self, company_id: int, user_id: int) -> bool:
+        record = await self.transport.get(
+            endpoints.company_user(company_id, user_id), company_id=company_id
+        )
+        return parsing.can_push_to_accounting(record)
+
+    async def projects(self, company_id: int) -> list[Project]:
+        params = {"company_id": company_id}
+        return [
+            parsing.project(item)
+            async for item in self._list(endpoints.PROJECTS, company_id, params)
+        ]
+
+    async def commitments(self, company_id: int, project_id: int) -> list[Commitment]:
+        """Purchase order and work order contracts of a project: both become QuickBooks POs."""
+        params = {"project_id": project_id}
+        found: list[Commitment] = []
+        for path in (endpoints.PURCHASE_ORDER_CONTRACTS, endpoints.WORK_ORDER_CONTRACTS):
+            try:
+                found += [
+                    parsing.commitment(item) async for item in self._list(path, company_id, params)
+                ]
+            except ProcorePermissionError:
+                # A company may switch one commitment type off; the other still lists.
+                continue
+        return found
+
+    async def synced_change_orders(self, company_id: int, project_id: int) -> list[dict[str, Any]]:
+        """Checked fields of the project's CCOs that carry a QuickBooks link."""
+        params = {"filters[synced]": "true"}
+        rows = []
+        async for item in self._list(endpoints.change_orders(project_id), company_id, params):
+            fields = parsing.change_order_fields(item)
+            if fields["origin_id"] is not None:
+                rows.append(fields)
+        return rows
+
+    async def change_order(self, company_id: int, project_id: int, cco_id: int) -> CcoState:
+        record = await self.transport.get(
+            endpoints.change_order(project_id, cco_id), company_id=company_id
+        )
+        state = parsing.cco_state(record, project_id)
+        if state.id != cco_id:
+            raise ProcoreReplyError(f"Procore answered CCO {state.id} when asked for CCO {cco_id}.")
+        return state
+
+    async def tool_levels(
+        self, company_id: int, *, project_id: int | None = None
+    ) -> dict[str, AccessLevel]:
+        params = (
+            {"project_id": project_id} if project_id is not None else {"company_id": company_id}
+        )
+        record = await self.transport.get(
+            endpoints.PERMISSIONS, company_id=company_id, params=params
+        )
+        return parsing.tool_levels(record)
+
+    async def clear_links(self, company_id: int, state: CcoState) -> None:
+        """Set origin_id (and origin_data) to null on the CCO and each of its line items."""
+        body: list[dict[str, Any]] = [
+            {
+                "item_type": endpoints.CHANGE_ORDER_ITEM_TYPE,
+                "item_id": state.id,
+                "origin_id": None,
+                "origin_data": None,
+            }
+        ]
+        body += [
+            {
+                "item_type": endpoints.CHANGE_ORDER_LINE_ITEM_TYPE,
+                "item_id": line.id,
+                "origin_id": None,
+            }
+            for line in state.line_items
+        ]
+        answer = await self.transport.patch(
+            endpoints.external_data(company_id), company_id=company_id, body=body
+        )
+        if isinstance(answer, dict) and answer.get("errors"):
+            raise ProcoreReplyError(
+                f"Procore reported errors clearing the link: {answer['errors']}"
+            )
+
+    async def _list(
+        self, path: str, company_id: int | None, params: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        async for page in self.transport.get_pages(
+            path, company_id=company_id, params=params, per_page=self.per_page
+        ):
+            for item in page:
+                yield item

@@ -1,0 +1,35 @@
+"""Procore API paths, in one place (docs/procore-api.md describes each)."""
+
+from __future__ import annotations
+
+TOKEN = "/oauth/token"
+ME = "/rest/v1.0/me"
+COMPANIES = "/rest/v1.0/companies"
+PROJECTS = "/rest/v1.0/projects"
+PURCHASE_ORDER_CONTRACTS = "/rest/v1.0/purchase_order_contracts"
+WORK_ORDER_CONTRACTS = "/rest/v1.0/work_order_contracts"
+PERMISSIONS = "/rest/v1.0/settings/permissions"
+
+COMMITMENTS_TOOL = "commitments"
+ERP_INTEGRATIONS_TOOL = "erp_integrations"
+
+CHANGE_ORDER_ITEM_TYPE = "CommitmentChangeOrder"
+CHANGE_ORDER_LINE_ITEM_TYPE = "CommitmentChangeOrderLineItem"
+
+COMPANY_HEADER = "Procore-Company-Id"
+
+
+def company_user(company_id: int, user_id: int) -> str:
+    return f"/rest/v1.0/companies/{company_id}/users/{user_id}"
+
+
+def change_orders(project_id: int) -> str:
+    return f"/rest/v1.0/projects/{project_id}/commitment_change_orders"
+
+
+def change_order(project_id: int, change_order_id: int) -> str:
+    return f"{change_orders(project_id)}/{change_order_id}"
+
+
+def external_data(company_id: int) -> str:
+    return f"/rest/v1.0/companies/{company_id}/external_data"

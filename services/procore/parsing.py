@@ -1,0 +1,230 @@
+"""Turn Procore's JSON into typed records, naming the field when a reply cannot be trusted."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from services.errors import ProcoreReplyError
+from services.models import (
+    AccessLevel,
+    CcoLineItem,
+    CcoState,
+    Commitment,
+    Company,
+    Project,
+    QuickBooksLink,
+    User,
+)
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProcoreReplyError(f"Procore sent a {what} that is not an object.")
+    return value
+
+
+def _int(record: dict[str, Any], key: str, what: str) -> int:
+    value = record.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not a whole number.")
+    return value
+
+
+def _text(record: dict[str, Any], key: str, what: str, *, default: str = "") -> str:
+    value = record.get(key)
+    if value is None:
+        return default
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)
+    raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not text.")
+
+
+def _optional_text(record: dict[str, Any], key: str, what: str) -> str | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not text.")
+    return value
+
+
+def _money(record: dict[str, Any], key: str, what: str) -> Decimal:
+    value = record.get(key)
+    if value is None:
+        return Decimal("0.00")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.") from None
+    if not amount.is_finite():
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _time(record: dict[str, Any], key: str, what: str) -> datetime | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not a time.")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not a time.") from None
+
+
+def user(value: Any) -> User:
+    record = _object(value, "user")
+    return User(
+        id=_int(record, "id", "user"),
+        login=_text(record, "login", "user"),
+        name=_text(record, "name", "user"),
+    )
+
+
+def company(value: Any) -> Company:
+    record = _object(value, "company")
+    return Company(id=_int(record, "id", "company"), name=_text(record, "name", "company"))
+
+
+def project(value: Any) -> Project:
+    record = _object(value, "project")
+    name = _text(record, "display_name", "project") or _text(record, "name", "project")
+    return Project(
+        id=_int(record, "id", "project"),
+        name=name,
+        number=_text(record, "project_number", "project"),
+    )
+
+
+def commitment(value: Any) -> Commitment:
+    record = _object(value, "commitment")
+    vendor = record.get("vendor")
+    vendor_name = ""
+    if isinstance(vendor, dict):
+        vendor_name = _text(vendor, "name", "commitment vendor") or _text(
+            vendor, "company", "commitment vendor"
+        )
+    ref_number = None
+    origin_data = record.get("origin_data")
+    if isinstance(origin_data, str) and origin_data:
+        try:
+            decoded = json.loads(origin_data)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict) and isinstance(decoded.get("ref_number"), str):
+            ref_number = decoded["ref_number"]
+    return Commitment(
+        id=_int(record, "id", "commitment"),
+        number=_text(record, "number", "commitment"),
+        title=_text(record, "title", "commitment"),
+        vendor=vendor_name,
+        origin_id=_optional_text(record, "origin_id", "commitment"),
+        po_ref_number=ref_number,
+    )
+
+
+def quickbooks_link(origin_data: str | None) -> QuickBooksLink | None:
+    """Read `{"po_txn_id": …, "txn_line_ids": […]}`; None when absent or unreadable."""
+    if not origin_data:
+        return None
+    try:
+        decoded = json.loads(origin_data)
+    except ValueError:
+        return None
+    if not isinstance(decoded, dict):
+        return None
+    po_txn_id = decoded.get("po_txn_id")
+    line_ids = decoded.get("txn_line_ids")
+    if not isinstance(po_txn_id, str) or not po_txn_id.strip():
+        return None
+    if not isinstance(line_ids, list) or not line_ids:
+        return None
+    if not all(isinstance(line, str) and line.strip() for line in line_ids):
+        return None
+    return QuickBooksLink(po_txn_id=po_txn_id, txn_line_ids=tuple(line_ids))
+
+
+def change_order_fields(value: Any) -> dict[str, Any]:
+    """The fields of a CCO the list needs, checked; the caller joins them with its commitment."""
+    record = _object(value, "commitment change order")
+    what = "commitment change order"
+    origin_data = _optional_text(record, "origin_data", what)
+    synced_at = _time(record, "synced_at", what) or _time(record, "updated_at", what)
+    return {
+        "id": _int(record, "id", what),
+        "contract_id": _int(record, "contract_id", what),
+        "number": _text(record, "number", what),
+        "title": _text(record, "title", what),
+        "amount": _money(record, "grand_total", what),
+        "synced_at": synced_at,
+        "origin_id": _optional_text(record, "origin_id", what),
+        "link": quickbooks_link(origin_data),
+    }
+
+
+def cco_state(value: Any, project_id: int) -> CcoState:
+    record = _object(value, "commitment change order")
+    what = "commitment change order"
+    raw_lines = record.get("line_items", [])
+    if not isinstance(raw_lines, list):
+        raise ProcoreReplyError(
+            "Procore sent a commitment change order whose 'line_items' is not a list."
+        )
+    lines = []
+    for raw_line in raw_lines:
+        line = _object(raw_line, "line item")
+        lines.append(
+            CcoLineItem(
+                id=_int(line, "id", "line item"),
+                origin_id=_optional_text(line, "origin_id", "line item"),
+            )
+        )
+    return CcoState(
+        id=_int(record, "id", what),
+        project_id=project_id,
+        number=_text(record, "number", what),
+        origin_id=_optional_text(record, "origin_id", what),
+        origin_data=_optional_text(record, "origin_data", what),
+        line_items=tuple(lines),
+    )
+
+
+def tool_levels(value: Any) -> dict[str, AccessLevel]:
+    """Map each tool's name and friendly name (lower-case) to the user's level on it."""
+    record = _object(value, "permissions answer")
+    tools = record.get("tools")
+    if not isinstance(tools, list):
+        raise ProcoreReplyError("Procore sent a permissions answer without a list of tools.")
+    levels: dict[str, AccessLevel] = {}
+    for raw_tool in tools:
+        tool = _object(raw_tool, "tool permission")
+        access = tool.get("user_access_level")
+        level_name = ""
+        if isinstance(access, dict):
+            level_name = _text(access, "name", "tool permission")
+        elif isinstance(access, str):
+            level_name = access
+        level = AccessLevel.from_name(level_name)
+        for key in ("name", "friendly_name"):
+            label = _text(tool, key, "tool permission").strip().lower()
+            if label:
+                levels[label] = max(level, levels.get(label, AccessLevel.NONE))
+    return levels
+
+
+def can_push_to_accounting(value: Any) -> bool:
+    record = _object(value, "company user")
+    flag = record.get("erp_integrated_accountant")
+    if flag is None:
+        return False
+    if not isinstance(flag, bool):
+        raise ProcoreReplyError(
+            "Procore sent a company user whose 'erp_integrated_accountant' is not true or false."
+        )
+    return flag

@@ -1,0 +1,140 @@
+"""Ask QuickBooks Desktop, through a qbXML-over-HTTP connector, whether a CCO is still there.
+
+Fail closed: every way of not knowing (connector down, QuickBooks closed, a timeout, a reply that
+is not the answer to our question) raises, and no caller can read that as "deleted".
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import httpx
+
+from services.errors import (
+    QuickBooksReplyError,
+    QuickBooksStatusError,
+    QuickBooksUnreachableError,
+)
+from services.models import Presence, QuickBooksLink
+from services.quickbooks import qbxml
+from services.quickbooks.qbxml import NOT_FOUND_STATUSES, PurchaseOrder
+
+log = logging.getLogger(__name__)
+
+
+class QuickBooksConnector:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = 60.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.url = url
+        self._token = token
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
+        self._owns_http = http is None
+        self._request_ids = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return f"QuickBooksConnector(url={self.url!r})"
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def presence(self, link: QuickBooksLink) -> tuple[Presence, str]:
+        """Whether any of the CCO's lines is still on its purchase order, and the evidence."""
+        order = await self.purchase_order(link.po_txn_id)
+        if order is None:
+            return Presence.ABSENT, f"purchase order {link.po_txn_id} is not in QuickBooks"
+        remaining = [line for line in link.txn_line_ids if line in order.line_ids]
+        if remaining:
+            return Presence.PRESENT, (
+                f"purchase order {link.po_txn_id} still has line(s) {', '.join(remaining)}"
+            )
+        return Presence.ABSENT, (
+            f"purchase order {link.po_txn_id} has none of line(s) {', '.join(link.txn_line_ids)}"
+        )
+
+    async def purchase_order(self, txn_id: str) -> PurchaseOrder | None:
+        """The purchase order with its lines, or None when QuickBooks says it does not exist."""
+        request_id = self._next_request_id()
+        body = await self._exchange(qbxml.purchase_order_query(txn_id, request_id))
+        status, answer = qbxml.read_response(body, "PurchaseOrderQueryRs", request_id)
+        if status.code in NOT_FOUND_STATUSES:
+            return None
+        if not status.ok:
+            raise QuickBooksStatusError(
+                f"QuickBooks answered status {status.code}: {status.message}",
+                status_code=status.code,
+            )
+        return qbxml.read_purchase_order(answer, txn_id)
+
+    async def delete_lines(self, link: QuickBooksLink) -> bool:
+        """Delete the CCO's lines from its purchase order (step 1 of the fix, in the sandbox).
+
+        Returns False when there was nothing left to delete.
+        """
+        order = await self.purchase_order(link.po_txn_id)
+        if order is None:
+            return False
+        keep = tuple(line for line in order.line_ids if line not in link.txn_line_ids)
+        if len(keep) == len(order.line_ids):
+            return False
+        request_id = self._next_request_id()
+        if keep:
+            request = qbxml.purchase_order_mod(order.txn_id, order.edit_sequence, keep, request_id)
+            tag = "PurchaseOrderModRs"
+        else:
+            # A Mod cannot leave a purchase order with no lines: the order itself goes.
+            request = qbxml.purchase_order_delete(order.txn_id, request_id)
+            tag = "TxnDelRs"
+        status, _ = qbxml.read_response(await self._exchange(request), tag, request_id)
+        if not status.ok:
+            raise QuickBooksStatusError(
+                f"QuickBooks refused the change, status {status.code}: {status.message}",
+                status_code=status.code,
+            )
+        return True
+
+    def _next_request_id(self) -> str:
+        return str(next(self._request_ids))
+
+    async def _exchange(self, document: bytes) -> bytes:
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            "Content-Type": "application/xml",
+            "Accept": "application/xml",
+        }
+        try:
+            response = await self._http.post(self.url, content=document, headers=headers)
+        except httpx.TimeoutException:
+            raise QuickBooksUnreachableError("QuickBooks Desktop did not answer in time.") from None
+        except httpx.TransportError:
+            raise QuickBooksUnreachableError(
+                f"The QuickBooks connector at {self.url} cannot be reached."
+            ) from None
+        if response.status_code == 401:
+            raise QuickBooksUnreachableError("The QuickBooks connector refused the token.")
+        if response.status_code != 200:
+            raise QuickBooksUnreachableError(_connector_failure(response))
+        if not response.content:
+            raise QuickBooksReplyError("The QuickBooks connector answered with an empty reply.")
+        return response.content
+
+
+def _connector_failure(response: httpx.Response) -> str:
+    said = ""
+    try:
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            said = body["error"]
+            if isinstance(body.get("hresult"), str):
+                said += f" ({body['hresult']})"
+    except ValueError:
+        pass
+    detail = f": {said}" if said else ""
+    return f"The QuickBooks connector answered HTTP {response.status_code}{detail}."

@@ -1,0 +1,300 @@
+"""Settings: typed, read from TOML, checked key by key, written back atomically.
+
+The defaults below are the ones `settings.toml` at the repository root documents; a test keeps the
+two equal. A bad file is reported with its path, line and column, and nothing else happens.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args, get_type_hints
+
+import tomli_w
+
+from services.errors import SettingsError
+
+SETTINGS_ENV = "CCO_UNLINK_SETTINGS"
+PROCORE_SECRET_ENV = "PROCORE_CLIENT_SECRET"
+CONNECTOR_TOKEN_ENV = "QUICKBOOKS_CONNECTOR_TOKEN"
+
+BackendMode = Literal["sandbox", "remote"]
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    mode: BackendMode = "sandbox"
+
+
+@dataclass(frozen=True)
+class ProcoreSettings:
+    base_url: str = ""
+    client_id: str = "admin"
+    client_secret: str = field(default="", repr=False)
+    company_id: int = 0
+    timeout_seconds: float = 30.0
+    per_page: int = 100
+
+
+@dataclass(frozen=True)
+class QuickBooksSettings:
+    connector_url: str = ""
+    token: str = field(default="", repr=False)
+    timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    host: str = "127.0.0.1"
+    port: int = 0
+    data_file: str = ""
+    seed: int = 20260301
+    latency_ms: int = 0
+    rate_limit_per_hour: int = 100_000
+    rate_limit_per_10s: int = 2_000
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    theme: str = "textual-dark"
+    toast_seconds: float = 6.0
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: BackendSettings = field(default_factory=BackendSettings)
+    procore: ProcoreSettings = field(default_factory=ProcoreSettings)
+    quickbooks: QuickBooksSettings = field(default_factory=QuickBooksSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    keys: dict[str, str] = field(default_factory=dict)
+    source: str = field(default="", compare=False)
+    """The file these settings came from, or "" for the built-in defaults."""
+
+    @property
+    def holds_secret(self) -> bool:
+        return bool(self.procore.client_secret or self.quickbooks.token)
+
+
+_SECTIONS: dict[str, type] = {
+    "backend": BackendSettings,
+    "procore": ProcoreSettings,
+    "quickbooks": QuickBooksSettings,
+    "sandbox": SandboxSettings,
+    "ui": UiSettings,
+    "audit": AuditSettings,
+}
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_KEY_ID = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def find_settings_file(explicit: str | None, config_dir: Path) -> Path | None:
+    """The settings file to read: --settings, then $CCO_UNLINK_SETTINGS, then the user's config."""
+    if explicit:
+        return Path(explicit).expanduser()
+    from_env = os.environ.get(SETTINGS_ENV, "").strip()
+    if from_env:
+        return Path(from_env).expanduser()
+    candidate = config_dir / "settings.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and check a settings file (None = defaults), then apply secrets from the environment."""
+    settings = Settings() if path is None else _read_file(path)
+    return with_environment_secrets(settings)
+
+
+def with_environment_secrets(settings: Settings) -> Settings:
+    secret = os.environ.get(PROCORE_SECRET_ENV)
+    token = os.environ.get(CONNECTOR_TOKEN_ENV)
+    if secret:
+        settings = replace(settings, procore=replace(settings.procore, client_secret=secret))
+    if token:
+        settings = replace(settings, quickbooks=replace(settings.quickbooks, token=token))
+    return settings
+
+
+def replace(obj: _T, **changes: Any) -> _T:
+    """dataclasses.replace with a precise return type."""
+    return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+
+
+def _read_file(path: Path) -> Settings:
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SettingsError("settings file not found", file=name) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"cannot read settings file ({error})", file=name) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        detail = str(error)
+        position = _TOML_POSITION.search(detail)
+        line, column = (int(position[1]), int(position[2])) if position else (0, 0)
+        detail = _TOML_POSITION.sub("", detail).strip()
+        raise SettingsError(
+            f"not valid TOML: {detail}", file=name, line=line, column=column
+        ) from None
+    return _from_mapping(raw, name, text)
+
+
+def _from_mapping(raw: dict[str, Any], name: str, text: str) -> Settings:
+    sections: dict[str, Any] = {}
+    for section, value in raw.items():
+        line, column = _locate(text, section, None)
+        if section == "keys":
+            sections["keys"] = _read_keys(value, name, text)
+            continue
+        section_type = _SECTIONS.get(section)
+        if section_type is None:
+            known = ", ".join([*_SECTIONS, "keys"])
+            raise SettingsError(
+                f"unknown section [{section}] (known: {known})", file=name, line=line, column=column
+            )
+        if not isinstance(value, dict):
+            raise SettingsError(f"[{section}] must be a table", file=name, line=line, column=column)
+        sections[section] = _read_section(section, section_type, value, name, text)
+    return Settings(**sections, source=name)
+
+
+def _read_section(
+    section: str, section_type: type, values: dict[str, Any], name: str, text: str
+) -> Any:
+    hints = get_type_hints(section_type)
+    fields = {f.name for f in dataclasses.fields(section_type)}
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        line, column = _locate(text, section, key)
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise SettingsError(
+                f"unknown key '{key}' in [{section}] (known: {known})",
+                file=name,
+                line=line,
+                column=column,
+            )
+        problem = _check_value(hints[key], value)
+        if problem:
+            raise SettingsError(
+                f"[{section}] {key}: {problem}", file=name, line=line, column=column
+            )
+        checked[key] = float(value) if hints[key] is float else value
+    return section_type(**checked)
+
+
+def _check_value(hint: Any, value: Any) -> str:
+    allowed = get_args(hint)
+    if allowed and all(isinstance(choice, str) for choice in allowed):
+        if value not in allowed:
+            choices = ", ".join(f'"{choice}"' for choice in allowed)
+            return f"must be one of {choices}, not {value!r}"
+        return ""
+    if hint is bool:
+        return "" if isinstance(value, bool) else f"must be true or false, not {value!r}"
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be a whole number, not {value!r}"
+        return "" if value >= 0 else f"must not be negative, not {value}"
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"must be a number, not {value!r}"
+        return "" if value > 0 else f"must be greater than 0, not {value}"
+    if hint is str:
+        return "" if isinstance(value, str) else f"must be a string, not {value!r}"
+    return ""
+
+
+def _read_keys(value: Any, name: str, text: str) -> dict[str, str]:
+    line, column = _locate(text, "keys", None)
+    if not isinstance(value, dict):
+        raise SettingsError("[keys] must be a table", file=name, line=line, column=column)
+    keymap: dict[str, str] = {}
+    for binding_id, keys in value.items():
+        line, column = _locate(text, "keys", binding_id)
+        if not _KEY_ID.match(binding_id):
+            raise SettingsError(
+                f"[keys] '{binding_id}' is not a binding id", file=name, line=line, column=column
+            )
+        if not isinstance(keys, str) or not keys.strip():
+            raise SettingsError(
+                f'[keys] {binding_id}: must be keys such as "u,ctrl+u", not {keys!r}',
+                file=name,
+                line=line,
+                column=column,
+            )
+        keymap[binding_id] = keys.replace(" ", "")
+    return keymap
+
+
+def _locate(text: str, section: str, key: str | None) -> tuple[int, int]:
+    """Line and column of a section header, or of a key inside it, for error messages."""
+    in_section = False
+    header = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]")
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = header.match(line)
+        if match:
+            in_section = match[1] == section
+            if in_section and key is None:
+                return number, line.index("[") + 1
+            continue
+        if in_section and key is not None:
+            stripped = line.lstrip()
+            if re.match(rf"""["']?{re.escape(key)}["']?\s*=""", stripped):
+                return number, len(line) - len(stripped) + 1
+    return 0, 0
+
+
+def settings_to_toml(settings: Settings) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for section in _SECTIONS:
+        document[section] = dataclasses.asdict(getattr(settings, section))
+    document["keys"] = dict(settings.keys)
+    return document
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write settings atomically: a crash leaves the old file or the new, never half of one.
+
+    The file is created readable by its owner alone when it holds a secret, and kept that way.
+    """
+    data = tomli_w.dumps(settings_to_toml(settings)).encode("utf-8")
+    write_private_file(path, data, private=settings.holds_secret or _is_private(path))
+
+
+def _is_private(path: Path) -> bool:
+    try:
+        return path.stat().st_mode & 0o077 == 0
+    except OSError:
+        return False
+
+
+def write_private_file(path: Path, data: bytes, *, private: bool = True) -> None:
+    """Replace `path` with `data` atomically; mode 0600 when private, else 0644."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(descriptor, 0o600 if private else 0o644)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,198 @@
+"""The unlink workflow: permissions, then QuickBooks, then Procore, and an audit record of it all.
+
+The order is the product's rule: nothing is changed in Procore unless QuickBooks Desktop has said,
+in so many words, that the CCO is gone. Every path ends in an UnlinkOutcome; none raises.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from services import messages
+from services.audit import AuditLog, AuditRecord
+from services.errors import (
+    ProcoreError,
+    ProcoreNotFoundError,
+    ProcoreOutcomeUnknownError,
+    ProcorePermissionError,
+    QuickBooksError,
+)
+from services.models import (
+    AccessLevel,
+    CcoState,
+    OutcomeKind,
+    Permission,
+    Presence,
+    QuickBooksLink,
+    SyncedCco,
+    UnlinkOutcome,
+    User,
+)
+from services.procore import ProcoreClient, endpoints, parsing
+from services.quickbooks import QuickBooksConnector
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is unlinking, in which company."""
+
+    user: User
+    company_id: int
+
+
+class UnlinkService:
+    def __init__(
+        self,
+        procore: ProcoreClient,
+        quickbooks: QuickBooksConnector,
+        audit: AuditLog,
+        actor: Actor,
+    ) -> None:
+        self.procore = procore
+        self.quickbooks = quickbooks
+        self.audit = audit
+        self.actor = actor
+
+    async def unlink(self, cco: SyncedCco) -> UnlinkOutcome:
+        outcome = await self._attempt(cco)
+        try:
+            self._record(cco, outcome)
+        except OSError as error:
+            log.error("audit log %s could not be written: %s", self.audit.path, error)
+            outcome = replace(outcome, audit_error=messages.audit_failed(str(self.audit.path)))
+        return outcome
+
+    async def missing_permissions(self, project_id: int) -> tuple[Permission, ...]:
+        """Which of the three required permissions the user lacks on this project."""
+        company_id = self.actor.company_id
+        project_tools = await self.procore.tool_levels(company_id, project_id=project_id)
+        company_tools = await self.procore.tool_levels(company_id)
+        can_push = await self.procore.can_push_to_accounting(company_id, self.actor.user.id)
+        missing = []
+        if _level(project_tools, endpoints.COMMITMENTS_TOOL) < AccessLevel.ADMIN:
+            missing.append(Permission.COMMITMENTS_ADMIN)
+        if _level(company_tools, endpoints.ERP_INTEGRATIONS_TOOL) < AccessLevel.STANDARD:
+            missing.append(Permission.ERP_INTEGRATIONS)
+        if not can_push:
+            missing.append(Permission.CAN_PUSH_TO_ACCOUNTING)
+        return tuple(missing)
+
+    async def _attempt(self, cco: SyncedCco) -> UnlinkOutcome:
+        company_id = self.actor.company_id
+
+        def outcome(
+            kind: OutcomeKind,
+            message: str,
+            missing: tuple[Permission, ...] = (),
+            evidence: str = "",
+        ) -> UnlinkOutcome:
+            return UnlinkOutcome(kind, message, cco.id, missing=missing, evidence=evidence)
+
+        # 1. Read the CCO fresh: the list may be minutes old, and someone may have unlinked it.
+        try:
+            state = await self.procore.change_order(company_id, cco.project_id, cco.id)
+        except ProcoreNotFoundError:
+            return outcome(OutcomeKind.NOT_FOUND, messages.NOT_FOUND)
+        except ProcoreError as error:
+            return outcome(OutcomeKind.PROCORE_FAILED, messages.procore_failed(error.message))
+        if not state.is_linked:
+            return outcome(OutcomeKind.ALREADY_UNLINKED, messages.ALREADY_UNLINKED)
+
+        # 2. Permissions, all three, before anything else is asked or changed.
+        try:
+            missing = await self.missing_permissions(cco.project_id)
+        except ProcoreError as error:
+            return outcome(OutcomeKind.PROCORE_FAILED, messages.procore_failed(error.message))
+        if missing:
+            return outcome(
+                OutcomeKind.PERMISSION_MISSING,
+                messages.permission_missing(missing),
+                missing=missing,
+            )
+
+        # 3. QuickBooks must say the CCO is gone. Not knowing is not "gone".
+        link = parsing.quickbooks_link(state.origin_data) or cco.link
+        if link is None:
+            return outcome(OutcomeKind.QUICKBOOKS_UNREACHABLE, messages.NO_QUICKBOOKS_LOCATION)
+        try:
+            presence, evidence = await self.quickbooks.presence(link)
+        except QuickBooksError as error:
+            log.warning("QuickBooks check failed for CCO %s: %s", cco.id, error.message)
+            return outcome(
+                OutcomeKind.QUICKBOOKS_UNREACHABLE,
+                messages.quickbooks_unreachable(error.message),
+                evidence=f"unknown: {error.message}",
+            )
+        if presence is Presence.PRESENT:
+            return outcome(
+                OutcomeKind.STILL_IN_QUICKBOOKS, messages.STILL_IN_QUICKBOOKS, evidence=evidence
+            )
+
+        # 4. Clear the link in Procore.
+        return await self._clear(cco, state, link, evidence)
+
+    async def _clear(
+        self, cco: SyncedCco, state: CcoState, link: QuickBooksLink, evidence: str
+    ) -> UnlinkOutcome:
+        company_id = self.actor.company_id
+        try:
+            await self.procore.clear_links(company_id, state)
+        except ProcorePermissionError as error:
+            missing = tuple(p for p in Permission if p.value == error.reason)
+            message = (
+                messages.permission_missing(missing)
+                if missing
+                else messages.procore_failed(error.message)
+            )
+            return UnlinkOutcome(
+                OutcomeKind.PERMISSION_MISSING, message, cco.id, missing=missing, evidence=evidence
+            )
+        except ProcoreOutcomeUnknownError as error:
+            return await self._resolve_unknown(cco, error.message, evidence)
+        except ProcoreError as error:
+            return UnlinkOutcome(
+                OutcomeKind.PROCORE_FAILED,
+                messages.procore_failed(error.message),
+                cco.id,
+                evidence=evidence,
+            )
+        return UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, cco.id, evidence=evidence)
+
+    async def _resolve_unknown(self, cco: SyncedCco, detail: str, evidence: str) -> UnlinkOutcome:
+        """The change went out and no answer came back: read the CCO to learn what happened."""
+        try:
+            state = await self.procore.change_order(self.actor.company_id, cco.project_id, cco.id)
+        except ProcoreError:
+            return UnlinkOutcome(
+                OutcomeKind.OUTCOME_UNKNOWN,
+                messages.outcome_unknown(detail),
+                cco.id,
+                evidence=evidence,
+            )
+        if not state.is_linked:
+            return UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, cco.id, evidence=evidence)
+        return UnlinkOutcome(
+            OutcomeKind.PROCORE_FAILED, messages.procore_failed(detail), cco.id, evidence=evidence
+        )
+
+    def _record(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
+        record = AuditRecord(
+            time=AuditRecord.now(),
+            user=self.actor.user.login,
+            company_id=self.actor.company_id,
+            project_id=cco.project_id,
+            cco_id=cco.id,
+            cco_number=cco.number,
+            evidence=outcome.evidence,
+            outcome=outcome.kind.value,
+            message=outcome.message,
+        )
+        self.audit.append(record)
+
+
+def _level(levels: dict[str, AccessLevel], tool: str) -> AccessLevel:
+    friendly = tool.replace("_", " ")
+    return max(levels.get(tool, AccessLevel.NONE), levels.get(friendly, AccessLevel.NONE))
