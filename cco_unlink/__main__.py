@@ -1,0 +1,5 @@
+import sys
+
+from cco_unlink.cli import main
+
+sys.exit(main())

@@ -1,0 +1,238 @@
+"""`cco-unlink`: open the app, or serve the sandbox on its own.
+
+This is the one place that wires the pieces together: settings into a backend target, the embedded
+sandbox when the settings ask for it, and the Textual app on top. Every failure a person can cause
+ends here as one line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from services import locations
+from services.backend import Target
+from services.errors import CcoUnlinkError, SettingsError
+from services.settings import Settings, find_settings_file, load_settings, replace
+
+if TYPE_CHECKING:
+    from sandbox import SandboxServer
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+SANDBOX_SECRET = "sandbox"
+"""The embedded sandbox's fixed client secret and connector token: demo credentials, not secrets."""
+
+log = logging.getLogger("cco_unlink")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cco-unlink",
+        description=(
+            "Unlink Procore Commitment Change Orders synced with QuickBooks® Desktop, once they "
+            "are deleted there. With no options it opens on the embedded sandbox with demo data."
+        ),
+    )
+    parser.add_argument(
+        "--settings", metavar="FILE", help="settings file (or $CCO_UNLINK_SETTINGS)"
+    )
+    parser.add_argument(
+        "--procore-url", metavar="URL", help="Procore API root; implies remote mode"
+    )
+    parser.add_argument("--connector-url", metavar="URL", help="QuickBooks connector URL")
+    parser.add_argument(
+        "--client-id", metavar="ID", help="OAuth client id (sandbox: the demo user)"
+    )
+    parser.add_argument("--company-id", metavar="ID", type=int, help="Procore company to work in")
+    parser.add_argument(
+        "--reset-sandbox",
+        action="store_true",
+        help="wipe the embedded sandbox's data and create the demo data again",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "sandbox",
+        help="serve the sandbox alone (a Procore-style API and a simulated QuickBooks connector)",
+        description="Serve the sandbox until Ctrl-C, for tests, demos and training.",
+    )
+    serve.add_argument("--host", help="address to listen on (default from settings: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (0 = any free port)")
+    serve.add_argument("--data", metavar="FILE", help="SQLite file with the sandbox's data")
+    serve.add_argument("--reset", action="store_true", help="recreate the demo data first")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    try:
+        settings = _settings(arguments)
+        _log_to_file()
+        if arguments.command == "sandbox":
+            return _serve_sandbox(settings, arguments)
+        return _run_app(settings, arguments)
+    except CcoUnlinkError as error:
+        print(f"cco-unlink: {error.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT if isinstance(error, SettingsError) else EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+    except OSError as error:
+        print(
+            f"cco-unlink: {error.strerror or error} ({error.filename or 'no file'})",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+
+
+def _settings(arguments: argparse.Namespace) -> Settings:
+    path = find_settings_file(arguments.settings, locations.config_dir())
+    settings = load_settings(path)
+    procore, quickbooks, backend = settings.procore, settings.quickbooks, settings.backend
+    if arguments.procore_url or arguments.connector_url:
+        backend = replace(backend, mode="remote")
+    if arguments.procore_url:
+        procore = replace(procore, base_url=arguments.procore_url)
+    if arguments.connector_url:
+        quickbooks = replace(quickbooks, connector_url=arguments.connector_url)
+    if arguments.client_id:
+        procore = replace(procore, client_id=arguments.client_id)
+    if arguments.company_id is not None:
+        procore = replace(procore, company_id=arguments.company_id)
+    return replace(settings, backend=backend, procore=procore, quickbooks=quickbooks)
+
+
+def _log_to_file() -> None:
+    """Diagnostics go to a file: the terminal belongs to the app."""
+    path = locations.log_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # httpx logs every URL at INFO; the URLs hold no secret, but they drown the useful lines.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
+    common = {
+        "company_id": settings.procore.company_id,
+        "audit_path": locations.audit_file(settings.audit.path),
+        "procore_timeout": settings.procore.timeout_seconds,
+        "quickbooks_timeout": settings.quickbooks.timeout_seconds,
+        "per_page": settings.procore.per_page,
+    }
+    if sandbox is not None:
+        return Target(
+            procore_url=sandbox.base_url,
+            connector_url=sandbox.connector_url,
+            client_id=settings.procore.client_id,
+            client_secret=SANDBOX_SECRET,
+            connector_token=SANDBOX_SECRET,
+            is_sandbox=True,
+            **common,  # type: ignore[arg-type]
+        )
+    if not settings.procore.base_url:
+        raise SettingsError("Remote mode needs Procore's URL: --procore-url or [procore] base_url.")
+    if not settings.quickbooks.connector_url:
+        raise SettingsError(
+            "Remote mode needs the QuickBooks connector's URL: --connector-url or "
+            "[quickbooks] connector_url."
+        )
+    return Target(
+        procore_url=settings.procore.base_url.rstrip("/"),
+        connector_url=settings.quickbooks.connector_url,
+        client_id=settings.procore.client_id,
+        client_secret=settings.procore.client_secret,
+        connector_token=settings.quickbooks.token,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+@contextlib.contextmanager
+def embedded_sandbox(settings: Settings, *, reset: bool) -> Iterator[SandboxServer | None]:
+    """Run the sandbox in this process when the settings ask for it; None in remote mode."""
+    if settings.backend.mode != "sandbox":
+        if reset:
+            raise SettingsError("--reset-sandbox works in sandbox mode only.")
+        yield None
+        return
+    server = _sandbox_server(settings, settings.sandbox.host, settings.sandbox.port, None, reset)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _sandbox_server(
+    settings: Settings, host: str, port: int, data: str | None, reset: bool
+) -> SandboxServer:
+    from sandbox import SandboxConfig, SandboxServer, demo
+
+    configured = settings.sandbox
+    data_file = (
+        Path(data).expanduser() if data else locations.sandbox_data_file(configured.data_file)
+    )
+    data_file.parent.mkdir(parents=True, exist_ok=True)
+    if reset:
+        demo.reset(data_file, configured.seed)
+    config = SandboxConfig(
+        data_file=data_file,
+        seed=configured.seed,
+        latency_ms=configured.latency_ms,
+        rate_limit_per_hour=configured.rate_limit_per_hour,
+        rate_limit_per_10s=configured.rate_limit_per_10s,
+    )
+    return SandboxServer(config, host=host, port=port)
+
+
+def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
+    from services.backend import Backend
+    from tui.app import CcoUnlinkApp
+
+    with embedded_sandbox(settings, reset=arguments.reset_sandbox) as sandbox:
+        backend = Backend(target_for(settings, sandbox))
+        app = CcoUnlinkApp(
+            backend,
+            theme=settings.ui.theme,
+            toast_seconds=settings.ui.toast_seconds,
+            keymap=settings.keys,
+        )
+        app.run()
+        return app.return_code or EXIT_OK
+
+
+def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
+    host = arguments.host or settings.sandbox.host
+    port = settings.sandbox.port if arguments.port is None else arguments.port
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"cco-unlink: warning: the sandbox will listen on {host}, beyond this machine; "
+            "it has demo credentials only and no real security.",
+            file=sys.stderr,
+        )
+    server = _sandbox_server(settings, host, port, arguments.data, arguments.reset)
+    server.start()
+    try:
+        print(f"Procore API:          {server.base_url}", flush=True)
+        print(f"QuickBooks connector: {server.connector_url}", flush=True)
+        print(
+            "Demo users (client secret 'sandbox'): admin, no-push, not-commitments-admin, "
+            "erp-read-only. Connector token: sandbox. Ctrl-C stops.",
+            flush=True,
+        )
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK

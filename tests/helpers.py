@@ -1,0 +1,33 @@
+"""Small helpers for tests: load the list through the real client, pick demo CCOs by their state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sandbox import inspect
+from services.backend import Backend
+from services.models import SyncedCco
+
+
+async def load_rows(backend: Backend) -> dict[int, SyncedCco]:
+    rows: dict[int, SyncedCco] = {}
+    async for batch, _ in backend.synced_ccos():
+        rows.update((cco.id, cco) for cco in batch)
+    return rows
+
+
+def demo_cco_id(data_file: Path, *, in_quickbooks: bool, company_id: int | None = None) -> int:
+    """The first synced demo CCO (by id) that is, or is not, still in the simulated QuickBooks."""
+    candidates = sorted(
+        cco.id
+        for cco in inspect.synced_ccos(data_file)
+        if cco.in_quickbooks == in_quickbooks and (company_id is None or cco.company_id == company_id)
+    )
+    assert candidates, f"the demo data has no synced CCO with in_quickbooks={in_quickbooks}"
+    return candidates[0]
+
+
+def is_linked(data_file: Path, cco_id: int) -> bool:
+    origin_id, origin_data = inspect.cco_link(data_file, cco_id)
+    lines = inspect.line_links(data_file, cco_id)
+    return origin_id is not None or origin_data is not None or any(line is not None for line in lines)

@@ -1,0 +1,66 @@
+"""What the client sends QuickBooks is valid qbXML 13.0, and what it reads it reads carefully."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from services.errors import QuickBooksReplyError
+from services.quickbooks import qbxml
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        qbxml.purchase_order_query("1A2B-1767225600", "1"),
+        qbxml.purchase_order_mod("1A2B-1767225600", "1767225600", ("1A2C-1767225600",), "2"),
+        qbxml.purchase_order_delete("1A2B-1767225600", "3"),
+    ],
+    ids=["PurchaseOrderQueryRq", "PurchaseOrderModRq", "TxnDelRq"],
+)
+def test_requests_validate_against_the_qbxml_schema(qbxml_schema: Any, document: bytes) -> None:
+    assert document.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<?qbxml version="13.0"?>')
+    tree = etree.fromstring(document)
+    assert qbxml_schema.validate(tree), qbxml_schema.error_log
+
+
+RESPONSE = b"""<?xml version="1.0"?><QBXML><QBXMLMsgsRs>
+<PurchaseOrderQueryRs requestID="%s" statusCode="0" statusSeverity="Info" statusMessage="Status OK">
+<PurchaseOrderRet><TxnID>T-1</TxnID><EditSequence>42</EditSequence><RefNumber>PO-7</RefNumber>
+<PurchaseOrderLineRet><TxnLineID>L-1</TxnLineID></PurchaseOrderLineRet>
+<PurchaseOrderLineGroupRet><PurchaseOrderLineRet><TxnLineID>L-2</TxnLineID></PurchaseOrderLineRet>
+</PurchaseOrderLineGroupRet></PurchaseOrderRet></PurchaseOrderQueryRs></QBXMLMsgsRs></QBXML>"""
+
+
+def test_a_purchase_order_answer_is_read_with_grouped_lines() -> None:
+    status, answer = qbxml.read_response(RESPONSE % b"5", "PurchaseOrderQueryRs", "5")
+    order = qbxml.read_purchase_order(answer, "T-1")
+    assert status.ok
+    assert order.line_ids == ("L-1", "L-2")
+    assert (order.edit_sequence, order.ref_number) == ("42", "PO-7")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not xml at all",
+        b"<html><body>Bad gateway</body></html>",
+        b"<QBXML><QBXMLMsgsRs></QBXMLMsgsRs></QBXML>",
+        RESPONSE % b"99",  # an answer to some other request
+        (RESPONSE % b"5").replace(b'statusCode="0"', b'statusCode="zero"'),
+        (RESPONSE % b"5")[:200],
+    ],
+    ids=["empty", "text", "html", "no-response", "other-request", "bad-status", "truncated"],
+)
+def test_anything_but_the_answer_to_our_question_is_refused(body: bytes) -> None:
+    with pytest.raises(QuickBooksReplyError):
+        qbxml.read_response(body, "PurchaseOrderQueryRs", "5")
+
+
+def test_an_answer_about_another_purchase_order_is_refused() -> None:
+    _, answer = qbxml.read_response(RESPONSE % b"5", "PurchaseOrderQueryRs", "5")
+    with pytest.raises(QuickBooksReplyError):
+        qbxml.read_purchase_order(answer, "T-2")

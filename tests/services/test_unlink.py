@@ -1,0 +1,187 @@
+"""The domain rules, pinned one by one against the sandbox served over loopback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sandbox import SandboxServer, inspect
+from services import messages
+from services.audit import AuditLog, AuditRecord
+from services.backend import Backend, Target
+from services.models import OutcomeKind, Permission
+from tests.helpers import demo_cco_id, is_linked, load_rows
+
+
+async def test_unlink_clears_the_link_on_the_cco_and_every_line_when_gone_from_quickbooks(
+    backend: Backend, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    assert is_linked(sandbox_data, cco_id)
+    rows = await load_rows(backend)
+
+    outcome = await backend.unlink(rows[cco_id])
+
+    assert outcome.kind is OutcomeKind.UNLINKED
+    assert outcome.message == "Successfully Unlinked"
+    assert inspect.cco_link(sandbox_data, cco_id) == (None, None)
+    assert inspect.line_links(sandbox_data, cco_id)
+    assert all(line is None for line in inspect.line_links(sandbox_data, cco_id))
+    assert cco_id not in await load_rows(backend)
+
+
+async def test_a_cco_still_in_quickbooks_is_refused_and_nothing_changes(
+    backend: Backend, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=True)
+    before = (inspect.cco_link(sandbox_data, cco_id), inspect.line_links(sandbox_data, cco_id))
+    rows = await load_rows(backend)
+
+    outcome = await backend.unlink(rows[cco_id])
+
+    assert outcome.kind is OutcomeKind.STILL_IN_QUICKBOOKS
+    assert outcome.message == (
+        "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
+    )
+    after = (inspect.cco_link(sandbox_data, cco_id), inspect.line_links(sandbox_data, cco_id))
+    assert after == before
+
+
+async def test_deleting_in_quickbooks_first_lets_the_unlink_through(
+    backend: Backend, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=True)
+    cco = (await load_rows(backend))[cco_id]
+    assert cco.link is not None
+
+    assert (await backend.unlink(cco)).kind is OutcomeKind.STILL_IN_QUICKBOOKS
+    assert await backend.delete_in_quickbooks(cco) == messages.QUICKBOOKS_LINES_DELETED
+    remaining = inspect.po_line_ids(sandbox_data, cco.link.po_txn_id) or []
+    assert not set(cco.link.txn_line_ids) & set(remaining)
+    assert (await backend.unlink(cco)).kind is OutcomeKind.UNLINKED
+    assert not is_linked(sandbox_data, cco_id)
+
+
+@pytest.mark.parametrize(
+    ("user", "missing", "named"),
+    [
+        ("not-commitments-admin", Permission.COMMITMENTS_ADMIN, "Commitments tool"),
+        ("erp-read-only", Permission.ERP_INTEGRATIONS, "ERP Integrations tool"),
+        ("no-push", Permission.CAN_PUSH_TO_ACCOUNTING, "'Can Push to Accounting'"),
+    ],
+)
+async def test_each_missing_permission_is_named_and_nothing_changes(
+    make_target: Callable[..., Target],
+    sandbox_data: Path,
+    user: str,
+    missing: Permission,
+    named: str,
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    backend = Backend(make_target(user))
+    try:
+        cco = (await load_rows(backend))[cco_id]
+        outcome = await backend.unlink(cco)
+    finally:
+        await backend.aclose()
+
+    assert outcome.kind is OutcomeKind.PERMISSION_MISSING
+    assert outcome.missing == (missing,)
+    assert named in outcome.message
+    assert "Nothing was changed" in outcome.message
+    assert is_linked(sandbox_data, cco_id)
+
+
+@pytest.mark.parametrize("fault", ["quickbooks_closed", "connector_garbage"])
+async def test_quickbooks_that_cannot_be_asked_fails_closed(
+    backend: Backend, sandbox: SandboxServer, sandbox_data: Path, fault: str
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    cco = (await load_rows(backend))[cco_id]
+    setattr(sandbox.faults, fault, True)
+
+    outcome = await backend.unlink(cco)
+
+    assert outcome.kind is OutcomeKind.QUICKBOOKS_UNREACHABLE
+    assert outcome.message.startswith("QuickBooks® Desktop could not be reached, so nothing was changed.")
+    assert is_linked(sandbox_data, cco_id)
+
+
+async def test_a_dead_connector_fails_closed(
+    make_target: Callable[..., Target], sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    backend = Backend(make_target(connector_url="http://127.0.0.1:9/quickbooks/qbxml"))
+    try:
+        outcome = await backend.unlink((await load_rows(backend))[cco_id])
+    finally:
+        await backend.aclose()
+    assert outcome.kind is OutcomeKind.QUICKBOOKS_UNREACHABLE
+    assert is_linked(sandbox_data, cco_id)
+
+
+async def test_a_slow_quickbooks_times_out_and_fails_closed(
+    make_target: Callable[..., Target], sandbox: SandboxServer, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    backend = Backend(make_target(quickbooks_timeout=0.3))
+    try:
+        cco = (await load_rows(backend))[cco_id]
+        sandbox.faults.connector_delay_s = 2.0
+        outcome = await backend.unlink(cco)
+    finally:
+        await backend.aclose()
+    assert outcome.kind is OutcomeKind.QUICKBOOKS_UNREACHABLE
+    assert "did not answer in time" in outcome.message
+    assert is_linked(sandbox_data, cco_id)
+
+
+async def test_a_second_unlink_is_told_the_cco_is_already_unlinked(
+    backend: Backend, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    cco = (await load_rows(backend))[cco_id]
+    assert (await backend.unlink(cco)).kind is OutcomeKind.UNLINKED
+
+    again = await backend.unlink(cco)
+
+    assert again.kind is OutcomeKind.ALREADY_UNLINKED
+    assert again.message == messages.ALREADY_UNLINKED
+
+
+async def test_every_attempt_is_in_the_audit_log(
+    backend: Backend, sandbox_data: Path, tmp_path: Path
+) -> None:
+    gone = demo_cco_id(sandbox_data, in_quickbooks=False)
+    present = demo_cco_id(sandbox_data, in_quickbooks=True)
+    rows = await load_rows(backend)
+    await backend.unlink(rows[gone])
+    await backend.unlink(rows[present])
+
+    records = list(AuditLog(tmp_path / "audit.jsonl").read())
+    assert [r.outcome for r in records if isinstance(r, AuditRecord)] == [
+        "unlinked",
+        "still_in_quickbooks",
+    ]
+    first = records[0]
+    assert isinstance(first, AuditRecord)
+    assert (first.user, first.cco_id, first.project_id) == ("admin", gone, rows[gone].project_id)
+    assert first.company_id == rows[gone].company_id
+    assert "not in QuickBooks" in first.evidence or "none of line" in first.evidence
+    assert (tmp_path / "audit.jsonl").stat().st_mode & 0o777 == 0o600
+    for line in (tmp_path / "audit.jsonl").read_text().splitlines():
+        assert "sandbox" not in json.loads(line).values()
+
+
+def test_a_torn_last_line_is_reported_and_the_rest_still_read(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    record = AuditRecord(AuditRecord.now(), "admin", 1, 2, 3, "001", "e", "unlinked", "ok")
+    log.append(record)
+    with (tmp_path / "audit.jsonl").open("a") as handle:
+        handle.write('{"time": "2026-')
+    entries = list(log.read())
+    assert entries[0] == record
+    assert entries[1].line_number == 2  # type: ignore[union-attr]

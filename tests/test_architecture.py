@@ -1,0 +1,67 @@
+"""The layering the project promises, checked: services/ never loads a UI toolkit, tui/ speaks no
+HTTP or XML itself, and sandbox/ shares no code with the client."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def _imports(package: str) -> set[tuple[str, str]]:
+    found = set()
+    for path in (REPO_ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                found |= {(str(path), alias.name) for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add((str(path), node.module))
+    return found
+
+
+def _offending(package: str, forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(
+        f"{path}: {module}"
+        for path, module in _imports(package)
+        if module.split(".")[0] in forbidden
+    )
+
+
+def test_importing_services_pulls_in_no_ui_module() -> None:
+    code = (
+        "import sys, pkgutil, importlib, services\n"
+        "for m in pkgutil.walk_packages(services.__path__, 'services.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('textual', 'rich', 'tui'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("services", ("textual", "rich", "tui", "sandbox", "cco_unlink")),
+        ("tui", ("httpx", "xml", "lxml", "sandbox", "starlette", "uvicorn")),
+        ("sandbox", ("services", "tui", "cco_unlink")),
+    ],
+)
+def test_packages_keep_to_their_side(package: str, forbidden: tuple[str, ...]) -> None:
+    assert _offending(package, forbidden) == []
+
+
+def test_the_architecture_check_would_catch_a_violation(tmp_path: Path) -> None:
+    module = REPO_ROOT / "tui" / "_probe_violation.py"
+    module.write_text("import httpx\n")
+    try:
+        assert _offending("tui", ("httpx",))
+    finally:
+        module.unlink()

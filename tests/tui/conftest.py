@@ -1,0 +1,59 @@
+"""Drive the real app with Textual's Pilot against the sandbox on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from textual.notifications import Notification
+from textual.pilot import Pilot
+
+from services.backend import Backend, Target
+from tui.app import CcoUnlinkApp
+from tui.screens.change_orders import ChangeOrdersScreen
+
+AppRunner = Callable[..., Any]
+
+
+@pytest.fixture
+def run_app(make_target: Callable[..., Target]) -> AppRunner:
+    @asynccontextmanager
+    async def run(user: str = "admin", **target_changes: Any) -> AsyncIterator[Pilot[None]]:
+        app = CcoUnlinkApp(Backend(make_target(user, **target_changes)))
+        async with app.run_test(size=(180, 40), notifications=True) as pilot:
+            await settle(pilot)
+            yield pilot
+
+    return run
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let every worker finish and the screen repaint."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def screen_of(pilot: Pilot[None]) -> ChangeOrdersScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, ChangeOrdersScreen), type(screen)
+    return screen
+
+
+def select(pilot: Pilot[None], cco_id: int) -> None:
+    table = screen_of(pilot).table
+    table.move_cursor(row=table.get_row_index(str(cco_id)))
+
+
+def notifications(pilot: Pilot[None]) -> list[Notification]:
+    return list(pilot.app._notifications)
+
+
+async def unlink(pilot: Pilot[None], cco_id: int, answer: str = "y") -> None:
+    select(pilot, cco_id)
+    await pilot.press("u")
+    await pilot.pause()
+    await pilot.press(answer)
+    await settle(pilot)

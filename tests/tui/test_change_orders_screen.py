@@ -1,0 +1,192 @@
+"""The screen as a person uses it: what it shows, and what the backend holds afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Footer, Input, Static
+from textual.widgets._toast import Toast
+
+from sandbox import SandboxServer, inspect
+from tests.helpers import demo_cco_id, is_linked
+from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle, unlink
+from tui.screens.change_orders import LIST_TITLE
+
+
+async def test_the_screen_lists_every_synced_cco_under_its_title(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        assert pilot.app.title == "Commitment Change Orders"
+        assert str(screen.query_one("#list-title", Static).render()) == LIST_TITLE
+        labels = [str(column.label) for column in screen.table.columns.values()]
+        assert labels == [
+            "Status", "Project", "Commitment", "Vendor", "CCO #", "Title", "Amount", "Synced",
+            "QuickBooks",
+        ]
+        company = screen.backend.company
+        assert company is not None
+        shown = {int(str(key.value)) for key in screen.table.rows}
+        expected = {c.id for c in inspect.synced_ccos(sandbox_data) if c.company_id == company.id}
+        assert shown == expected
+        assert len(shown) >= 20
+        assert "synced CCOs" in str(screen.query_one("#status-line", Static).render())
+        footer_keys = {b.binding.key for b in pilot.app.screen.active_bindings.values() if b.binding.show}
+        assert {"u", "slash", "r", "q"} <= footer_keys
+        assert pilot.app.screen.query_one(Footer)
+
+
+async def test_unlinking_a_cco_deleted_in_quickbooks_shows_green_and_the_row_leaves(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    async with run_app() as pilot:
+        await unlink(pilot, cco_id)
+
+        [toast] = notifications(pilot)
+        assert toast.message == "Successfully Unlinked"
+        assert toast.severity == "information"
+        assert str(cco_id) not in screen_of(pilot).table.rows
+        rendered = pilot.app.screen.query(Toast).last()
+        background = rendered.styles.background
+        assert background.g > background.r and background.g > background.b, background
+    assert not is_linked(sandbox_data, cco_id)
+
+
+async def test_a_cco_still_in_quickbooks_is_refused_in_red_and_stays(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=True)
+    async with run_app() as pilot:
+        await unlink(pilot, cco_id)
+
+        [toast] = notifications(pilot)
+        assert toast.message == (
+            "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
+        )
+        assert toast.severity == "error"
+        table = screen_of(pilot).table
+        assert str(cco_id) in table.rows
+        assert str(table.get_cell(str(cco_id), "status")) == "In QBD"
+        rendered = pilot.app.screen.query(Toast).last()
+        background = rendered.styles.background
+        assert background.r > background.g and background.r > background.b, background
+    assert is_linked(sandbox_data, cco_id)
+
+
+async def test_each_missing_permission_is_named_in_red(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    for user, named in (
+        ("not-commitments-admin", "'Admin' on the project's Commitments tool"),
+        ("erp-read-only", "'Standard' or 'Admin' on the company's ERP Integrations tool"),
+        ("no-push", "'Can Push to Accounting' privilege"),
+    ):
+        async with run_app(user) as pilot:
+            await unlink(pilot, cco_id)
+            [toast] = notifications(pilot)
+            assert toast.severity == "error", user
+            assert named in toast.message, user
+            assert str(cco_id) in screen_of(pilot).table.rows
+        assert is_linked(sandbox_data, cco_id), user
+
+
+async def test_quickbooks_closed_fails_closed_in_red(
+    run_app: AppRunner, sandbox: SandboxServer, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    async with run_app() as pilot:
+        sandbox.faults.quickbooks_closed = True
+        await unlink(pilot, cco_id)
+        [toast] = notifications(pilot)
+        assert toast.severity == "error"
+        assert "QuickBooks® Desktop could not be reached, so nothing was changed" in toast.message
+        assert str(screen_of(pilot).table.get_cell(str(cco_id), "status")) == "QBD unknown"
+    assert is_linked(sandbox_data, cco_id)
+
+
+async def test_answering_no_changes_nothing(run_app: AppRunner, sandbox_data: Path) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    async with run_app() as pilot:
+        await unlink(pilot, cco_id, answer="n")
+        assert notifications(pilot) == []
+        assert str(cco_id) in screen_of(pilot).table.rows
+    assert is_linked(sandbox_data, cco_id)
+
+
+async def test_the_filter_keeps_rows_with_every_word_and_escape_clears_it(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        total = screen.table.row_count
+        some = next(iter(screen.rows.values()))
+        words = f"{some.vendor.split()[0]} {some.project_name.split()[-1]}".upper()
+
+        await pilot.press("slash")
+        assert screen.focused is screen.query_one("#filter", Input)
+        await pilot.press(*words)
+        await pilot.pause()
+        shown = [screen.rows[int(str(key.value))] for key in screen.table.rows]
+        assert 0 < len(shown) < total
+        for cco in shown:
+            text = f"{cco.vendor} {cco.project_name}".lower()
+            assert all(word in text or word in cco.commitment_label.lower() or word in cco.title.lower() for word in words.lower().split())
+
+        await pilot.press("enter")
+        assert screen.focused is screen.table
+        assert screen.table.row_count == len(shown)
+        assert "shown" in str(screen.query_one("#status-line", Static).render())
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.table.row_count == total
+
+
+async def test_unlink_from_a_filtered_view_then_refresh(run_app: AppRunner, sandbox_data: Path) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        cco = screen.rows[cco_id]
+        await pilot.press("slash", *cco.title.lower(), "enter")
+        await pilot.pause()
+        assert str(cco_id) in screen.table.rows
+        await unlink(pilot, cco_id)
+        assert notifications(pilot)[-1].message == "Successfully Unlinked"
+        await pilot.press("r")
+        await settle(pilot)
+        assert cco_id not in screen.rows
+
+
+async def test_j_and_k_move_the_cursor(run_app: AppRunner) -> None:
+    async with run_app() as pilot:
+        table = screen_of(pilot).table
+        assert table.cursor_row == 0
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+
+
+async def test_the_sandbox_walk_through_red_then_delete_then_green(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=True)
+    async with run_app() as pilot:
+        await unlink(pilot, cco_id)
+        assert notifications(pilot)[-1].severity == "error"
+
+        select(pilot, cco_id)
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert "Deleted in QuickBooks® Desktop (sandbox)" in notifications(pilot)[-1].message
+
+        await unlink(pilot, cco_id)
+        assert notifications(pilot)[-1].message == "Successfully Unlinked"
+        assert notifications(pilot)[-1].severity == "information"
+        assert str(cco_id) not in screen_of(pilot).table.rows
+    assert not is_linked(sandbox_data, cco_id)

@@ -1,0 +1,60 @@
+"""The Textual application: one screen of synced CCOs, toasts for outcomes, remappable keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from services.backend import Backend
+from tui.screens.change_orders import ChangeOrdersScreen
+
+
+class CcoUnlinkApp(App[None]):
+    TITLE = "Commitment Change Orders"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave cco-unlink"),
+        Binding("question_mark,f1", "toggle_help", "Keys", id="help", tooltip="Show every key"),
+    ]
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        theme: str = "textual-dark",
+        toast_seconds: float = 6.0,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.toast_seconds = toast_seconds
+        self._initial_theme = theme
+        self._keymap = dict(keymap or {})
+        # Over SSH every repaint costs; animations add nothing to a list of records.
+        self.animation_level = "none"
+
+    def on_mount(self) -> None:
+        if self._initial_theme in self.available_themes:
+            self.theme = self._initial_theme
+        else:
+            self.notify(
+                f"Unknown theme '{self._initial_theme}'; using {self.theme}.",
+                title="Settings",
+                severity="warning",
+                markup=False,
+            )
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        self.push_screen(ChangeOrdersScreen(self.backend))
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    async def on_unmount(self) -> None:
+        await self.backend.aclose()

@@ -1,0 +1,72 @@
+"""How each outcome and failure looks to a person: the toast's severity and title.
+
+Severity maps to colour through app.tcss: "information" is a green toast, "error" a red one and
+"warning" an amber one. The words themselves come from services.messages or the error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.notifications import SeverityLevel
+
+from services.errors import (
+    CcoUnlinkError,
+    ProcoreAuthError,
+    ProcoreNotFoundError,
+    ProcoreOutcomeUnknownError,
+    ProcorePermissionError,
+    ProcoreRateLimitError,
+    ProcoreReplyError,
+    ProcoreUnavailableError,
+    QuickBooksError,
+    SettingsError,
+)
+from services.models import OutcomeKind
+
+
+@dataclass(frozen=True)
+class Look:
+    severity: SeverityLevel
+    title: str
+
+
+# Outcome toasts are titled with the CCO they are about; the severity gives the colour.
+OUTCOME_SEVERITY: dict[OutcomeKind, SeverityLevel] = {
+    OutcomeKind.UNLINKED: "information",
+    OutcomeKind.ALREADY_UNLINKED: "information",
+    OutcomeKind.STILL_IN_QUICKBOOKS: "error",
+    OutcomeKind.PERMISSION_MISSING: "error",
+    OutcomeKind.QUICKBOOKS_UNREACHABLE: "error",
+    OutcomeKind.PROCORE_FAILED: "error",
+    OutcomeKind.OUTCOME_UNKNOWN: "warning",
+    OutcomeKind.NOT_FOUND: "warning",
+}
+
+# What the Status column says of a row after an attempt that left it in the list.
+ROW_STATUS: dict[OutcomeKind, str] = {
+    OutcomeKind.STILL_IN_QUICKBOOKS: "In QBD",
+    OutcomeKind.PERMISSION_MISSING: "No permission",
+    OutcomeKind.QUICKBOOKS_UNREACHABLE: "QBD unknown",
+    OutcomeKind.PROCORE_FAILED: "Failed",
+    OutcomeKind.OUTCOME_UNKNOWN: "Unconfirmed",
+}
+
+_ERROR_TITLES: list[tuple[type[CcoUnlinkError], str]] = [
+    (ProcoreAuthError, "Procore sign-in needed"),
+    (ProcorePermissionError, "No access in Procore"),
+    (ProcoreNotFoundError, "Not found in Procore"),
+    (ProcoreRateLimitError, "Procore rate limit"),
+    (ProcoreOutcomeUnknownError, "Result not confirmed"),
+    (ProcoreUnavailableError, "Procore unreachable"),
+    (ProcoreReplyError, "Unreadable answer from Procore"),
+    (QuickBooksError, "QuickBooks® Desktop not reached"),
+    (SettingsError, "Settings"),
+]
+
+
+def error_look(error: CcoUnlinkError) -> Look:
+    for error_type, title in _ERROR_TITLES:
+        if isinstance(error, error_type):
+            return Look("error", title)
+    return Look("error", "Something went wrong")

@@ -1,0 +1,1 @@
+"""Screens of the app: the list of synced CCOs and the modals it opens."""

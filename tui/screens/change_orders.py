@@ -1,0 +1,304 @@
+"""The main screen: CCOs synced with QuickBooks Desktop, a filter, and the unlink action."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from services.errors import CcoUnlinkError
+from services.models import LoadProgress, OutcomeKind, SyncedCco, UnlinkOutcome
+from tui.feedback import OUTCOME_SEVERITY, ROW_STATUS, Look, error_look
+from tui.screens.confirm import ConfirmScreen
+from tui.widgets.cco_table import CcoTable, money, row_cells
+
+if TYPE_CHECKING:
+    from services.backend import Backend
+
+LIST_TITLE = "Change Orders – Successfully Synced with QuickBooks® Desktop"
+UNLINKING = "Unlinking…"
+DELETING = "Deleting…"
+
+
+class ChangeOrdersScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("u", "unlink", "Unlink", id="unlink", tooltip="Unlink the selected CCO"),
+        Binding("slash", "filter", "Filter", id="filter", tooltip="Show only rows with every word"),
+        Binding(
+            "r", "refresh", "Refresh", id="refresh", tooltip="Load the list again from Procore"
+        ),
+        Binding(
+            "x",
+            "delete_in_quickbooks",
+            "Delete in QBD (sandbox)",
+            id="delete-in-quickbooks",
+            tooltip="Sandbox only: delete the CCO's lines in the simulated QuickBooks",
+        ),
+        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
+    ]
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__()
+        self.backend = backend
+        self.rows: dict[int, SyncedCco] = {}
+        self.search_text: dict[int, str] = {}
+        self.row_status: dict[int, str] = {}
+        self.filter_words: list[str] = []
+        self.loading = False
+        self.load_note = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(LIST_TITLE, id="list-title")
+        yield Input(placeholder="Filter: every word must appear in the row", id="filter")
+        yield CcoTable(id="ccos")
+        yield Static("", id="status-line", markup=False)
+        yield Footer()
+
+    @property
+    def table(self) -> CcoTable:
+        return self.query_one(CcoTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "delete_in_quickbooks":
+            return self.backend.is_sandbox
+        if action == "clear_filter":
+            return bool(self.filter_words) or self.filter_input.has_class("-shown")
+        return True
+
+    # Loading -------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def load(self) -> None:
+        self.loading = True
+        self._set_status("Connecting to Procore…")
+        try:
+            if self.backend.company is None:
+                user, company = await self.backend.connect()
+                mode = " · sandbox" if self.backend.is_sandbox else ""
+                self.sub_title = f"{company.name} · {user.login}{mode}"
+            first_batch = True
+            async for batch, progress in self.backend.synced_ccos():
+                if first_batch:
+                    self._replace_rows({})
+                    first_batch = False
+                self._add_rows(batch)
+                self._set_status(self._progress_text(progress))
+            self.load_note = ""
+        except CcoUnlinkError as error:
+            self.load_note = "List not loaded: " + error.message
+            self._toast(error_look(error), error.message)
+        finally:
+            self.loading = False
+            self._set_status()
+
+    @staticmethod
+    def _progress_text(progress: LoadProgress) -> str:
+        return (
+            f"Loading… projects {progress.projects_done}/{progress.projects_total}, "
+            f"{progress.rows} synced CCOs so far"
+        )
+
+    def _replace_rows(self, rows: dict[int, SyncedCco]) -> None:
+        self.rows = {}
+        self.search_text = {}
+        self.row_status = {}
+        self.table.clear()
+        self._add_rows(list(rows.values()))
+
+    def _add_rows(self, batch: list[SyncedCco]) -> None:
+        for cco in batch:
+            self.rows[cco.id] = cco
+            self.search_text[cco.id] = _searchable(cco)
+        visible = [cco for cco in batch if self._matches(cco.id)]
+        for cco in visible:
+            self.table.add_row(*row_cells(cco, self.row_status.get(cco.id, "")), key=str(cco.id))
+
+    def _rebuild_table(self) -> None:
+        """Show the rows the filter lets through, keeping the cursor on the same CCO if it can."""
+        table = self.table
+        keep = table.current_key
+        table.clear()
+        for cco_id, cco in self.rows.items():
+            if self._matches(cco_id):
+                table.add_row(*row_cells(cco, self.row_status.get(cco_id, "")), key=str(cco_id))
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+        self._set_status()
+
+    def _matches(self, cco_id: int) -> bool:
+        text = self.search_text[cco_id]
+        return all(word in text for word in self.filter_words)
+
+    def _set_status(self, text: str | None = None) -> None:
+        if text is None:
+            shown, total = self.table.row_count, len(self.rows)
+            text = f"{total} synced CCO{'s' if total != 1 else ''}"
+            if self.filter_words:
+                text += f" · filter “{' '.join(self.filter_words)}”: {shown} shown"
+            if self.load_note:
+                text = self.load_note
+        self.query_one("#status-line", Static).update(text)
+
+    # Filter --------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.filter_input.add_class("-shown")
+        self.filter_input.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_words = event.value.lower().split()
+        self._rebuild_table()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        if not self.filter_words:
+            self.filter_input.remove_class("-shown")
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.value = ""
+        self.filter_words = []
+        self.filter_input.remove_class("-shown")
+        self._rebuild_table()
+        self.table.focus()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    # Unlink --------------------------------------------------------------------------------
+
+    def selected(self) -> SyncedCco | None:
+        key = self.table.current_key
+        return self.rows.get(int(key)) if key is not None else None
+
+    def action_unlink(self) -> None:
+        cco = self.selected()
+        if cco is None:
+            self._toast(Look("warning", "Nothing selected"), "Select a CCO to unlink.")
+            return
+        if self.row_status.get(cco.id) in (UNLINKING, DELETING):
+            self._toast(Look("warning", "Busy"), f"{cco.label} is already being worked on.")
+            return
+        self.confirm_and_unlink(cco)
+
+    @work(group="unlink", exit_on_error=False)
+    async def confirm_and_unlink(self, cco: SyncedCco) -> None:
+        question = (
+            f"Unlink {cco.label} from QuickBooks® Desktop?\n\n"
+            f"Vendor {cco.vendor or '—'} · amount {money(cco.amount)} · PO {cco.po_reference}\n"
+            "Procore will first check that it is gone from QuickBooks."
+        )
+        confirmed = await self.app.push_screen_wait(
+            ConfirmScreen("Unlink CCO", question, confirm_label="Unlink", danger=True)
+        )
+        if not confirmed:
+            return
+        self._mark(cco.id, UNLINKING)
+        try:
+            outcome = await self.backend.unlink(cco)
+        except CcoUnlinkError as error:
+            self._mark(cco.id, "Failed")
+            self._toast(error_look(error), error.message)
+            return
+        self._show_outcome(cco, outcome)
+
+    def _show_outcome(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
+        look = Look(OUTCOME_SEVERITY[outcome.kind], f"CCO #{cco.number} {cco.title}")
+        self._toast(look, outcome.message)
+        if outcome.audit_error:
+            self._toast(Look("warning", "Audit log"), outcome.audit_error)
+        if outcome.kind.succeeded or outcome.kind is OutcomeKind.NOT_FOUND:
+            self._remove(cco.id)
+        else:
+            self._mark(cco.id, ROW_STATUS.get(outcome.kind, ""))
+
+    def _mark(self, cco_id: int, status: str) -> None:
+        self.row_status[cco_id] = status
+        key = str(cco_id)
+        if key in self.table.rows:
+            self.table.update_cell(key, "status", Text(status, style="bold"))
+
+    def _remove(self, cco_id: int) -> None:
+        self.rows.pop(cco_id, None)
+        self.search_text.pop(cco_id, None)
+        self.row_status.pop(cco_id, None)
+        key = str(cco_id)
+        if key in self.table.rows:
+            self.table.remove_row(key)
+        self._set_status()
+
+    # Sandbox: step 1 of the fix ------------------------------------------------------------
+
+    def action_delete_in_quickbooks(self) -> None:
+        cco = self.selected()
+        if cco is None or not self.backend.is_sandbox:
+            return
+        self.confirm_and_delete(cco)
+
+    @work(group="sandbox-delete", exit_on_error=False)
+    async def confirm_and_delete(self, cco: SyncedCco) -> None:
+        question = (
+            f"Delete the lines of {cco.label} from purchase order {cco.po_reference} in the "
+            "sandbox's simulated QuickBooks® Desktop company?\n\n"
+            "This is step 1 of the fix, done for you because the sandbox has no real QuickBooks."
+        )
+        confirmed = await self.app.push_screen_wait(
+            ConfirmScreen(
+                "Delete in QuickBooks® Desktop (sandbox)", question, confirm_label="Delete"
+            )
+        )
+        if not confirmed:
+            return
+        previous = self.row_status.get(cco.id, "")
+        self._mark(cco.id, DELETING)
+        try:
+            message = await self.backend.delete_in_quickbooks(cco)
+        except CcoUnlinkError as error:
+            self._mark(cco.id, previous)
+            self._toast(error_look(error), error.message)
+            return
+        self._mark(cco.id, "Not in QBD")
+        self._toast(Look("information", "QuickBooks® Desktop (sandbox)"), message)
+
+    # ---------------------------------------------------------------------------------------
+
+    def _toast(self, look: Look, message: str) -> None:
+        seconds = getattr(self.app, "toast_seconds", 6.0)
+        self.app.notify(
+            message,
+            title=look.title,
+            severity=look.severity,
+            timeout=seconds * (2 if look.severity == "error" else 1),
+            markup=False,
+        )
+
+
+def _searchable(cco: SyncedCco) -> str:
+    parts = (
+        cco.project_name,
+        cco.commitment_number,
+        cco.commitment_title,
+        cco.vendor,
+        cco.number,
+        cco.title,
+        money(cco.amount),
+        str(cco.amount),
+        cco.synced_at.date().isoformat() if cco.synced_at else "",
+        cco.po_reference,
+    )
+    return " ".join(parts).lower()
