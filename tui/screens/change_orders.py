@@ -49,7 +49,6 @@ class ChangeOrdersScreen(Screen[None]):
         self.search_text: dict[int, str] = {}
         self.row_status: dict[int, str] = {}
         self.filter_words: list[str] = []
-        self.loading = False
         self.load_note = ""
 
     def compose(self) -> ComposeResult:
@@ -83,7 +82,6 @@ class ChangeOrdersScreen(Screen[None]):
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
-        self.loading = True
         self._set_status("Connecting to Procore…")
         try:
             if self.backend.company is None:
@@ -102,7 +100,6 @@ class ChangeOrdersScreen(Screen[None]):
             self.load_note = "List not loaded: " + error.message
             self._toast(error_look(error), error.message)
         finally:
-            self.loading = False
             self._set_status()
 
     @staticmethod
