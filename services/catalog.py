@@ -72,6 +72,7 @@ def _row(
         company_id=company_id,
         project_id=project.id,
         project_name=project.name,
+        project_number=project.number,
         commitment_id=fields["contract_id"],
         commitment_number=commitment.number if commitment else f"#{fields['contract_id']}",
         commitment_title=commitment.title if commitment else "",

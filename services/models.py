@@ -58,6 +58,7 @@ class SyncedCco:
     company_id: int
     project_id: int
     project_name: str
+    project_number: str
     commitment_id: int
     commitment_number: str
     commitment_title: str

@@ -94,7 +94,8 @@ def company(value: Any) -> Company:
 
 def project(value: Any) -> Project:
     record = _object(value, "project")
-    name = _text(record, "display_name", "project") or _text(record, "name", "project")
+    # display_name is "number - name"; the number has a place of its own.
+    name = _text(record, "name", "project") or _text(record, "display_name", "project")
     return Project(
         id=_int(record, "id", "project"),
         name=name,

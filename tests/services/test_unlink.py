@@ -106,7 +106,9 @@ async def test_quickbooks_that_cannot_be_asked_fails_closed(
     outcome = await backend.unlink(cco)
 
     assert outcome.kind is OutcomeKind.QUICKBOOKS_UNREACHABLE
-    assert outcome.message.startswith("QuickBooks® Desktop could not be reached, so nothing was changed.")
+    assert outcome.message.startswith(
+        "QuickBooks® Desktop could not be reached, so nothing was changed."
+    )
     assert is_linked(sandbox_data, cco_id)
 
 

@@ -20,9 +20,16 @@ async def test_the_screen_lists_every_synced_cco_under_its_title(
         screen = screen_of(pilot)
         assert pilot.app.title == "Commitment Change Orders"
         assert str(screen.query_one("#list-title", Static).render()) == LIST_TITLE
-        labels = [str(column.label) for column in screen.table.columns.values()]
+        labels = [str(column.label).strip() for column in screen.table.columns.values()]
         assert labels == [
-            "Status", "Project", "Commitment", "Vendor", "CCO #", "Title", "Amount", "Synced",
+            "Status",
+            "Project",
+            "Commitment",
+            "Vendor",
+            "CCO #",
+            "Title",
+            "Amount",
+            "Synced",
             "QuickBooks",
         ]
         company = screen.backend.company
@@ -32,7 +39,9 @@ async def test_the_screen_lists_every_synced_cco_under_its_title(
         assert shown == expected
         assert len(shown) >= 20
         assert "synced CCOs" in str(screen.query_one("#status-line", Static).render())
-        footer_keys = {b.binding.key for b in pilot.app.screen.active_bindings.values() if b.binding.show}
+        footer_keys = {
+            b.binding.key for b in pilot.app.screen.active_bindings.values() if b.binding.show
+        }
         assert {"u", "slash", "r", "q"} <= footer_keys
         assert pilot.app.screen.query_one(Footer)
 
@@ -133,7 +142,10 @@ async def test_the_filter_keeps_rows_with_every_word_and_escape_clears_it(
         assert 0 < len(shown) < total
         for cco in shown:
             text = f"{cco.vendor} {cco.project_name}".lower()
-            assert all(word in text or word in cco.commitment_label.lower() or word in cco.title.lower() for word in words.lower().split())
+            assert all(
+                word in text or word in cco.commitment_label.lower() or word in cco.title.lower()
+                for word in words.lower().split()
+            )
 
         await pilot.press("enter")
         assert screen.focused is screen.table
@@ -145,7 +157,9 @@ async def test_the_filter_keeps_rows_with_every_word_and_escape_clears_it(
         assert screen.table.row_count == total
 
 
-async def test_unlink_from_a_filtered_view_then_refresh(run_app: AppRunner, sandbox_data: Path) -> None:
+async def test_unlink_from_a_filtered_view_then_refresh(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
     cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
     async with run_app() as pilot:
         screen = screen_of(pilot)

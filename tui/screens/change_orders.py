@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,7 +14,7 @@ from services.errors import CcoUnlinkError
 from services.models import LoadProgress, OutcomeKind, SyncedCco, UnlinkOutcome
 from tui.feedback import OUTCOME_SEVERITY, ROW_STATUS, Look, error_look
 from tui.screens.confirm import ConfirmScreen
-from tui.widgets.cco_table import CcoTable, money, row_cells
+from tui.widgets.cco_table import CcoTable, money, row_cells, status_cell
 
 if TYPE_CHECKING:
     from services.backend import Backend
@@ -228,7 +227,7 @@ class ChangeOrdersScreen(Screen[None]):
         self.row_status[cco_id] = status
         key = str(cco_id)
         if key in self.table.rows:
-            self.table.update_cell(key, "status", Text(status, style="bold"))
+            self.table.update_cell(key, "status", status_cell(status))
 
     def _remove(self, cco_id: int) -> None:
         self.rows.pop(cco_id, None)
@@ -287,6 +286,7 @@ class ChangeOrdersScreen(Screen[None]):
 
 def _searchable(cco: SyncedCco) -> str:
     parts = (
+        cco.project_number,
         cco.project_name,
         cco.commitment_number,
         cco.commitment_title,

@@ -10,36 +10,50 @@ from textual.widgets import DataTable
 
 from services.models import SyncedCco
 
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("status", "Status"),
-    ("project", "Project"),
-    ("commitment", "Commitment"),
-    ("vendor", "Vendor"),
-    ("number", "CCO #"),
-    ("title", "Title"),
-    ("amount", "Amount"),
-    ("synced", "Synced"),
-    ("quickbooks", "QuickBooks"),
+# (key, label, width): widths fit the whole row in 180 columns; longer text ends in "…", and the
+# filter still searches the full text.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("status", "Status", 12),
+    ("project", "Project", 28),
+    ("commitment", "Commitment", 26),
+    ("vendor", "Vendor", 22),
+    ("number", "CCO #", 7),
+    ("title", "Title", 26),
+    ("amount", "Amount", 13),
+    ("synced", "Synced", 10),
+    ("quickbooks", "QuickBooks", 13),
 )
+_WIDTHS = {key: width for key, _, width in COLUMNS}
 
 
 def money(amount: object) -> str:
     return f"{amount:,.2f}"
 
 
-def row_cells(cco: SyncedCco, status: str) -> tuple[object, ...]:
+def _fit(text: str, key: str) -> Text:
+    """Plain text cut to the column: a Text, because DataTable reads a str as markup, and a
+    vendor named "[Acme]" must show as it is."""
+    width = _WIDTHS[key]
+    return Text(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def row_cells(cco: SyncedCco, status: str) -> tuple[Text, ...]:
     synced = cco.synced_at.date().isoformat() if cco.synced_at else ""
     return (
-        Text(status, style="bold"),
-        cco.project_name,
-        cco.commitment_label,
-        cco.vendor,
-        cco.number,
-        cco.title,
-        Text(money(cco.amount), justify="right"),
-        synced,
-        cco.po_reference,
+        status_cell(status),
+        _fit(cco.project_name, "project"),
+        _fit(cco.commitment_label, "commitment"),
+        _fit(cco.vendor, "vendor"),
+        _fit(cco.number, "number"),
+        _fit(cco.title, "title"),
+        Text(money(cco.amount).rjust(_WIDTHS["amount"])),
+        Text(synced),
+        _fit(cco.po_reference, "quickbooks"),
     )
+
+
+def status_cell(status: str) -> Text:
+    return Text(status, style="bold")
 
 
 class CcoTable(DataTable[object]):
@@ -52,8 +66,9 @@ class CcoTable(DataTable[object]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            header = label.rjust(width) if key == "amount" else label
+            self.add_column(header, key=key, width=width)
 
     @property
     def current_key(self) -> str | None:

@@ -1,0 +1,61 @@
+"""Render docs/screenshot.svg: the app on fresh demo data, right after a successful unlink.
+
+Run with `uv run python scripts/screenshot.py`; the README shows the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from sandbox import SandboxConfig, SandboxServer, demo, inspect
+from services.backend import Backend, Target
+from tui.app import CcoUnlinkApp
+from tui.screens.change_orders import ChangeOrdersScreen
+
+OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.svg"
+
+
+async def render(server: SandboxServer, data_file: Path, workdir: Path) -> None:
+    target = Target(
+        procore_url=server.base_url,
+        connector_url=server.connector_url,
+        client_id="admin",
+        client_secret="sandbox",
+        connector_token="sandbox",
+        company_id=0,
+        audit_path=workdir / "audit.jsonl",
+        is_sandbox=True,
+    )
+    gone = min(c.id for c in inspect.synced_ccos(data_file) if not c.in_quickbooks)
+    app = CcoUnlinkApp(Backend(target))
+    async with app.run_test(size=(180, 34), notifications=True) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        assert isinstance(screen, ChangeOrdersScreen)
+        screen.table.move_cursor(row=screen.table.get_row_index(str(gone)))
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        app.save_screenshot(filename=OUTPUT.name, path=str(OUTPUT.parent))
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        data_file = workdir / "sandbox.sqlite3"
+        demo.reset(data_file, SandboxConfig(data_file=data_file).seed)
+        with SandboxServer(SandboxConfig(data_file=data_file)) as server:
+            asyncio.run(render(server, data_file, workdir))
+    print(f"wrote {OUTPUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
