@@ -1,0 +1,102 @@
+"""The sandbox's ASGI application: Procore-style API at the root, QuickBooks connector beside it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from sandbox import connector, demo, procore_api
+from sandbox.config import SandboxConfig
+from sandbox.errors import (
+    RATE_LIMITED,
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    unexpected_error_handler,
+)
+from sandbox.oauth import bearer_token, revoke_endpoint, token_endpoint, token_info_endpoint
+from sandbox.rate_limit import RateLimiter
+
+CONNECTOR_PREFIX = "/quickbooks/"
+# Retry-After on simulated overload: long enough to be noticed, short enough for tests.
+OVERLOAD_RETRY_AFTER_S = 2
+
+
+class LatencyMiddleware(BaseHTTPMiddleware):
+    """Adds the configured latency to every request, as a slow network would."""
+
+    def __init__(self, app: ASGIApp, config: SandboxConfig) -> None:
+        super().__init__(app)
+        self.config = config
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if self.config.latency_ms > 0:
+            await asyncio.sleep(self.config.latency_ms / 1000)
+        return await call_next(request)
+
+
+class ProcoreLimitsMiddleware(BaseHTTPMiddleware):
+    """Rate limits (headers on every Procore answer, 429 past a window) and simulated overload."""
+
+    def __init__(self, app: ASGIApp, config: SandboxConfig, limiter: RateLimiter) -> None:
+        super().__init__(app)
+        self.config = config
+        self.limiter = limiter
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path.startswith(CONNECTOR_PREFIX):
+            return await call_next(request)
+        # Procore counts per access token; callers without one are counted per address.
+        token = bearer_token(request)
+        client = request.client.host if request.client else "unknown"
+        decision = self.limiter.hit(f"token:{token}" if token else f"addr:{client}")
+        response: Response
+        if not decision.allowed:
+            response = JSONResponse({"errors": RATE_LIMITED}, status_code=429)
+        elif self.config.faults.procore_unavailable:
+            response = JSONResponse(
+                {"errors": "Procore is under heavy load. Please retry later."},
+                status_code=503,
+                headers={"Retry-After": str(OVERLOAD_RETRY_AFTER_S)},
+            )
+        else:
+            response = await call_next(request)
+        response.headers.update(decision.headers())
+        return response
+
+
+def create_app(config: SandboxConfig) -> Starlette:
+    """Build the sandbox app; seeds `config.data_file` with demo data if it is missing or empty."""
+    demo.ensure(config.data_file, config.seed)
+    limiter = RateLimiter(config.rate_limit_per_hour, config.rate_limit_per_10s)
+    routes = [
+        Route("/oauth/token", token_endpoint, methods=["POST"]),
+        Route("/oauth/token/info", token_info_endpoint, methods=["GET"]),
+        Route("/oauth/revoke", revoke_endpoint, methods=["POST"]),
+        *procore_api.ROUTES,
+        *connector.ROUTES,
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(LatencyMiddleware, config=config),
+            Middleware(ProcoreLimitsMiddleware, config=config, limiter=limiter),
+        ],
+        exception_handlers={
+            ApiError: api_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
+    )
+    app.state.config = config
+    app.state.data_file = config.data_file
+    app.state.limiter = limiter
+    return app

@@ -1,0 +1,86 @@
+"""Procore's two rate-limit windows: an hourly budget and a 10-second spike budget per token."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+HOUR_S = 3600.0
+SPIKE_S = 10.0
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # Unix seconds when the reported window frees up
+    retry_after: int  # seconds to wait; 0 when allowed
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "X-Rate-Limit-Limit": str(self.limit),
+            "X-Rate-Limit-Remaining": str(self.remaining),
+            "X-Rate-Limit-Reset": str(self.reset),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+
+class _Window:
+    def __init__(self, limit: int, span_s: float) -> None:
+        self.limit = limit
+        self.span_s = span_s
+        self.hits: deque[float] = deque()
+
+    def prune(self, now: float) -> None:
+        while self.hits and self.hits[0] <= now - self.span_s:
+            self.hits.popleft()
+
+    def remaining(self) -> int:
+        return max(0, self.limit - len(self.hits))
+
+    def frees_at(self, now: float) -> float:
+        """When the next slot opens: the oldest hit leaves the window."""
+        return self.hits[0] + self.span_s if self.hits else now + self.span_s
+
+
+class RateLimiter:
+    """Sliding-window counters kept in memory: limits reset when the sandbox restarts."""
+
+    def __init__(self, per_hour: int, per_10s: int, clock: Callable[[], float] = time.time) -> None:
+        self.per_hour = per_hour
+        self.per_10s = per_10s
+        self.clock = clock
+        self._windows: dict[str, tuple[_Window, _Window]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> RateDecision:
+        """Count one request for `key` unless a window is already full; refused ones don't count."""
+        now = self.clock()
+        with self._lock:
+            windows = self._windows.get(key)
+            if windows is None:
+                windows = (_Window(self.per_hour, HOUR_S), _Window(self.per_10s, SPIKE_S))
+                self._windows[key] = windows
+            for window in windows:
+                window.prune(now)
+            full = [w for w in windows if w.remaining() == 0]
+            if full:
+                blocking = max(full, key=lambda w: w.frees_at(now))
+                wait = max(1, math.ceil(blocking.frees_at(now) - now))
+                return RateDecision(
+                    False, blocking.limit, 0, math.ceil(blocking.frees_at(now)), wait
+                )
+            for window in windows:
+                window.hits.append(now)
+            # Report whichever window is nearer to running out, as Procore does.
+            nearest = min(windows, key=lambda w: (w.remaining() / w.limit, w.span_s))
+            return RateDecision(
+                True, nearest.limit, nearest.remaining(), math.ceil(nearest.frees_at(now)), 0
+            )

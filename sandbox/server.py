@@ -1,0 +1,113 @@
+"""Running the sandbox app under uvicorn, in a background thread or in the foreground."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from sandbox.app import create_app
+from sandbox.config import Faults, SandboxConfig
+
+STARTUP_TIMEOUT_S = 10.0
+
+
+class SandboxServer:
+    """The sandbox on a loopback socket it binds itself, so port 0 yields a known free port."""
+
+    def __init__(self, config: SandboxConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config
+        self.host = host
+        self._requested_port = port
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = port
+
+    @property
+    def faults(self) -> Faults:
+        """The live Faults object: change a field and the next request obeys."""
+        return self.config.faults
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def connector_url(self) -> str:
+        return self.base_url + "/quickbooks/qbxml"
+
+    def _prepare(self) -> tuple[uvicorn.Server, socket.socket]:
+        if self._server is not None:
+            raise RuntimeError("the sandbox server is already running")
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this. Without it, uvicorn's separate writes of headers
+        # and body meet Nagle plus delayed ACK on keep-alive connections: ~40 ms per request.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((self.host, self._requested_port))
+        sock.listen(128)
+        sock.setblocking(False)
+        self.port = int(sock.getsockname()[1])
+        config = uvicorn.Config(
+            create_app(self.config),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        self._socket = sock
+        self._server = uvicorn.Server(config)
+        return self._server, sock
+
+    def start(self) -> None:
+        """Serve in a daemon thread; returns once uvicorn accepts connections."""
+        server, sock = self._prepare()
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="sandbox-server", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the sandbox server did not start")
+            time.sleep(0.01)
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until Ctrl-C (uvicorn handles the signal)."""
+        server, sock = self._prepare()
+        try:
+            server.run(sockets=[sock])
+        finally:
+            self._close()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=STARTUP_TIMEOUT_S)
+        self._close()
+
+    def _close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+        self._socket = None
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,214 @@
+"""SQLite schema and connection handling shared by both simulated systems.
+
+One file holds the Procore side (companies, projects, commitments, change orders, users, tokens)
+and the simulated QuickBooks Desktop company file (vendors, items, purchase orders and their
+lines). Each request opens its own short-lived connection: sqlite3 connections must not cross
+threads, and opening one is far cheaper than any HTTP round trip.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Procore side ---------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS users (
+    id                        INTEGER PRIMARY KEY,
+    login                     TEXT NOT NULL UNIQUE,
+    name                      TEXT NOT NULL,
+    email_address             TEXT NOT NULL,
+    client_secret             TEXT NOT NULL,
+    -- Company Directory 'Can Push to Accounting'.
+    erp_integrated_accountant INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS companies (
+    id        INTEGER PRIMARY KEY,
+    name      TEXT NOT NULL,
+    is_active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS memberships (
+    company_id INTEGER NOT NULL REFERENCES companies(id),
+    user_id    INTEGER NOT NULL REFERENCES users(id),
+    PRIMARY KEY (company_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS projects (
+    id             INTEGER PRIMARY KEY,
+    company_id     INTEGER NOT NULL REFERENCES companies(id),
+    name           TEXT NOT NULL,
+    project_number TEXT NOT NULL
+);
+-- scope is 'project' (scope_id = project id) or 'company' (scope_id = company id).
+CREATE TABLE IF NOT EXISTS tool_levels (
+    user_id  INTEGER NOT NULL REFERENCES users(id),
+    scope    TEXT NOT NULL,
+    scope_id INTEGER NOT NULL,
+    tool     TEXT NOT NULL,
+    level    TEXT NOT NULL,
+    PRIMARY KEY (user_id, scope, scope_id, tool)
+);
+CREATE TABLE IF NOT EXISTS vendors (
+    id         INTEGER PRIMARY KEY,
+    company_id INTEGER NOT NULL REFERENCES companies(id),
+    name       TEXT NOT NULL
+);
+-- kind is 'purchase_order' or 'work_order'.
+CREATE TABLE IF NOT EXISTS commitments (
+    id          INTEGER PRIMARY KEY,
+    project_id  INTEGER NOT NULL REFERENCES projects(id),
+    kind        TEXT NOT NULL,
+    number      TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    vendor_id   INTEGER NOT NULL REFERENCES vendors(id),
+    origin_id   TEXT,
+    origin_data TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ccos (
+    id          INTEGER PRIMARY KEY,
+    project_id  INTEGER NOT NULL REFERENCES projects(id),
+    contract_id INTEGER NOT NULL REFERENCES commitments(id),
+    number      TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    origin_id   TEXT,
+    origin_code TEXT,
+    origin_data TEXT,
+    synced_at   TEXT
+);
+CREATE TABLE IF NOT EXISTS cco_line_items (
+    id           INTEGER PRIMARY KEY,
+    cco_id       INTEGER NOT NULL REFERENCES ccos(id),
+    position     INTEGER NOT NULL,
+    description  TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    origin_id    TEXT
+);
+CREATE INDEX IF NOT EXISTS cco_line_items_cco ON cco_line_items(cco_id);
+CREATE TABLE IF NOT EXISTS tokens (
+    token      TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,          -- 'access' or 'refresh'
+    user_id    INTEGER NOT NULL REFERENCES users(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,                -- NULL: never (refresh tokens are single-use instead)
+    revoked    INTEGER NOT NULL DEFAULT 0
+);
+
+-- Simulated QuickBooks Desktop company file ------------------------------------------------------
+CREATE TABLE IF NOT EXISTS qb_vendors (
+    list_id       TEXT PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    time_created  TEXT NOT NULL,
+    time_modified TEXT NOT NULL,
+    edit_sequence TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS qb_items (
+    list_id   TEXT PRIMARY KEY,
+    full_name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS qb_purchase_orders (
+    txn_id         TEXT PRIMARY KEY,
+    txn_number     INTEGER NOT NULL,
+    time_created   TEXT NOT NULL,
+    time_modified  TEXT NOT NULL,
+    edit_sequence  TEXT NOT NULL,
+    vendor_list_id TEXT NOT NULL REFERENCES qb_vendors(list_id),
+    txn_date       TEXT NOT NULL,
+    ref_number     TEXT NOT NULL,
+    memo           TEXT
+);
+CREATE TABLE IF NOT EXISTS qb_po_lines (
+    txn_line_id  TEXT PRIMARY KEY,
+    txn_id       TEXT NOT NULL REFERENCES qb_purchase_orders(txn_id),
+    position     INTEGER NOT NULL,
+    item_list_id TEXT REFERENCES qb_items(list_id),
+    description  TEXT,
+    quantity     TEXT,
+    rate         TEXT,
+    amount_cents INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS qb_po_lines_txn ON qb_po_lines(txn_id);
+-- QuickBooks keeps a log of deleted transactions (TxnDeletedQuery); so does the sandbox.
+CREATE TABLE IF NOT EXISTS qb_deleted_txns (
+    txn_id       TEXT PRIMARY KEY,
+    txn_del_type TEXT NOT NULL,
+    time_created TEXT NOT NULL,
+    time_deleted TEXT NOT NULL,
+    ref_number   TEXT
+);
+"""
+
+
+def connect(data_file: Path) -> sqlite3.Connection:
+    """Open a connection with the pragmas every caller relies on."""
+    # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in `transaction`), so a
+    # multi-row change such as an unlink is atomic and readers never see half of it.
+    conn = sqlite3.connect(data_file, timeout=10.0, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+@contextmanager
+def connection(data_file: Path) -> Iterator[sqlite3.Connection]:
+    conn = connect(data_file)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    # WAL lets the tests' read-only inspection run while the server writes.
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.executescript(SCHEMA)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+    )
+
+
+def is_seeded(data_file: Path) -> bool:
+    """True when the file exists and holds a complete demo data set."""
+    if not data_file.exists() or data_file.stat().st_size == 0:
+        return False
+    try:
+        with connection(data_file) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'seeded'").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return row is not None
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row["value"])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
