@@ -92,7 +92,9 @@ def qbxml_schema() -> Any:
     """Intuit's qbXML 13.0 schema, or a skip that says why it is missing."""
     schema_file = SPECS_DIR / "qbxml" / "qbxmlops130.xsd"
     if not schema_file.is_file():
-        pytest.skip(f"qbXML schema not found at {schema_file} (the shared specs are not beside this clone)")
+        pytest.skip(
+            f"qbXML schema not found at {schema_file} (the shared specs are not beside this clone)"
+        )
     from lxml import etree
 
     return etree.XMLSchema(etree.parse(str(schema_file)))

@@ -21,7 +21,8 @@ def demo_cco_id(data_file: Path, *, in_quickbooks: bool, company_id: int | None 
     candidates = sorted(
         cco.id
         for cco in inspect.synced_ccos(data_file)
-        if cco.in_quickbooks == in_quickbooks and (company_id is None or cco.company_id == company_id)
+        if cco.in_quickbooks == in_quickbooks
+        and (company_id is None or cco.company_id == company_id)
     )
     assert candidates, f"the demo data has no synced CCO with in_quickbooks={in_quickbooks}"
     return candidates[0]
@@ -30,4 +31,6 @@ def demo_cco_id(data_file: Path, *, in_quickbooks: bool, company_id: int | None 
 def is_linked(data_file: Path, cco_id: int) -> bool:
     origin_id, origin_data = inspect.cco_link(data_file, cco_id)
     lines = inspect.line_links(data_file, cco_id)
-    return origin_id is not None or origin_data is not None or any(line is not None for line in lines)
+    return (
+        origin_id is not None or origin_data is not None or any(line is not None for line in lines)
+    )

@@ -75,7 +75,9 @@ def test_unlink_in_a_real_terminal(isolated_home: Path, seeded_template: Path) -
         _tmux("send-keys", "-t", session, "q")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode:
+            if subprocess.run(
+                ["tmux", "has-session", "-t", session], capture_output=True
+            ).returncode:
                 break
             time.sleep(0.2)
         else:
