@@ -57,6 +57,9 @@ def test_unlink_in_a_real_terminal(isolated_home: Path, seeded_template: Path) -
     command = f"env {environment} TERM=xterm-256color {shlex.quote(sys.executable)} -m cco_unlink"
     _tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
     try:
+        # A detached session may still take the server's default size; pin it.
+        _tmux("set-option", "-t", session, "window-size", "manual")
+        _tmux("resize-window", "-t", session, "-x", "200", "-y", "50")
         _wait_for(session, "synced CCOs")
         screen = _tmux("capture-pane", "-p", "-t", session)
         assert "Commitment Change Orders" in screen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.widgets import Footer, Input, Static
 from textual.widgets._toast import Toast
 
@@ -204,3 +205,22 @@ async def test_the_sandbox_walk_through_red_then_delete_then_green(
         assert notifications(pilot)[-1].severity == "information"
         assert str(cco_id) not in screen_of(pilot).table.rows
     assert not is_linked(sandbox_data, cco_id)
+
+
+async def test_keys_typed_ahead_after_slash_go_to_the_filter_not_to_actions(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    """Over SSH a person types "/", then the words, before the filter has focus: the words must
+    land in the filter, and letters that are actions on the list (r, x, u, q) must not fire."""
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        total = screen.table.row_count
+        for key, character in [("slash", "/"), *[(c, c) for c in "roux"], ("enter", None)]:
+            pilot.app.post_message(events.Key(key, character))
+        await settle(pilot)
+
+        assert screen.filter_input.value == "roux"
+        assert pilot.app.screen is screen
+        assert screen.focused is screen.table
+        assert screen.table.row_count < total
+        assert notifications(pilot) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -27,7 +27,16 @@ DELETING = "Deleting…"
 class ChangeOrdersScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("u", "unlink", "Unlink", id="unlink", tooltip="Unlink the selected CCO"),
-        Binding("slash", "filter", "Filter", id="filter", tooltip="Show only rows with every word"),
+        # A priority binding runs as the key arrives, before later keys are passed on: see
+        # action_filter for why that order matters.
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="filter",
+            tooltip="Show only rows with every word",
+            priority=True,
+        ),
         Binding(
             "r", "refresh", "Refresh", id="refresh", tooltip="Load the list again from Procore"
         ),
@@ -49,6 +58,7 @@ class ChangeOrdersScreen(Screen[None]):
         self.row_status: dict[int, str] = {}
         self.filter_words: list[str] = []
         self.load_note = ""
+        self._filter_active = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -152,26 +162,62 @@ class ChangeOrdersScreen(Screen[None]):
     # Filter --------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
+        if self.focused is self.filter_input:
+            self.filter_input.insert_text_at_cursor("/")
+            return
         self.filter_input.add_class("-shown")
         self.filter_input.focus()
+        # Focus moves on a later turn of the event loop, and keys typed ahead of it (a fast
+        # typist, SSH latency) are already on their way to the table, where "r", "u" and "x"
+        # are actions. While the filter is open, on_key hands such keys to the filter instead.
+        self._filter_active = True
+
+    @on(Input.Blurred, "#filter")
+    def _filter_left(self) -> None:
+        self._filter_active = False
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys that reach the screen while the filter is open belong to the filter."""
+        if not self._filter_active:
+            return
+        if event.key == "enter":
+            self._filter_submitted()
+        elif event.key == "escape":
+            self.action_clear_filter()
+        elif event.key == "backspace":
+            self.filter_input.action_delete_left()
+        elif event.is_printable and event.character:
+            self.filter_input.insert_text_at_cursor(event.character)
+        else:
+            return
+        event.stop()
+        event.prevent_default()
 
     @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_words = event.value.lower().split()
-        self._rebuild_table()
+    def _filter_changed(self) -> None:
+        self._apply_filter()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
+        self._filter_active = False
+        self._apply_filter()
         if not self.filter_words:
             self.filter_input.remove_class("-shown")
         self.table.focus()
 
     def action_clear_filter(self) -> None:
+        self._filter_active = False
         self.filter_input.value = ""
-        self.filter_words = []
         self.filter_input.remove_class("-shown")
-        self._rebuild_table()
+        self._apply_filter()
         self.table.focus()
+
+    def _apply_filter(self) -> None:
+        """Filter by what the input holds now (its Changed message may still be on its way)."""
+        words = self.filter_input.value.lower().split()
+        if words != self.filter_words:
+            self.filter_words = words
+            self._rebuild_table()
 
     def action_refresh(self) -> None:
         self.load()
