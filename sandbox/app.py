@@ -22,8 +22,10 @@ from sandbox.errors import (
     http_error_handler,
     unexpected_error_handler,
 )
+from sandbox.faults import FaultInjector
 from sandbox.oauth import bearer_token, revoke_endpoint, token_endpoint, token_info_endpoint
 from sandbox.rate_limit import RateLimiter
+from sandbox.store import connection, create_schema
 
 CONNECTOR_PREFIX = "/quickbooks/"
 # Retry-After on simulated overload: long enough to be noticed, short enough for tests.
@@ -76,6 +78,9 @@ class ProcoreLimitsMiddleware(BaseHTTPMiddleware):
 def create_app(config: SandboxConfig) -> Starlette:
     """Build the sandbox app; seeds `config.data_file` with demo data if it is missing or empty."""
     demo.ensure(config.data_file, config.seed)
+    with connection(config.data_file) as conn:
+        # Files seeded by an older sandbox get the tables added since.
+        create_schema(conn)
     limiter = RateLimiter(config.rate_limit_per_hour, config.rate_limit_per_10s)
     routes = [
         Route("/oauth/token", token_endpoint, methods=["POST"]),
@@ -87,6 +92,8 @@ def create_app(config: SandboxConfig) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            # Outermost, so that a fault is what the client sees on the wire.
+            Middleware(FaultInjector, config=config),
             Middleware(LatencyMiddleware, config=config),
             Middleware(ProcoreLimitsMiddleware, config=config, limiter=limiter),
         ],

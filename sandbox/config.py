@@ -25,6 +25,37 @@ class Faults:
     # The Procore API answers 503 with Retry-After, as Procore does under heavy load.
     procore_unavailable: bool = False
 
+    # Shares below are percentages of requests (0 = never, 100 = always), drawn from a random
+    # generator seeded with `seed`, so a run with the same seed and the same requests repeats.
+    seed: int = 1
+    # Procore API (/rest/ paths): 500, 502 or 503 instead of the answer; nothing is applied.
+    procore_error_percent: int = 0
+    # Chance that a request starts a 429 storm: it and the next `storm_length` requests get 429.
+    rate_limit_storm_percent: int = 0
+    storm_length: int = 5
+    # Retry-After sent with storm 429s, in seconds.
+    storm_retry_after_s: int = 1
+    # A change (PATCH, POST) loses its connection before it reaches the API: nothing is applied.
+    drop_before_change_percent: int = 0
+    # The API applies a change, then the connection drops before the answer is sent.
+    drop_after_change_percent: int = 0
+    # A 200 answer's JSON arrives cut short or garbled (the request itself was applied).
+    malformed_json_percent: int = 0
+    # Connector (after its token check): the connection drops with no answer at all.
+    connector_down_percent: int = 0
+    # 503 'Could not start QuickBooks' (0x80040408), as when QuickBooks Desktop is closed.
+    quickbooks_closed_percent: int = 0
+    # 503 'could not access QuickBooks' (0x80040401), as when a dialog or another user holds it.
+    quickbooks_busy_percent: int = 0
+    # The qbXML answer is cut short (not well-formed XML).
+    qbxml_truncated_percent: int = 0
+    # The qbXML answer is well-formed XML but not a usable answer (status or request id wrong).
+    qbxml_invalid_percent: int = 0
+    # Milliseconds QuickBooks takes before answering each connector request.
+    quickbooks_delay_ms: int = 0
+    # Tests only: every value of this key in a 200 JSON answer becomes garbage of the wrong type.
+    garble_field: str = ""
+
 
 @dataclass
 class SandboxConfig:

@@ -38,7 +38,7 @@ def _error(status: int, message: str, hresult: str | None = None) -> JSONRespons
     return JSONResponse(body, status_code=status)
 
 
-def _authorized(request: Request) -> bool:
+def authorized(request: Request) -> bool:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and secrets.compare_digest(token.strip(), CONNECTOR_TOKEN)
 
@@ -73,7 +73,7 @@ def process(data_file: Path, body: bytes) -> bytes:
 
 async def qbxml_endpoint(request: Request) -> Response:
     faults: Faults = request.app.state.config.faults
-    if not _authorized(request):
+    if not authorized(request):
         return _error(401, "Missing or invalid connector token.")
     if faults.quickbooks_closed:
         return _error(503, CLOSED_MESSAGE, CLOSED_HRESULT)

@@ -2,10 +2,16 @@
 
 All checks run before anything is written, and the writes run in one transaction, so a request
 either clears every item it names or changes nothing.
+
+Clearing is idempotent, and each entity says whether this request `changed` it, so that of two
+clients racing to clear one link exactly one hears it did. A request carrying an `Idempotency-Key`
+is answered once: the same key (from the same user, with the same body) gets the first answer
+again, so a client retrying after a lost answer learns that its first try did the change.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -23,6 +29,8 @@ from sandbox.store import connection, transaction
 CCO_TYPE = "CommitmentChangeOrder"
 LINE_TYPE = "CommitmentChangeOrderLineItem"
 MAX_ITEMS = 1000
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -67,14 +75,36 @@ _PROJECT_OF = {
 }
 
 
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise bad_request(f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} characters")
+    return key
+
+
 async def external_data_endpoint(request: Request) -> Response:
     body = await request.body()
+    key = _idempotency_key(request)
+    body_hash = hashlib.sha256(body).hexdigest()
     with connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         company_id = header_company(conn, request, caller)
         same_company(conn, caller, company_id, int(request.path_params["company_id"]))
         items = _parse(body)
         with transaction(conn):
+            if key is not None:
+                earlier = conn.execute(
+                    "SELECT body_hash, reply FROM idempotent_replies WHERE user_id = ? AND key = ?",
+                    (caller.id, key),
+                ).fetchone()
+                if earlier is not None:
+                    if earlier["body_hash"] != body_hash:
+                        raise ApiError(
+                            422, f"This {IDEMPOTENCY_HEADER} was already used for another change"
+                        )
+                    return JSONResponse(json.loads(earlier["reply"]))
             projects: list[int] = []
             for item in items:
                 row = conn.execute(_PROJECT_OF[item.item_type], (item.item_id,)).fetchone()
@@ -106,23 +136,36 @@ async def external_data_endpoint(request: Request) -> Response:
                 )
 
             now = procore_time(int(time.time()))
+            entities = []
             for item in items:
                 if item.item_type == CCO_TYPE:
                     # synced_at is when the link was made, so it goes with the link.
-                    conn.execute(
+                    cursor = conn.execute(
                         "UPDATE ccos SET origin_id = NULL, origin_data = NULL, synced_at = NULL,"
                         " updated_at = ? WHERE id = ?"
                         " AND (origin_id IS NOT NULL OR origin_data IS NOT NULL)",
                         (now, item.item_id),
                     )
                 else:
-                    conn.execute(
+                    cursor = conn.execute(
                         "UPDATE cco_line_items SET origin_id = NULL"
                         " WHERE id = ? AND origin_id IS NOT NULL",
                         (item.item_id,),
                     )
-    entities = [
-        {"id": i.item_id, "item_type": i.item_type, "item_id": i.item_id, "origin_id": None}
-        for i in items
-    ]
-    return JSONResponse({"entities": entities, "errors": []})
+                entities.append(
+                    {
+                        "id": item.item_id,
+                        "item_type": item.item_type,
+                        "item_id": item.item_id,
+                        "origin_id": None,
+                        "changed": cursor.rowcount > 0,
+                    }
+                )
+            reply = {"entities": entities, "errors": []}
+            if key is not None:
+                conn.execute(
+                    "INSERT INTO idempotent_replies (user_id, key, body_hash, reply, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (caller.id, key, body_hash, json.dumps(reply), int(time.time())),
+                )
+    return JSONResponse(reply)

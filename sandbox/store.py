@@ -106,6 +106,15 @@ CREATE TABLE IF NOT EXISTS tokens (
     expires_at INTEGER,                -- NULL: never (refresh tokens are single-use instead)
     revoked    INTEGER NOT NULL DEFAULT 0
 );
+-- Answers to changes sent with an Idempotency-Key, replayed when the same key comes again.
+CREATE TABLE IF NOT EXISTS idempotent_replies (
+    user_id    INTEGER NOT NULL REFERENCES users(id),
+    key        TEXT NOT NULL,
+    body_hash  TEXT NOT NULL,
+    reply      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
 
 -- Simulated QuickBooks Desktop company file ------------------------------------------------------
 CREATE TABLE IF NOT EXISTS qb_vendors (

@@ -54,9 +54,15 @@ def test_unlink_clears_links_and_is_idempotent(
     assert sbx_inspect.cco_link(sbx.config.data_file, cco.id) == (None, None)
     assert sbx_inspect.line_links(sbx.config.data_file, cco.id) == [None] * len(cco.line_item_ids)
 
+    assert all(e["changed"] is True for e in entities)
+
     again = http.patch(PATH, json=_body(cco), headers=admin)
     assert again.status_code == 200
-    assert again.json() == first.json()
+    # The same entities again, each saying that this time nothing changed.
+    assert again.json() == {
+        "entities": [{**e, "changed": False} for e in entities],
+        "errors": [],
+    }
 
     shown = http.get(
         f"/rest/v1.0/projects/{cco.project_id}/commitment_change_orders/{cco.id}", headers=admin
