@@ -45,9 +45,15 @@ class AuditLog:
     def append(self, record: AuditRecord) -> None:
         line = json.dumps(asdict(record), ensure_ascii=False, separators=(",", ":")) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(descriptor, line.encode("utf-8"))
+            data = line.encode("utf-8")
+            if _ends_torn(descriptor):
+                # A crash cut the last record short: start on a line of our own, so that only
+                # the torn record is damaged and not this one with it.
+                data = b"\n" + data
+            # One write with O_APPEND: records from several processes never interleave.
+            os.write(descriptor, data)
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
@@ -67,6 +73,11 @@ class AuditLog:
 _FIELDS = tuple(AuditRecord.__dataclass_fields__)
 
 
+def _ends_torn(descriptor: int) -> bool:
+    size = os.fstat(descriptor).st_size
+    return size > 0 and os.pread(descriptor, 1, size - 1) != b"\n"
+
+
 def _parse(raw: bytes, number: int) -> AuditRecord | DamagedLine:
     try:
         data: Any = json.loads(raw.decode("utf-8"))
@@ -74,4 +85,14 @@ def _parse(raw: bytes, number: int) -> AuditRecord | DamagedLine:
         return DamagedLine(number, "not a complete JSON record (cut short or damaged)")
     if not isinstance(data, dict) or set(data) != set(_FIELDS):
         return DamagedLine(number, "not an audit record")
-    return AuditRecord(**data)
+    record = AuditRecord(**data)
+    for name, kind in _FIELD_TYPES.items():
+        value = getattr(record, name)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            return DamagedLine(number, f"an audit record whose '{name}' is of the wrong type")
+    return record
+
+
+_FIELD_TYPES: dict[str, type] = {
+    name: int if name in ("company_id", "project_id", "cco_id") else str for name in _FIELDS
+}

@@ -55,3 +55,11 @@ QUICKBOOKS_LINES_ALREADY_GONE = "The CCO is not in QuickBooks® Desktop any more
 
 def audit_failed(path: str) -> str:
     return f"This attempt could not be written to the audit log at {path}; see the log file."
+
+
+def unknown_project(project_id: int, company: str) -> str:
+    return f"There is no project {project_id} in {company} that you can see. Nothing was changed."
+
+
+def audit_line_damaged(path: str, line_number: int, problem: str) -> str:
+    return f"{path} line {line_number}: {problem}; skipped, the lines after it are shown."

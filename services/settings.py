@@ -58,6 +58,29 @@ class SandboxSettings:
     latency_ms: int = 0
     rate_limit_per_hour: int = 100_000
     rate_limit_per_10s: int = 2_000
+    # Faults the sandbox makes on purpose; all off by default (settings.toml says what each does).
+    fault_seed: int = 1
+    procore_error_percent: int = 0
+    rate_limit_storm_percent: int = 0
+    storm_length: int = 5
+    storm_retry_after_s: int = 1
+    drop_before_change_percent: int = 0
+    drop_after_change_percent: int = 0
+    malformed_json_percent: int = 0
+    connector_down_percent: int = 0
+    quickbooks_closed_percent: int = 0
+    quickbooks_busy_percent: int = 0
+    qbxml_truncated_percent: int = 0
+    qbxml_invalid_percent: int = 0
+    quickbooks_delay_ms: int = 0
+
+
+SANDBOX_FAULT_KEYS = tuple(
+    name
+    for name in SandboxSettings.__dataclass_fields__
+    if name == "fault_seed" or name.endswith(("_percent", "_delay_ms")) or name.startswith("storm_")
+)
+"""The [sandbox] keys that set faults; `cco-unlink sandbox` offers each as a flag too."""
 
 
 @dataclass(frozen=True)

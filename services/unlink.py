@@ -7,15 +7,17 @@ in so many words, that the CCO is gone. Every path ends in an UnlinkOutcome; non
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, replace
 
 from services import messages
 from services.audit import AuditLog, AuditRecord
 from services.errors import (
+    ProcoreAuthError,
     ProcoreError,
     ProcoreNotFoundError,
-    ProcoreOutcomeUnknownError,
     ProcorePermissionError,
+    ProcoreRequestError,
     QuickBooksError,
 )
 from services.models import (
@@ -138,8 +140,11 @@ class UnlinkService:
         self, cco: SyncedCco, state: CcoState, link: QuickBooksLink, evidence: str
     ) -> UnlinkOutcome:
         company_id = self.actor.company_id
+        # One key per attempt: the transport's retries reuse it, so a retry after a lost answer
+        # is told what the first try did instead of "nothing to change".
+        key = uuid.uuid4().hex
         try:
-            await self.procore.clear_links(company_id, state)
+            changed = await self.procore.clear_links(company_id, state, idempotency_key=key)
         except ProcorePermissionError as error:
             missing = tuple(p for p in Permission if p.value == error.reason)
             message = (
@@ -150,14 +155,25 @@ class UnlinkService:
             return UnlinkOutcome(
                 OutcomeKind.PERMISSION_MISSING, message, cco.id, missing=missing, evidence=evidence
             )
-        except ProcoreOutcomeUnknownError as error:
-            return await self._resolve_unknown(cco, error.message, evidence)
-        except ProcoreError as error:
+        except ProcoreNotFoundError:
+            return UnlinkOutcome(
+                OutcomeKind.NOT_FOUND, messages.NOT_FOUND, cco.id, evidence=evidence
+            )
+        except (ProcoreAuthError, ProcoreRequestError) as error:
+            # Refused before anything was applied: Procore said so itself.
             return UnlinkOutcome(
                 OutcomeKind.PROCORE_FAILED,
                 messages.procore_failed(error.message),
                 cco.id,
                 evidence=evidence,
+            )
+        except ProcoreError as error:
+            # A lost, unreadable, overloaded or rate-limited answer says nothing of whether the
+            # change was applied: only reading the CCO back does.
+            return await self._resolve_unknown(cco, error.message, evidence)
+        if not changed:
+            return UnlinkOutcome(
+                OutcomeKind.ALREADY_UNLINKED, messages.ALREADY_UNLINKED, cco.id, evidence=evidence
             )
         return UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, cco.id, evidence=evidence)
 

@@ -97,8 +97,14 @@ class ProcoreClient:
         )
         return parsing.tool_levels(record)
 
-    async def clear_links(self, company_id: int, state: CcoState) -> None:
-        """Set origin_id (and origin_data) to null on the CCO and each of its line items."""
+    async def clear_links(
+        self, company_id: int, state: CcoState, *, idempotency_key: str | None = None
+    ) -> bool:
+        """Set origin_id (and origin_data) to null on the CCO and each of its line items.
+
+        Returns False only when Procore says this request changed nothing (another client had
+        cleared the link already); an answer that does not say counts as a change.
+        """
         body: list[dict[str, Any]] = [
             {
                 "item_type": endpoints.CHANGE_ORDER_ITEM_TYPE,
@@ -115,13 +121,15 @@ class ProcoreClient:
             }
             for line in state.line_items
         ]
+        headers = {endpoints.IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
         answer = await self.transport.patch(
-            endpoints.external_data(company_id), company_id=company_id, body=body
+            endpoints.external_data(company_id), company_id=company_id, body=body, headers=headers
         )
         if isinstance(answer, dict) and answer.get("errors"):
             raise ProcoreReplyError(
                 f"Procore reported errors clearing the link: {answer['errors']}"
             )
+        return parsing.cleared_anything(answer)
 
     async def _list(
         self, path: str, company_id: int | None, params: dict[str, Any]

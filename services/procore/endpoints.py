@@ -17,6 +17,9 @@ CHANGE_ORDER_ITEM_TYPE = "CommitmentChangeOrder"
 CHANGE_ORDER_LINE_ITEM_TYPE = "CommitmentChangeOrderLineItem"
 
 COMPANY_HEADER = "Procore-Company-Id"
+# Sent with the unlink so that a retry after a lost answer gets the first answer again (choice:
+# Procore documents no such header; a server that ignores it still clears links idempotently).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def company_user(company_id: int, user_id: int) -> str:

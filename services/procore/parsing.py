@@ -229,3 +229,17 @@ def can_push_to_accounting(value: Any) -> bool:
             "Procore sent a company user whose 'erp_integrated_accountant' is not true or false."
         )
     return flag
+
+
+def cleared_anything(answer: Any) -> bool:
+    """Whether an external_data answer says the request changed at least one item.
+
+    Only an answer whose every entity says `"changed": false` means "nothing changed"; anything
+    else, including an answer that does not say, is taken as a change, so that an unlink is
+    never reported as someone else's doing on a guess.
+    """
+    entities = answer.get("entities") if isinstance(answer, dict) else None
+    if not isinstance(entities, list) or not entities:
+        return True
+    flags = [entity.get("changed") if isinstance(entity, dict) else None for entity in entities]
+    return not all(flag is False for flag in flags)

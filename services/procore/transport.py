@@ -108,8 +108,12 @@ class ProcoreTransport:
             # The next link carries every query parameter itself.
             url, query = (next_link, None) if next_link else (None, None)
 
-    async def patch(self, path: str, *, company_id: int, body: Any) -> Any:
-        response = await self._send("PATCH", path, company_id=company_id, json=body)
+    async def patch(
+        self, path: str, *, company_id: int, body: Any, headers: dict[str, str] | None = None
+    ) -> Any:
+        response = await self._send(
+            "PATCH", path, company_id=company_id, json=body, extra_headers=headers
+        )
         return _json(response)
 
     async def _send(
@@ -120,6 +124,7 @@ class ProcoreTransport:
         company_id: int | None,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         refreshed = False
@@ -130,7 +135,11 @@ class ProcoreTransport:
             server_wait: float | None = None
             await self._pace()
             token = await self.credentials.access_token(self._http, self.base_url)
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            headers = {
+                **(extra_headers or {}),
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+            }
             if company_id is not None:
                 headers[endpoints.COMPANY_HEADER] = str(company_id)
             try:
