@@ -1,4 +1,4 @@
-"""`cco-unlink`: open the app, or serve the sandbox on its own.
+"""`cco-unlink`: open the app, run a headless command, or serve the sandbox on its own.
 
 This is the one place that wires the pieces together: settings into a backend target, the embedded
 sandbox when the settings ask for it, and the Textual app on top. Every failure a person can cause
@@ -9,24 +9,34 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import logging
+import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cco_unlink import exit_codes, headless
 from services import locations
-from services.backend import Target
+from services.backend import Backend, Target
 from services.errors import CcoUnlinkError, SettingsError
-from services.settings import Settings, find_settings_file, load_settings, replace
+from services.settings import (
+    SANDBOX_FAULT_KEYS,
+    Settings,
+    find_settings_file,
+    load_settings,
+    replace,
+)
 
 if TYPE_CHECKING:
-    from sandbox import SandboxServer
+    from sandbox import Faults, SandboxServer
+    from services.settings import SandboxSettings
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
+EXIT_OK = exit_codes.OK
+EXIT_FAILURE = exit_codes.FAILURE
+EXIT_BAD_INPUT = exit_codes.BAD_INPUT
 
 SANDBOX_SECRET = "sandbox"
 """The embedded sandbox's fixed client secret and connector token: demo credentials, not secrets."""
@@ -68,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (0 = any free port)")
     serve.add_argument("--data", metavar="FILE", help="SQLite file with the sandbox's data")
     serve.add_argument("--reset", action="store_true", help="recreate the demo data first")
+    serve.add_argument("--latency-ms", type=int, metavar="MS", help="added to every answer")
+    faults = serve.add_argument_group(
+        "faults", "made on purpose, all off by default; settings.toml describes each"
+    )
+    for key in SANDBOX_FAULT_KEYS:
+        faults.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int, metavar="N")
+    headless.add_commands(commands)
     return parser
 
 
@@ -78,11 +95,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log_to_file()
         if arguments.command == "sandbox":
             return _serve_sandbox(settings, arguments)
+        if arguments.command in headless.COMMANDS:
+            return headless.run(
+                arguments, settings, lambda: _backend(settings, arguments.reset_sandbox)
+            )
         return _run_app(settings, arguments)
     except CcoUnlinkError as error:
         print(f"cco-unlink: {error.message}", file=sys.stderr)
-        return EXIT_BAD_INPUT if isinstance(error, SettingsError) else EXIT_FAILURE
+        return exit_codes.for_error(error)
     except KeyboardInterrupt:
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        # The reader (`head`, a closed pager) stopped listening: not an error worth a word.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
         return EXIT_FAILURE
     except OSError as error:
         print(
@@ -106,7 +132,20 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         procore = replace(procore, client_id=arguments.client_id)
     if arguments.company_id is not None:
         procore = replace(procore, company_id=arguments.company_id)
-    return replace(settings, backend=backend, procore=procore, quickbooks=quickbooks)
+    sandbox = settings.sandbox
+    if arguments.command == "sandbox":
+        flags = {
+            key: getattr(arguments, key)
+            for key in (*SANDBOX_FAULT_KEYS, "latency_ms")
+            if getattr(arguments, key) is not None
+        }
+        for key, value in flags.items():
+            if value < 0:
+                raise SettingsError(f"--{key.replace('_', '-')} must not be negative, not {value}")
+        sandbox = replace(sandbox, **flags)
+    return replace(
+        settings, backend=backend, procore=procore, quickbooks=quickbooks, sandbox=sandbox
+    )
 
 
 def _log_to_file() -> None:
@@ -158,6 +197,13 @@ def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
 
 
 @contextlib.contextmanager
+def _backend(settings: Settings, reset: bool) -> Iterator[Backend]:
+    """A backend on the configured target, with the embedded sandbox around it when asked."""
+    with embedded_sandbox(settings, reset=reset) as sandbox:
+        yield Backend(target_for(settings, sandbox))
+
+
+@contextlib.contextmanager
 def embedded_sandbox(settings: Settings, *, reset: bool) -> Iterator[SandboxServer | None]:
     """Run the sandbox in this process when the settings ask for it; None in remote mode."""
     if settings.backend.mode != "sandbox":
@@ -165,12 +211,23 @@ def embedded_sandbox(settings: Settings, *, reset: bool) -> Iterator[SandboxServ
             raise SettingsError("--reset-sandbox works in sandbox mode only.")
         yield None
         return
-    server = _sandbox_server(settings, settings.sandbox.host, settings.sandbox.port, None, reset)
+    server = _sandbox_server(settings, _loopback_host(settings), settings.sandbox.port, None, reset)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+def _loopback_host(settings: Settings) -> str:
+    host = settings.sandbox.host
+    if not is_loopback(host):
+        raise SettingsError(
+            f"[sandbox] host must be a loopback address such as 127.0.0.1, not {host!r}: the "
+            "sandbox has no real security. To serve it beyond this machine on purpose, use "
+            "'cco-unlink sandbox --host ADDRESS'."
+        )
+    return host
 
 
 def _sandbox_server(
@@ -191,8 +248,20 @@ def _sandbox_server(
         latency_ms=configured.latency_ms,
         rate_limit_per_hour=configured.rate_limit_per_hour,
         rate_limit_per_10s=configured.rate_limit_per_10s,
+        faults=_faults(configured),
     )
     return SandboxServer(config, host=host, port=port)
+
+
+def _faults(configured: SandboxSettings) -> Faults:
+    from sandbox import Faults
+
+    values = {key: getattr(configured, key) for key in SANDBOX_FAULT_KEYS}
+    for key, value in values.items():
+        if key.endswith("_percent") and value > 100:
+            raise SettingsError(f"[sandbox] {key}: a share in percent, 0 to 100, not {value}")
+    values["seed"] = values.pop("fault_seed")
+    return Faults(**values)
 
 
 def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -211,10 +280,20 @@ def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
         return app.return_code or EXIT_OK
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
-    host = arguments.host or settings.sandbox.host
+    # Beyond loopback only when asked for on the command line, never from a settings file alone.
+    host = arguments.host or _loopback_host(settings)
     port = settings.sandbox.port if arguments.port is None else arguments.port
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(host):
         print(
             f"cco-unlink: warning: the sandbox will listen on {host}, beyond this machine; "
             "it has demo credentials only and no real security.",

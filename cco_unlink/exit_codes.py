@@ -1,0 +1,53 @@
+"""Exit status of every `cco-unlink` command, in one place (the README's table copies this one).
+
+Codes grow with how much a person must look into: 0 is done, 7 is "go and look before anything
+else". When one command handles several CCOs it exits with the highest code among them.
+"""
+
+from __future__ import annotations
+
+from services.errors import CcoUnlinkError, ProcoreError, QuickBooksError, SettingsError
+from services.models import OutcomeKind
+
+OK = 0
+"""Unlinked, or already unlinked by someone else: the CCO is not linked any more."""
+FAILURE = 1
+"""Something outside the product went wrong: a file could not be read or written, Ctrl-C."""
+BAD_INPUT = 2
+"""Bad settings or arguments, a missing secret, an unknown project or CCO id. Nothing changed."""
+STILL_IN_QUICKBOOKS = 3
+"""QuickBooks Desktop still holds the CCO: delete it there first. Nothing changed."""
+PERMISSION_MISSING = 4
+"""The user lacks one of the three permissions an unlink needs. Nothing changed."""
+QUICKBOOKS_UNREACHABLE = 5
+"""QuickBooks Desktop could not be asked, or its answer could not be read. Nothing changed."""
+PROCORE_FAILED = 6
+"""Procore could not be reached, or refused or failed the change. Nothing changed."""
+OUTCOME_UNKNOWN = 7
+"""The unlink was sent and its result could not be confirmed: list again before retrying."""
+
+FOR_OUTCOME: dict[OutcomeKind, int] = {
+    OutcomeKind.UNLINKED: OK,
+    OutcomeKind.ALREADY_UNLINKED: OK,
+    OutcomeKind.NOT_FOUND: BAD_INPUT,
+    OutcomeKind.STILL_IN_QUICKBOOKS: STILL_IN_QUICKBOOKS,
+    OutcomeKind.PERMISSION_MISSING: PERMISSION_MISSING,
+    OutcomeKind.QUICKBOOKS_UNREACHABLE: QUICKBOOKS_UNREACHABLE,
+    OutcomeKind.PROCORE_FAILED: PROCORE_FAILED,
+    OutcomeKind.OUTCOME_UNKNOWN: OUTCOME_UNKNOWN,
+}
+
+
+def for_outcome(kind: OutcomeKind) -> int:
+    return FOR_OUTCOME[kind]
+
+
+def for_error(error: CcoUnlinkError) -> int:
+    """The status of a failure that stopped a command before or between CCOs."""
+    if isinstance(error, SettingsError):
+        return BAD_INPUT
+    if isinstance(error, QuickBooksError):
+        return QUICKBOOKS_UNREACHABLE
+    if isinstance(error, ProcoreError):
+        return PROCORE_FAILED
+    return FAILURE

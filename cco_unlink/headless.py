@@ -1,0 +1,312 @@
+"""`cco-unlink list | unlink | audit`: the same workflow as the screen, for scripts and cron.
+
+Every unlink goes through `Backend.unlink`, the service the screen uses, and is told in the words
+of `services.messages`; only the layout differs. Each command ends with an exit status from
+`cco_unlink.exit_codes`. `--json` prints one JSON object per line, one line per CCO (or per audit
+record), so a script can read the answer as it comes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from cco_unlink import exit_codes
+from services import catalog, locations, messages
+from services.audit import AuditLog, AuditRecord, DamagedLine
+from services.backend import Backend
+from services.errors import CcoUnlinkError, ProcoreError, SettingsError
+from services.models import Company, Project, SyncedCco, UnlinkOutcome
+from services.settings import Settings
+
+COMMANDS = ("list", "unlink", "audit")
+
+BackendOpener = Callable[[], contextlib.AbstractContextManager[Backend]]
+
+
+def add_commands(commands: Any) -> None:
+    """Register the headless sub-commands on the main parser's sub-parsers."""
+    listing = commands.add_parser(
+        "list",
+        help="print the CCOs synced with QuickBooks Desktop",
+        description="Print the company's CCOs synced with QuickBooks® Desktop, one per line.",
+    )
+    listing.add_argument("--project", metavar="ID", type=_record_id, help="this project only")
+    listing.add_argument("--json", action="store_true", help="one JSON object per CCO")
+
+    unlink = commands.add_parser(
+        "unlink",
+        help="unlink CCOs gone from QuickBooks Desktop, as the screen does",
+        description=(
+            "Unlink each CCO named, once QuickBooks® Desktop confirms it is gone and you hold the "
+            "three permissions. Exit status: see the README."
+        ),
+    )
+    unlink.add_argument("--project", metavar="ID", type=_record_id, required=True)
+    unlink.add_argument(
+        "--cco", metavar="ID", type=_record_id, action="append", required=True,
+        help="CCO id; repeat for several",
+    )  # fmt: skip
+    unlink.add_argument("--json", action="store_true", help="one JSON object per CCO")
+
+    audit = commands.add_parser(
+        "audit",
+        help="show the audit log of unlink attempts",
+        description="Show every unlink attempt recorded, oldest first; damaged lines are named.",
+    )
+    audit.add_argument("--json", action="store_true", help="the records as JSON lines")
+
+
+def _record_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a whole number)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (ids are positive)")
+    return value
+
+
+def run(
+    arguments: argparse.Namespace,
+    settings: Settings,
+    open_backend: BackendOpener,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if arguments.command == "audit":
+        return show_audit(locations.audit_file(settings.audit.path), arguments.json, out, err)
+    with open_backend() as backend:
+        return asyncio.run(_run_with(backend, arguments, out, err))
+
+
+async def _run_with(
+    backend: Backend, arguments: argparse.Namespace, out: TextIO, err: TextIO
+) -> int:
+    try:
+        if arguments.command == "list":
+            return await list_command(backend, arguments.project, arguments.json, out, err)
+        return await unlink_command(
+            backend, arguments.project, arguments.cco, arguments.json, out, err
+        )
+    finally:
+        await backend.aclose()
+
+
+async def list_command(
+    backend: Backend, project_id: int | None, as_json: bool, out: TextIO, err: TextIO
+) -> int:
+    """`cco-unlink list`: print the rows, or say why not; return the exit status."""
+    try:
+        rows = await list_ccos(backend, project_id)
+    except CcoUnlinkError as error:
+        print(f"cco-unlink: {error.message}", file=err)
+        return exit_codes.for_error(error)
+    write_rows(rows, as_json, out)
+    return exit_codes.OK
+
+
+async def unlink_command(
+    backend: Backend,
+    project_id: int,
+    cco_ids: Sequence[int],
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """`cco-unlink unlink`: one line per CCO; the highest exit status among them."""
+    try:
+        reports = await unlink_ccos(backend, project_id, cco_ids)
+    except CcoUnlinkError as error:
+        print(f"cco-unlink: {error.message}", file=err)
+        return exit_codes.for_error(error)
+    write_reports(reports, as_json, out)
+    return max(report.exit_code for report in reports)
+
+
+# ---------------------------------------------------------------------------------------- list
+
+
+async def list_ccos(backend: Backend, project_id: int | None = None) -> list[SyncedCco]:
+    """The synced CCOs of the company, or of one project of it."""
+    _, company = await backend.connect()
+    if project_id is None:
+        rows: list[SyncedCco] = []
+        async for batch, _ in backend.synced_ccos():
+            rows += batch
+    else:
+        project = await _project(backend, company, project_id)
+        rows = await catalog.project_ccos(backend.procore, company.id, project)
+    rows.sort(key=lambda row: (row.project_name, row.commitment_number, row.number, row.id))
+    return rows
+
+
+def row_json(row: SyncedCco) -> dict[str, Any]:
+    return {
+        "cco_id": row.id,
+        "cco_number": row.number,
+        "title": row.title,
+        "amount": str(row.amount),
+        "project_id": row.project_id,
+        "project": row.project_name,
+        "commitment_id": row.commitment_id,
+        "commitment": row.commitment_label,
+        "vendor": row.vendor,
+        "purchase_order": row.po_reference,
+        "synced_at": row.synced_at.isoformat() if row.synced_at else None,
+    }
+
+
+_LIST_COLUMNS = ("project_id", "cco_id", "cco_number", "title", "amount", "commitment", "synced_at")
+
+
+def write_rows(rows: Sequence[SyncedCco], as_json: bool, out: TextIO) -> None:
+    if as_json:
+        for row in rows:
+            print(json.dumps(row_json(row), ensure_ascii=False), file=out)
+        return
+    # Tab-separated with a header: readable, and as easy for `cut` and `awk` as for eyes.
+    print("\t".join(_LIST_COLUMNS), file=out)
+    for row in rows:
+        fields = row_json(row)
+        print("\t".join(_cell(fields[column]) for column in _LIST_COLUMNS), file=out)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value).replace("\t", " ").replace("\n", " ")
+
+
+# -------------------------------------------------------------------------------------- unlink
+
+
+@dataclass(frozen=True)
+class UnlinkReport:
+    """One CCO's unlink, as the headless commands tell it."""
+
+    project_id: int
+    cco_id: int
+    cco_number: str
+    outcome: UnlinkOutcome
+
+    @property
+    def exit_code(self) -> int:
+        return exit_codes.for_outcome(self.outcome.kind)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project_id": self.project_id,
+            "cco_id": self.cco_id,
+            "cco_number": self.cco_number,
+            "outcome": self.outcome.kind.value,
+            "message": self.outcome.message,
+            "exit_code": self.exit_code,
+            "missing": [permission.value for permission in self.outcome.missing],
+            "evidence": self.outcome.evidence,
+            "audit_error": self.outcome.audit_error or None,
+        }
+
+
+async def unlink_ccos(
+    backend: Backend, project_id: int, cco_ids: Sequence[int]
+) -> list[UnlinkReport]:
+    """Unlink each CCO in turn through the screen's own service."""
+    _, company = await backend.connect()
+    project = await _project(backend, company, project_id)
+    listed = {
+        row.id: row for row in await catalog.project_ccos(backend.procore, company.id, project)
+    }
+    reports = []
+    for cco_id in cco_ids:
+        cco = listed.get(cco_id) or await _unlisted(backend, company, project, cco_id)
+        outcome = await backend.unlink(cco)
+        reports.append(UnlinkReport(project.id, cco_id, cco.number, outcome))
+    return reports
+
+
+async def unlink_one(backend: Backend, project_id: int, cco_id: int) -> UnlinkReport:
+    return (await unlink_ccos(backend, project_id, [cco_id]))[0]
+
+
+def write_reports(reports: Sequence[UnlinkReport], as_json: bool, out: TextIO) -> None:
+    for report in reports:
+        if as_json:
+            print(json.dumps(report.as_json(), ensure_ascii=False), file=out)
+            continue
+        number = f"#{report.cco_number} " if report.cco_number else ""
+        print(f"CCO {number}(id {report.cco_id}): {report.outcome.message}", file=out)
+        if report.outcome.audit_error:
+            print(f"  {report.outcome.audit_error}", file=out)
+
+
+async def _project(backend: Backend, company: Company, project_id: int) -> Project:
+    for project in await backend.procore.projects(company.id):
+        if project.id == project_id:
+            return project
+    raise SettingsError(messages.unknown_project(project_id, company.name))
+
+
+async def _unlisted(backend: Backend, company: Company, project: Project, cco_id: int) -> SyncedCco:
+    """A CCO the synced list does not hold (unlinked already, unknown, or listed since): the
+    service reads it fresh and says which; this only carries what the audit line names."""
+    number = ""
+    with contextlib.suppress(ProcoreError):
+        number = (await backend.procore.change_order(company.id, project.id, cco_id)).number
+    return SyncedCco(
+        id=cco_id,
+        company_id=company.id,
+        project_id=project.id,
+        project_name=project.name,
+        project_number=project.number,
+        commitment_id=0,
+        commitment_number="",
+        commitment_title="",
+        vendor="",
+        number=number,
+        title="",
+        amount=Decimal("0"),
+        synced_at=None,
+        origin_id="",
+        link=None,
+        po_reference="",
+    )
+
+
+# --------------------------------------------------------------------------------------- audit
+
+
+def show_audit(path: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
+    """Print every record; name each damaged line on stderr and go on past it."""
+    try:
+        for entry in AuditLog(path).read():
+            if isinstance(entry, DamagedLine):
+                print(
+                    "cco-unlink: "
+                    + messages.audit_line_damaged(str(path), entry.line_number, entry.problem),
+                    file=err,
+                )
+                continue
+            print(_audit_line(entry, as_json), file=out)
+    except OSError as error:
+        print(f"cco-unlink: {path}: {error.strerror or error}", file=err)
+        return exit_codes.FAILURE
+    return exit_codes.OK
+
+
+def _audit_line(record: AuditRecord, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(asdict(record), ensure_ascii=False)
+    return (
+        f"{record.time}  {record.user}  company {record.company_id}  project "
+        f"{record.project_id}  CCO #{record.cco_number or '?'} (id {record.cco_id})  "
+        f"{record.outcome}: {record.message}"
+    )
