@@ -65,7 +65,8 @@ def restore_links(data_file: Path, snapshot: LinkSnapshot) -> None:
             for item_id, saved in snapshot.items():
                 if saved[0] == "cco":
                     conn.execute(
-                        "UPDATE ccos SET origin_id = ?, origin_data = ?, synced_at = ? WHERE id = ?",
+                        "UPDATE ccos SET origin_id = ?, origin_data = ?, synced_at = ?"
+                        " WHERE id = ?",
                         (*saved[1:], item_id),
                     )
                 else:
