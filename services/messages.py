@@ -55,3 +55,20 @@ QUICKBOOKS_LINES_ALREADY_GONE = "The CCO is not in QuickBooks® Desktop any more
 
 def audit_failed(path: str) -> str:
     return f"This attempt could not be written to the audit log at {path}; see the log file."
+
+
+SIGN_IN_NEEDED = (
+    "Sign in to Procore: open the address shown, approve cco-unlink, and paste the code here."
+)
+SIGN_IN_EXPIRED = "Your Procore sign-in expired or was revoked. Please sign in again."
+SIGN_IN_CODE_EMPTY = "Paste the code Procore showed after you approved cco-unlink."
+SIGN_IN_STORE_BUSY = (
+    "Another cco-unlink is renewing the Procore sign-in and has not finished; try again."
+)
+
+
+def sign_in_code_refused(detail: str) -> str:
+    return (
+        "Procore refused the code: it is mistyped, older than 10 minutes, or already used. Open "
+        f"the address again for a new one. Procore said: {detail}"
+    )

@@ -28,7 +28,7 @@ from services.errors import (
     ProcoreUnavailableError,
 )
 from services.procore import endpoints
-from services.procore.auth import ClientCredentials
+from services.procore.auth import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,17 @@ _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
 
 class RateLimitState:
-    """What Procore's last X-Rate-Limit headers said; lets the client slow down before a 429."""
+    """What Procore's X-Rate-Limit headers said, counted down as requests leave, so the client
+    waits for the window to free up instead of running into a 429.
+
+    Procore reports whichever window (hourly or 10-second spike) is nearer to running out. Each
+    request leaving takes one from `remaining`; each answer sets it to what Procore counted. When
+    nothing is left the client waits for the reset, then lets one request through to learn the
+    new budget while the others wait a moment for its answer.
+    """
+
+    # How long other requests hold back while one probes a window that has just reset.
+    PROBE_SECONDS = 0.25
 
     def __init__(self) -> None:
         self.limit: int | None = None
@@ -47,13 +57,28 @@ class RateLimitState:
 
     def update(self, headers: httpx.Headers) -> None:
         try:
-            self.limit = int(headers["X-Rate-Limit-Limit"])
-            self.remaining = int(headers["X-Rate-Limit-Remaining"])
-            self.reset_at = float(headers["X-Rate-Limit-Reset"])
+            limit = int(headers["X-Rate-Limit-Limit"])
+            remaining = int(headers["X-Rate-Limit-Remaining"])
+            reset_at = float(headers["X-Rate-Limit-Reset"])
         except (KeyError, ValueError):
             return
+        self.limit, self.remaining, self.reset_at = limit, max(0, remaining), reset_at
+
+    def reserve(self, now: float) -> float:
+        """Seconds to wait before one more request may leave; 0 = go now (and it is counted)."""
+        if self.remaining is None or self.reset_at is None:
+            return 0.0
+        if self.remaining > 0:
+            self.remaining -= 1
+            return 0.0
+        if now < self.reset_at:
+            return self.reset_at - now
+        # The window has moved on: this request probes it; the next ones wait for its answer.
+        self.reset_at = now + self.PROBE_SECONDS
+        return 0.0
 
     def wait_before_next(self, now: float) -> float:
+        """Seconds until a request may leave, without counting one."""
         if self.remaining is None or self.reset_at is None or self.remaining > 0:
             return 0.0
         return max(0.0, self.reset_at - now)
@@ -63,7 +88,7 @@ class ProcoreTransport:
     def __init__(
         self,
         base_url: str,
-        credentials: ClientCredentials,
+        credentials: Credentials,
         *,
         timeout: float = 30.0,
         http: httpx.AsyncClient | None = None,
@@ -79,6 +104,7 @@ class ProcoreTransport:
         self._max_wait = max_wait_seconds
         self._sleep = sleep
         self.rate_limit = RateLimitState()
+        self._pace_lock = asyncio.Lock()
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -108,8 +134,14 @@ class ProcoreTransport:
             # The next link carries every query parameter itself.
             url, query = (next_link, None) if next_link else (None, None)
 
-    async def patch(self, path: str, *, company_id: int, body: Any) -> Any:
-        response = await self._send("PATCH", path, company_id=company_id, json=body)
+    async def patch(
+        self, path: str, *, company_id: int, body: Any, idempotent: bool = False
+    ) -> Any:
+        """PATCH; pass idempotent=True only when sending it twice is the same as sending it once:
+        then a 5xx or a lost answer is retried, else it is reported as it is."""
+        response = await self._send(
+            "PATCH", path, company_id=company_id, json=body, idempotent=idempotent
+        )
         return _json(response)
 
     async def _send(
@@ -120,7 +152,11 @@ class ProcoreTransport:
         company_id: int | None,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
+        # Only a request that is safe to repeat is sent again after Procore may have acted on it;
+        # a 429 or a connection never made is always retried (Procore did nothing).
+        safe_to_repeat = method == "GET" if idempotent is None else idempotent
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         refreshed = False
         attempt = 0
@@ -146,6 +182,8 @@ class ProcoreTransport:
                 # The request may have been applied and its answer lost.
                 sent_without_answer = sent_without_answer or method != "GET"
                 failure = ProcoreUnavailableError(f"Procore did not answer ({_describe(error)}).")
+                if not safe_to_repeat:
+                    raise ProcoreOutcomeUnknownError(failure.message) from None
             else:
                 self.rate_limit.update(response.headers)
                 if response.status_code < 400:
@@ -158,6 +196,8 @@ class ProcoreTransport:
                 failure = _error_for(response)
                 if response.status_code not in _RETRYABLE_STATUS:
                     raise failure
+                if response.status_code != 429 and not safe_to_repeat:
+                    raise failure
                 server_wait = _server_wait(response)
                 if server_wait is not None and server_wait > self._max_wait:
                     raise failure
@@ -167,18 +207,25 @@ class ProcoreTransport:
                 raise failure
             delay = _backoff(attempt)
             if server_wait is not None:
-                delay = server_wait + random.uniform(0, 0.5)
+                # Wait for the reset, then a jittered share more so that clients refused together
+                # do not all come back in the same instant.
+                delay = server_wait + random.uniform(0, min(2.0, 0.25 * 2**attempt))
             log.info("Procore %s %s failed (%s); retrying in %.1f s", method, path, failure, delay)
             await self._sleep(delay)
 
     async def _pace(self) -> None:
-        wait = self.rate_limit.wait_before_next(time.time())
-        if wait > self._max_wait:
-            raise ProcoreRateLimitError(
-                f"Procore's rate limit is used up for {int(wait)} more seconds; try again then."
-            )
-        if wait > 0:
-            await self._sleep(wait + random.uniform(0, 0.25))
+        """Hold a request back until Procore's rate-limit window has room for it."""
+        async with self._pace_lock:  # one waiter at a time, so each sees the others' requests
+            while True:
+                wait = self.rate_limit.reserve(time.time())
+                if wait <= 0:
+                    return
+                if wait > self._max_wait:
+                    raise ProcoreRateLimitError(
+                        f"Procore's rate limit is used up for {int(wait)} more seconds; try "
+                        "again then."
+                    )
+                await self._sleep(wait + random.uniform(0, 0.05))
 
 
 def _backoff(attempt: int) -> float:
