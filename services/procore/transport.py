@@ -106,6 +106,11 @@ class ProcoreTransport:
         self.rate_limit = RateLimitState()
         self._pace_lock = asyncio.Lock()
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client, shared with the sign-in so one connection pool serves both."""
+        return self._http
+
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
