@@ -54,27 +54,53 @@ class RateLimitState:
         self.limit: int | None = None
         self.remaining: int | None = None
         self.reset_at: float | None = None
+        self.in_flight = 0
+        """Requests reserved and not answered yet: Procore may not have counted them."""
+        self._reported_reset: float | None = None
 
     def update(self, headers: httpx.Headers) -> None:
+        """Take Procore's count, less the requests still on their way (counted pessimistically:
+        some may already be in Procore's figure).
+
+        Answers can overtake each other. One about an older state of the window (an earlier
+        reset) is ignored, and of two about the same window the lower count wins; a later reset
+        means the window moved on and its count is taken as it is.
+        """
         try:
             limit = int(headers["X-Rate-Limit-Limit"])
             remaining = int(headers["X-Rate-Limit-Remaining"])
             reset_at = float(headers["X-Rate-Limit-Reset"])
         except (KeyError, ValueError):
             return
-        self.limit, self.remaining, self.reset_at = limit, max(0, remaining), reset_at
+        estimate = max(0, remaining - self.in_flight)
+        reported = self._reported_reset
+        if reported is not None and reset_at < reported:
+            return
+        if reported is not None and reset_at == reported and self.remaining is not None:
+            estimate = min(estimate, self.remaining)
+        self.limit, self.reset_at, self._reported_reset = limit, reset_at, reset_at
+        self.remaining = estimate
+
+    def finished(self, headers: httpx.Headers | None) -> None:
+        """One reserved request is over, answered with these headers or not answered at all."""
+        self.in_flight = max(0, self.in_flight - 1)
+        if headers is not None:
+            self.update(headers)
 
     def reserve(self, now: float) -> float:
         """Seconds to wait before one more request may leave; 0 = go now (and it is counted)."""
         if self.remaining is None or self.reset_at is None:
+            self.in_flight += 1
             return 0.0
         if self.remaining > 0:
             self.remaining -= 1
+            self.in_flight += 1
             return 0.0
         if now < self.reset_at:
             return self.reset_at - now
         # The window has moved on: this request probes it; the next ones wait for its answer.
         self.reset_at = now + self.PROBE_SECONDS
+        self.in_flight += 1
         return 0.0
 
     def wait_before_next(self, now: float) -> float:
@@ -169,15 +195,12 @@ class ProcoreTransport:
         while True:
             attempt += 1
             server_wait: float | None = None
-            await self._pace()
             token = await self.credentials.access_token(self._http, self.base_url)
             headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
             if company_id is not None:
                 headers[endpoints.COMPANY_HEADER] = str(company_id)
             try:
-                response = await self._http.request(
-                    method, url, params=params, json=json, headers=headers
-                )
+                response = await self._request_once(method, url, params, json, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 # Nothing reached the server: always safe to try again.
                 failure: ProcoreError = ProcoreUnavailableError(
@@ -190,7 +213,6 @@ class ProcoreTransport:
                 if not safe_to_repeat:
                     raise ProcoreOutcomeUnknownError(failure.message) from None
             else:
-                self.rate_limit.update(response.headers)
                 if response.status_code < 400:
                     return response
                 if response.status_code == 401 and not refreshed:
@@ -217,6 +239,26 @@ class ProcoreTransport:
                 delay = server_wait + random.uniform(0, min(2.0, 0.25 * 2**attempt))
             log.info("Procore %s %s failed (%s); retrying in %.1f s", method, path, failure, delay)
             await self._sleep(delay)
+
+    async def _request_once(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        """Send once, when the rate-limit window has room, and count the answer into it."""
+        await self._pace()
+        answered: httpx.Headers | None = None
+        try:
+            response = await self._http.request(
+                method, url, params=params, json=json, headers=headers
+            )
+            answered = response.headers
+            return response
+        finally:
+            self.rate_limit.finished(answered)
 
     async def _pace(self) -> None:
         """Hold a request back until Procore's rate-limit window has room for it."""
