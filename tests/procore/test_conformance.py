@@ -50,7 +50,9 @@ def http(sandbox: SandboxServer) -> httpx.Client:
         yield client
 
 
-def test_authorization_code_with_the_oob_redirect(sandbox: SandboxServer, http: httpx.Client) -> None:
+def test_authorization_code_with_the_oob_redirect(
+    sandbox: SandboxServer, http: httpx.Client
+) -> None:
     # The app is 'admin'; the person approving is 'no-push': the tokens act as the person.
     code = approve(_authorize_url(sandbox), login="no-push")
     assert code
