@@ -22,6 +22,7 @@ from cco_unlink import exit_codes, headless
 from services import locations
 from services.backend import Backend, Target
 from services.errors import CcoUnlinkError, SettingsError
+from services.procore import environments
 from services.settings import (
     SANDBOX_FAULT_KEYS,
     Settings,
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     for key in SANDBOX_FAULT_KEYS:
         faults.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int, metavar="N")
     headless.add_commands(commands)
+    from cco_unlink.login import add_login_commands
+
+    add_login_commands(commands)
     return parser
 
 
@@ -99,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return headless.run(
                 arguments, settings, lambda: _backend(settings, arguments.reset_sandbox)
             )
+        if arguments.command in ("login", "logout"):
+            from cco_unlink.login import run_login_command
+
+            return run_login_command(settings, arguments)
         return _run_app(settings, arguments)
     except CcoUnlinkError as error:
         print(f"cco-unlink: {error.message}", file=sys.stderr)
@@ -162,7 +170,17 @@ def _log_to_file() -> None:
 
 
 def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
+    procore = settings.procore
+    environment = (
+        environments.embedded(sandbox.base_url)
+        if sandbox is not None
+        else environments.resolve(procore.environment, procore.base_url, procore.login_url)
+    )
     common = {
+        "grant": procore.grant,
+        "login_url": environment.login_url,
+        "redirect_uri": procore.redirect_uri,
+        "token_file": locations.token_file(environment.token_key),
         "company_id": settings.procore.company_id,
         "audit_path": locations.audit_file(settings.audit.path),
         "procore_timeout": settings.procore.timeout_seconds,
@@ -179,15 +197,13 @@ def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
             is_sandbox=True,
             **common,  # type: ignore[arg-type]
         )
-    if not settings.procore.base_url:
-        raise SettingsError("Remote mode needs Procore's URL: --procore-url or [procore] base_url.")
     if not settings.quickbooks.connector_url:
         raise SettingsError(
             "Remote mode needs the QuickBooks connector's URL: --connector-url or "
             "[quickbooks] connector_url."
         )
     return Target(
-        procore_url=settings.procore.base_url.rstrip("/"),
+        procore_url=environment.api_url,
         connector_url=settings.quickbooks.connector_url,
         client_id=settings.procore.client_id,
         client_secret=settings.procore.client_secret,

@@ -23,7 +23,15 @@ from sandbox.errors import (
     unexpected_error_handler,
 )
 from sandbox.faults import FaultInjector
-from sandbox.oauth import bearer_token, revoke_endpoint, token_endpoint, token_info_endpoint
+from sandbox.oauth import (
+    authorize_decision,
+    authorize_page,
+    bearer_token,
+    ensure_schema,
+    revoke_endpoint,
+    token_endpoint,
+    token_info_endpoint,
+)
 from sandbox.rate_limit import RateLimiter
 from sandbox.store import connection, create_schema
 
@@ -81,8 +89,16 @@ def create_app(config: SandboxConfig) -> Starlette:
     with connection(config.data_file) as conn:
         # Files seeded by an older sandbox get the tables added since.
         create_schema(conn)
-    limiter = RateLimiter(config.rate_limit_per_hour, config.rate_limit_per_10s)
+    ensure_schema(config.data_file)
+    limiter = RateLimiter(
+        config.rate_limit_per_hour,
+        config.rate_limit_per_10s,
+        hour_s=config.rate_limit_hour_window_s,
+        spike_s=config.rate_limit_spike_window_s,
+    )
     routes = [
+        Route("/oauth/authorize", authorize_page, methods=["GET"]),
+        Route("/oauth/authorize", authorize_decision, methods=["POST"]),
         Route("/oauth/token", token_endpoint, methods=["POST"]),
         Route("/oauth/token/info", token_info_endpoint, methods=["GET"]),
         Route("/oauth/revoke", revoke_endpoint, methods=["POST"]),

@@ -66,6 +66,9 @@ class SandboxConfig:
     latency_ms: int = 0
     rate_limit_per_hour: int = 100_000
     rate_limit_per_10s: int = 2_000
+    # Lengths of the two windows; Procore's are an hour and 10 s. Tests shorten them.
+    rate_limit_hour_window_s: float = 3600.0
+    rate_limit_spike_window_s: float = 10.0
     faults: Faults = field(default_factory=Faults)
     # Lifetime of issued access tokens; Procore's is 5400 s. Tests shorten it to see expiry.
     token_ttl_s: int = 5400

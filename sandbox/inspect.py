@@ -137,3 +137,31 @@ def project_ids(data_file: Path, company_id: int) -> list[int]:
             "SELECT id FROM projects WHERE company_id = ? ORDER BY id", (company_id,)
         ).fetchall()
     return [int(r["id"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class IssuedPair:
+    client_login: str
+    user_login: str
+    access_revoked: bool
+    refresh_revoked: bool
+
+
+def issued_pairs(data_file: Path) -> list[IssuedPair]:
+    """Every access/refresh pair the token endpoint issued, oldest first."""
+    with connection(Path(data_file)) as conn:
+        rows = conn.execute(
+            "SELECT p.client_login, u.login AS user_login, a.revoked AS access_revoked,"
+            " r.revoked AS refresh_revoked FROM oauth_pairs p"
+            " JOIN tokens a ON a.token = p.access_token JOIN tokens r ON r.token = p.refresh_token"
+            " JOIN users u ON u.id = a.user_id ORDER BY a.created_at, a.rowid"
+        ).fetchall()
+    return [
+        IssuedPair(
+            str(r["client_login"]),
+            str(r["user_login"]),
+            bool(r["access_revoked"]),
+            bool(r["refresh_revoked"]),
+        )
+        for r in rows
+    ]

@@ -53,10 +53,21 @@ class _Window:
 class RateLimiter:
     """Sliding-window counters kept in memory: limits reset when the sandbox restarts."""
 
-    def __init__(self, per_hour: int, per_10s: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        per_hour: int,
+        per_10s: int,
+        clock: Callable[[], float] = time.time,
+        *,
+        hour_s: float = HOUR_S,
+        spike_s: float = SPIKE_S,
+    ) -> None:
         self.per_hour = per_hour
         self.per_10s = per_10s
         self.clock = clock
+        # The spans are Procore's; tests shorten them to watch a window fill and empty quickly.
+        self.hour_s = hour_s
+        self.spike_s = spike_s
         self._windows: dict[str, tuple[_Window, _Window]] = {}
         self._lock = threading.Lock()
 
@@ -66,7 +77,10 @@ class RateLimiter:
         with self._lock:
             windows = self._windows.get(key)
             if windows is None:
-                windows = (_Window(self.per_hour, HOUR_S), _Window(self.per_10s, SPIKE_S))
+                windows = (
+                    _Window(self.per_hour, self.hour_s),
+                    _Window(self.per_10s, self.spike_s),
+                )
                 self._windows[key] = windows
             for window in windows:
                 window.prune(now)

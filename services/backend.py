@@ -11,7 +11,9 @@ from services import catalog, messages
 from services.audit import AuditLog
 from services.errors import ProcorePermissionError, QuickBooksError, SettingsError
 from services.models import Company, LoadProgress, SyncedCco, UnlinkOutcome, User
-from services.procore import ClientCredentials, ProcoreClient
+from services.procore import AuthorizationCode, ClientCredentials, Credentials, ProcoreClient
+from services.procore.auth import OOB_REDIRECT
+from services.procore.tokens import TokenStore
 from services.quickbooks import QuickBooksConnector
 from services.unlink import Actor, UnlinkService
 
@@ -31,6 +33,11 @@ class Target:
     procore_timeout: float = 30.0
     quickbooks_timeout: float = 60.0
     per_page: int = 100
+    grant: str = "client_credentials"
+    login_url: str = ""
+    redirect_uri: str = OOB_REDIRECT
+    token_file: Path | None = None
+    """Where a person's sign-in is kept (authorization_code grant only)."""
 
     def __repr__(self) -> str:
         return f"Target(procore_url={self.procore_url!r}, client_id={self.client_id!r})"
@@ -47,6 +54,8 @@ class Target:
                 )
         if not self.client_id:
             raise SettingsError("No Procore client id: set [procore] client_id or --client-id.")
+        if self.grant == "authorization_code" and self.token_file is None:
+            raise SettingsError("The authorization_code grant needs a place to keep the sign-in.")
         if not self.client_secret:
             raise SettingsError(
                 "No Procore client secret: set PROCORE_CLIENT_SECRET or [procore] client_secret."
@@ -58,13 +67,33 @@ class Target:
             )
 
 
+def procore_credentials(target: Target) -> Credentials:
+    """The sign-in the target asks for: a service account's, or a person's kept in a file."""
+    login_url = target.login_url or target.procore_url
+    if target.grant == "authorization_code":
+        assert target.token_file is not None  # Target.check
+        return AuthorizationCode(
+            target.client_id,
+            target.client_secret,
+            login_url,
+            TokenStore(target.token_file),
+            redirect_uri=target.redirect_uri,
+        )
+    return ClientCredentials(target.client_id, target.client_secret, login_url)
+
+
 class Backend:
     def __init__(self, target: Target) -> None:
         target.check()
         self.target = target
+        credentials = procore_credentials(target)
+        self.sign_in: AuthorizationCode | None = (
+            credentials if isinstance(credentials, AuthorizationCode) else None
+        )
+        """A person's sign-in, which the UI can renew; None for a service account."""
         self.procore = ProcoreClient(
             target.procore_url,
-            ClientCredentials(target.client_id, target.client_secret),
+            credentials,
             timeout=target.procore_timeout,
             per_page=target.per_page,
         )
@@ -100,6 +129,15 @@ class Backend:
             self.procore, self.quickbooks, self.audit, Actor(user=user, company_id=chosen.id)
         )
         return user, chosen
+
+    async def complete_sign_in(self, code: str) -> tuple[User, Company]:
+        """Exchange the code the person pasted, keep the tokens, and connect again as them."""
+        if self.sign_in is None:
+            raise SettingsError("This Procore connection signs in as a service account.")
+        await self.sign_in.exchange(self.procore.transport.http, code)
+        self.user = self.company = None
+        self._unlinker = None
+        return await self.connect()
 
     async def synced_ccos(self) -> AsyncIterator[tuple[list[SyncedCco], LoadProgress]]:
         company = await self._company()

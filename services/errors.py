@@ -35,6 +35,11 @@ class ProcoreAuthError(ProcoreError):
     """Sign-in failed, or the token expired or was revoked: the person must sign in again."""
 
 
+class ProcoreSignInRequiredError(ProcoreAuthError):
+    """A person must sign in (again) through the authorize page: no stored sign-in, or Procore
+    refused the one there was. The UI answers it with the sign-in screen."""
+
+
 class ProcorePermissionError(ProcoreError):
     """Procore refused: a permission is missing, the tool is off, or the company is out of reach."""
 

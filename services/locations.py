@@ -31,3 +31,8 @@ def audit_file(configured: str) -> Path:
 
 def log_file() -> Path:
     return log_dir() / "cco-unlink.log"
+
+
+def token_file(environment_key: str) -> Path:
+    """A person's Procore sign-in for one environment (tokens do not carry across them)."""
+    return data_dir() / "tokens" / f"{environment_key}.json"

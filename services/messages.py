@@ -63,3 +63,20 @@ def unknown_project(project_id: int, company: str) -> str:
 
 def audit_line_damaged(path: str, line_number: int, problem: str) -> str:
     return f"{path} line {line_number}: {problem}; skipped, the lines after it are shown."
+
+
+SIGN_IN_NEEDED = (
+    "Sign in to Procore: open the address shown, approve cco-unlink, and paste the code here."
+)
+SIGN_IN_EXPIRED = "Your Procore sign-in expired or was revoked. Please sign in again."
+SIGN_IN_CODE_EMPTY = "Paste the code Procore showed after you approved cco-unlink."
+SIGN_IN_STORE_BUSY = (
+    "Another cco-unlink is renewing the Procore sign-in and has not finished; try again."
+)
+
+
+def sign_in_code_refused(detail: str) -> str:
+    return (
+        "Procore refused the code: it is mistyped, older than 10 minutes, or already used. Open "
+        f"the address again for a new one. Procore said: {detail}"
+    )

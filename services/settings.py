@@ -24,6 +24,8 @@ PROCORE_SECRET_ENV = "PROCORE_CLIENT_SECRET"
 CONNECTOR_TOKEN_ENV = "QUICKBOOKS_CONNECTOR_TOKEN"
 
 BackendMode = Literal["sandbox", "remote"]
+ProcoreEnvironmentName = Literal["production", "developer-sandbox", "monthly-sandbox", "custom"]
+GrantType = Literal["client_credentials", "authorization_code"]
 _T = TypeVar("_T")
 
 
@@ -34,7 +36,11 @@ class BackendSettings:
 
 @dataclass(frozen=True)
 class ProcoreSettings:
+    environment: ProcoreEnvironmentName = "production"
     base_url: str = ""
+    login_url: str = ""
+    grant: GrantType = "client_credentials"
+    redirect_uri: str = "urn:ietf:wg:oauth:2.0:oob"
     client_id: str = "admin"
     client_secret: str = field(default="", repr=False)
     company_id: int = 0

@@ -1,19 +1,47 @@
-"""OAuth 2.0 sign-in to Procore with the client credentials grant (service accounts)."""
+"""OAuth 2.0 sign-in to Procore: client credentials for service accounts, the authorization-code
+grant (with the out-of-band redirect) for people, and single-use refresh tokens.
+
+Both hand the transport a valid access token, one sign-in or refresh at a time, and drop a token
+the server refused so the next call gets a fresh one.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
+import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx
 
-from services.errors import ProcoreAuthError, ProcoreReplyError, ProcoreUnavailableError
+from services import messages
+from services.errors import (
+    ProcoreAuthError,
+    ProcoreReplyError,
+    ProcoreSignInRequiredError,
+    ProcoreUnavailableError,
+)
 from services.procore import endpoints
+from services.procore.tokens import TokenPair, TokenStore, pair_from_answer
 
+log = logging.getLogger(__name__)
+
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 # Procore's tokens last 5400 s; asking for a new one a minute early means no call ever goes out
 # with a token that dies in flight.
 _EXPIRY_MARGIN_SECONDS = 60.0
+
+
+class Credentials(Protocol):
+    """What the transport needs from a sign-in."""
+
+    async def access_token(self, http: httpx.AsyncClient, base_url: str) -> str: ...
+
+    def forget(self, access_token: str) -> None: ...
 
 
 @dataclass
@@ -22,12 +50,43 @@ class _Token:
     expires_at: float
 
 
+async def _post_token(http: httpx.AsyncClient, login_url: str, form: dict[str, str]) -> Any:
+    """POST a grant to /oauth/token; the parsed answer, or the typed failure."""
+    try:
+        response = await http.post(f"{login_url}{endpoints.TOKEN}", data=form)
+    except httpx.TransportError as error:
+        raise ProcoreUnavailableError(
+            f"Procore could not be reached to sign in ({type(error).__name__})."
+        ) from None
+    if response.status_code in (400, 401, 403):
+        raise ProcoreAuthError(_oauth_error_text(response))
+    if response.status_code != 200:
+        raise ProcoreUnavailableError(f"Procore's sign-in answered HTTP {response.status_code}.")
+    try:
+        return response.json()
+    except ValueError:
+        raise ProcoreReplyError("Procore's sign-in answer could not be read.") from None
+
+
+def _oauth_error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        said = body.get("error_description") or body.get("errors") or body.get("error")
+        if isinstance(said, str) and said:
+            return said
+    return f"HTTP {response.status_code}"
+
+
 class ClientCredentials:
     """Holds a client id and secret and hands out a valid access token, one sign-in at a time."""
 
-    def __init__(self, client_id: str, client_secret: str) -> None:
+    def __init__(self, client_id: str, client_secret: str, login_url: str = "") -> None:
         self.client_id = client_id
         self._client_secret = client_secret
+        self._login_url = login_url.rstrip("/")
         self._token: _Token | None = None
         self._lock = asyncio.Lock()
 
@@ -38,7 +97,7 @@ class ClientCredentials:
         async with self._lock:
             token = self._token
             if token is None or token.expires_at - _EXPIRY_MARGIN_SECONDS <= time.time():
-                token = self._token = await self._request_token(http, base_url)
+                token = self._token = await self._request_token(http, self._login_url or base_url)
             return token.access_token
 
     def forget(self, access_token: str) -> None:
@@ -46,7 +105,7 @@ class ClientCredentials:
         if self._token is not None and self._token.access_token == access_token:
             self._token = None
 
-    async def _request_token(self, http: httpx.AsyncClient, base_url: str) -> _Token:
+    async def _request_token(self, http: httpx.AsyncClient, login_url: str) -> _Token:
         if not self._client_secret:
             raise ProcoreAuthError(
                 "No Procore client secret: set PROCORE_CLIENT_SECRET or [procore] client_secret."
@@ -57,26 +116,154 @@ class ClientCredentials:
             "client_secret": self._client_secret,
         }
         try:
-            response = await http.post(f"{base_url}{endpoints.TOKEN}", data=form)
-        except httpx.TransportError as error:
-            raise ProcoreUnavailableError(
-                f"Procore could not be reached to sign in ({type(error).__name__})."
-            ) from None
-        if response.status_code in (400, 401, 403):
+            body = await _post_token(http, login_url, form)
+        except ProcoreAuthError:
             raise ProcoreAuthError(
                 f"Procore refused the sign-in of client '{self.client_id}': check the client id "
                 "and secret."
-            )
-        if response.status_code != 200:
-            raise ProcoreUnavailableError(
-                f"Procore's sign-in answered HTTP {response.status_code}."
-            )
+            ) from None
         try:
-            body = response.json()
             access_token = body["access_token"]
             expires_in = float(body.get("expires_in", 5400))
-        except (ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise ProcoreReplyError("Procore's sign-in answer could not be read.") from None
         if not isinstance(access_token, str) or not access_token:
             raise ProcoreReplyError("Procore's sign-in answer holds no access token.")
+        # Procore gives a service account no refresh token: a new grant is the refresh.
         return _Token(access_token=access_token, expires_at=time.time() + expires_in)
+
+
+class AuthorizationCode:
+    """A person's sign-in: the authorize URL, the code exchange, and single-use refresh tokens.
+
+    The token pair lives in a TokenStore. Every refresh returns a new pair and kills the old one
+    whatever the outcome, so the new pair is written to disk before it is used, and only one
+    refresh runs at a time: across tasks (a lock) and across processes (the store's file lock).
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        login_url: str,
+        store: TokenStore,
+        *,
+        redirect_uri: str = OOB_REDIRECT,
+    ) -> None:
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.login_url = login_url.rstrip("/")
+        self.store = store
+        self.redirect_uri = redirect_uri
+        self._pair: TokenPair | None = None
+        self._lock = asyncio.Lock()
+        self.refreshes = 0
+        """Refreshes this object made, for the log and for tests."""
+
+    def __repr__(self) -> str:
+        return f"AuthorizationCode(client_id={self.client_id!r}, store={self.store!r})"
+
+    def authorize_url(self, state: str | None = None) -> str:
+        query = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "state": state or secrets.token_urlsafe(12),
+        }
+        return f"{self.login_url}{endpoints.AUTHORIZE}?{urlencode(query)}"
+
+    @property
+    def signed_in(self) -> bool:
+        return (self._pair or self.store.load(self.client_id)) is not None
+
+    async def exchange(self, http: httpx.AsyncClient, code: str) -> None:
+        """Trade the code the person pasted for a token pair, and keep it."""
+        code = code.strip()
+        if not code:
+            raise ProcoreSignInRequiredError(messages.SIGN_IN_CODE_EMPTY)
+        form = {
+            "grant_type": "authorization_code",
+            "client_id": self.client_id,
+            "client_secret": self._client_secret,
+            "code": code,
+            "redirect_uri": self.redirect_uri,
+        }
+        async with self._lock:
+            try:
+                body = await _post_token(http, self.login_url, form)
+            except ProcoreAuthError as error:
+                raise ProcoreSignInRequiredError(
+                    messages.sign_in_code_refused(error.message)
+                ) from None
+            pair = pair_from_answer(self.client_id, body)
+            if pair is None:
+                raise ProcoreReplyError("Procore's sign-in answer holds no token pair.")
+            async with self.store.locked():
+                self.store.save(pair)
+            self._pair = pair
+
+    async def access_token(self, http: httpx.AsyncClient, base_url: str) -> str:
+        async with self._lock:
+            pair = self._pair or self.store.load(self.client_id)
+            if pair is None:
+                raise ProcoreSignInRequiredError(messages.SIGN_IN_NEEDED)
+            if pair.expires_soon(time.time()):
+                pair = await self._refresh(http, pair)
+            self._pair = pair
+            return pair.access_token
+
+    def forget(self, access_token: str) -> None:
+        """Procore refused this token (401): refresh before the next call, once, whoever asks."""
+        if self._pair is not None and self._pair.access_token == access_token:
+            self._pair = dataclasses.replace(self._pair, expires_at=0.0)
+
+    async def sign_out(self, http: httpx.AsyncClient) -> None:
+        """Revoke the stored pair at Procore (best effort) and delete it here."""
+        pair = self._pair or self.store.load(self.client_id)
+        self._pair = None
+        async with self.store.locked():
+            self.store.clear()
+        if pair is None:
+            return
+        form = {
+            "token": pair.access_token,
+            "client_id": self.client_id,
+            "client_secret": self._client_secret,
+        }
+        try:
+            await http.post(f"{self.login_url}{endpoints.REVOKE}", data=form)
+        except httpx.TransportError:
+            log.info("Procore could not be reached to revoke the sign-in; deleted it here only")
+
+    async def _refresh(self, http: httpx.AsyncClient, pair: TokenPair) -> TokenPair:
+        async with self.store.locked():
+            on_disk = self.store.load(self.client_id)
+            if on_disk is None:
+                # Signed out elsewhere, or the store was lost: the refresh token may be alive,
+                # but the person chose to leave; ask them in again.
+                raise ProcoreSignInRequiredError(messages.SIGN_IN_NEEDED)
+            if on_disk.refresh_token != pair.refresh_token and not on_disk.expires_soon(
+                time.time()
+            ):
+                return on_disk  # another process refreshed first; its pair is the live one
+            form = {
+                "grant_type": "refresh_token",
+                "client_id": self.client_id,
+                "client_secret": self._client_secret,
+                "refresh_token": on_disk.refresh_token,
+                "redirect_uri": self.redirect_uri,
+            }
+            try:
+                body = await _post_token(http, self.login_url, form)
+            except ProcoreAuthError:
+                # The refresh token is spent, revoked or unknown: nothing left to refresh with.
+                self.store.clear()
+                self._pair = None
+                raise ProcoreSignInRequiredError(messages.SIGN_IN_EXPIRED) from None
+            fresh = pair_from_answer(self.client_id, body)
+            if fresh is None:
+                raise ProcoreReplyError("Procore's refresh answer holds no token pair.")
+            self.store.save(fresh)
+            self.refreshes += 1
+            log.info("Procore sign-in refreshed (%s)", self.store.path)
+            return fresh

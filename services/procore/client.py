@@ -10,7 +10,7 @@ import httpx
 from services.errors import ProcorePermissionError, ProcoreReplyError
 from services.models import AccessLevel, CcoState, Commitment, Company, Project, User
 from services.procore import endpoints, parsing
-from services.procore.auth import ClientCredentials
+from services.procore.auth import Credentials
 from services.procore.transport import ProcoreTransport, Sleep
 
 
@@ -18,7 +18,7 @@ class ProcoreClient:
     def __init__(
         self,
         base_url: str,
-        credentials: ClientCredentials,
+        credentials: Credentials,
         *,
         timeout: float = 30.0,
         per_page: int = 100,
@@ -122,8 +122,13 @@ class ProcoreClient:
             for line in state.line_items
         ]
         headers = {endpoints.IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
+        # Clearing a link twice leaves it cleared: safe to send again when an answer is lost.
         answer = await self.transport.patch(
-            endpoints.external_data(company_id), company_id=company_id, body=body, headers=headers
+            endpoints.external_data(company_id),
+            company_id=company_id,
+            body=body,
+            headers=headers,
+            idempotent=True,
         )
         if isinstance(answer, dict) and answer.get("errors"):
             raise ProcoreReplyError(

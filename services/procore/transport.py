@@ -28,7 +28,7 @@ from services.errors import (
     ProcoreUnavailableError,
 )
 from services.procore import endpoints
-from services.procore.auth import ClientCredentials
+from services.procore.auth import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +38,73 @@ _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
 
 class RateLimitState:
-    """What Procore's last X-Rate-Limit headers said; lets the client slow down before a 429."""
+    """What Procore's X-Rate-Limit headers said, counted down as requests leave, so the client
+    waits for the window to free up instead of running into a 429.
+
+    Procore reports whichever window (hourly or 10-second spike) is nearer to running out. Each
+    request leaving takes one from `remaining`; each answer sets it to what Procore counted. When
+    nothing is left the client waits for the reset, then lets one request through to learn the
+    new budget while the others wait a moment for its answer.
+    """
+
+    # How long other requests hold back while one probes a window that has just reset.
+    PROBE_SECONDS = 0.25
 
     def __init__(self) -> None:
         self.limit: int | None = None
         self.remaining: int | None = None
         self.reset_at: float | None = None
+        self.in_flight = 0
+        """Requests reserved and not answered yet: Procore may not have counted them."""
+        self._reported_reset: float | None = None
 
     def update(self, headers: httpx.Headers) -> None:
+        """Take Procore's count, less the requests still on their way (counted pessimistically:
+        some may already be in Procore's figure).
+
+        Answers can overtake each other. One about an older state of the window (an earlier
+        reset) is ignored, and of two about the same window the lower count wins; a later reset
+        means the window moved on and its count is taken as it is.
+        """
         try:
-            self.limit = int(headers["X-Rate-Limit-Limit"])
-            self.remaining = int(headers["X-Rate-Limit-Remaining"])
-            self.reset_at = float(headers["X-Rate-Limit-Reset"])
+            limit = int(headers["X-Rate-Limit-Limit"])
+            remaining = int(headers["X-Rate-Limit-Remaining"])
+            reset_at = float(headers["X-Rate-Limit-Reset"])
         except (KeyError, ValueError):
             return
+        estimate = max(0, remaining - self.in_flight)
+        reported = self._reported_reset
+        if reported is not None and reset_at < reported:
+            return
+        if reported is not None and reset_at == reported and self.remaining is not None:
+            estimate = min(estimate, self.remaining)
+        self.limit, self.reset_at, self._reported_reset = limit, reset_at, reset_at
+        self.remaining = estimate
+
+    def finished(self, headers: httpx.Headers | None) -> None:
+        """One reserved request is over, answered with these headers or not answered at all."""
+        self.in_flight = max(0, self.in_flight - 1)
+        if headers is not None:
+            self.update(headers)
+
+    def reserve(self, now: float) -> float:
+        """Seconds to wait before one more request may leave; 0 = go now (and it is counted)."""
+        if self.remaining is None or self.reset_at is None:
+            self.in_flight += 1
+            return 0.0
+        if self.remaining > 0:
+            self.remaining -= 1
+            self.in_flight += 1
+            return 0.0
+        if now < self.reset_at:
+            return self.reset_at - now
+        # The window has moved on: this request probes it; the next ones wait for its answer.
+        self.reset_at = now + self.PROBE_SECONDS
+        self.in_flight += 1
+        return 0.0
 
     def wait_before_next(self, now: float) -> float:
+        """Seconds until a request may leave, without counting one."""
         if self.remaining is None or self.reset_at is None or self.remaining > 0:
             return 0.0
         return max(0.0, self.reset_at - now)
@@ -63,7 +114,7 @@ class ProcoreTransport:
     def __init__(
         self,
         base_url: str,
-        credentials: ClientCredentials,
+        credentials: Credentials,
         *,
         timeout: float = 30.0,
         http: httpx.AsyncClient | None = None,
@@ -79,6 +130,12 @@ class ProcoreTransport:
         self._max_wait = max_wait_seconds
         self._sleep = sleep
         self.rate_limit = RateLimitState()
+        self._pace_lock = asyncio.Lock()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client, shared with the sign-in so one connection pool serves both."""
+        return self._http
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -109,10 +166,23 @@ class ProcoreTransport:
             url, query = (next_link, None) if next_link else (None, None)
 
     async def patch(
-        self, path: str, *, company_id: int, body: Any, headers: dict[str, str] | None = None
+        self,
+        path: str,
+        *,
+        company_id: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        idempotent: bool = False,
     ) -> Any:
+        """PATCH; pass idempotent=True only when sending it twice is the same as sending it once:
+        then a 5xx or a lost answer is retried, else it is reported as it is."""
         response = await self._send(
-            "PATCH", path, company_id=company_id, json=body, extra_headers=headers
+            "PATCH",
+            path,
+            company_id=company_id,
+            json=body,
+            extra_headers=headers,
+            idempotent=idempotent,
         )
         return _json(response)
 
@@ -125,7 +195,11 @@ class ProcoreTransport:
         params: dict[str, Any] | None = None,
         json: Any = None,
         extra_headers: dict[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
+        # Only a request that is safe to repeat is sent again after Procore may have acted on it;
+        # a 429 or a connection never made is always retried (Procore did nothing).
+        safe_to_repeat = method == "GET" if idempotent is None else idempotent
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         refreshed = False
         attempt = 0
@@ -133,7 +207,6 @@ class ProcoreTransport:
         while True:
             attempt += 1
             server_wait: float | None = None
-            await self._pace()
             token = await self.credentials.access_token(self._http, self.base_url)
             headers = {
                 **(extra_headers or {}),
@@ -143,9 +216,7 @@ class ProcoreTransport:
             if company_id is not None:
                 headers[endpoints.COMPANY_HEADER] = str(company_id)
             try:
-                response = await self._http.request(
-                    method, url, params=params, json=json, headers=headers
-                )
+                response = await self._request_once(method, url, params, json, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 # Nothing reached the server: always safe to try again.
                 failure: ProcoreError = ProcoreUnavailableError(
@@ -155,8 +226,9 @@ class ProcoreTransport:
                 # The request may have been applied and its answer lost.
                 sent_without_answer = sent_without_answer or method != "GET"
                 failure = ProcoreUnavailableError(f"Procore did not answer ({_describe(error)}).")
+                if not safe_to_repeat:
+                    raise ProcoreOutcomeUnknownError(failure.message) from None
             else:
-                self.rate_limit.update(response.headers)
                 if response.status_code < 400:
                     return response
                 if response.status_code == 401 and not refreshed:
@@ -167,6 +239,8 @@ class ProcoreTransport:
                 failure = _error_for(response)
                 if response.status_code not in _RETRYABLE_STATUS:
                     raise failure
+                if response.status_code != 429 and not safe_to_repeat:
+                    raise failure
                 server_wait = _server_wait(response)
                 if server_wait is not None and server_wait > self._max_wait:
                     raise failure
@@ -176,18 +250,45 @@ class ProcoreTransport:
                 raise failure
             delay = _backoff(attempt)
             if server_wait is not None:
-                delay = server_wait + random.uniform(0, 0.5)
+                # Wait for the reset, then a jittered share more so that clients refused together
+                # do not all come back in the same instant.
+                delay = server_wait + random.uniform(0, min(2.0, 0.25 * 2**attempt))
             log.info("Procore %s %s failed (%s); retrying in %.1f s", method, path, failure, delay)
             await self._sleep(delay)
 
-    async def _pace(self) -> None:
-        wait = self.rate_limit.wait_before_next(time.time())
-        if wait > self._max_wait:
-            raise ProcoreRateLimitError(
-                f"Procore's rate limit is used up for {int(wait)} more seconds; try again then."
+    async def _request_once(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        """Send once, when the rate-limit window has room, and count the answer into it."""
+        await self._pace()
+        answered: httpx.Headers | None = None
+        try:
+            response = await self._http.request(
+                method, url, params=params, json=json, headers=headers
             )
-        if wait > 0:
-            await self._sleep(wait + random.uniform(0, 0.25))
+            answered = response.headers
+            return response
+        finally:
+            self.rate_limit.finished(answered)
+
+    async def _pace(self) -> None:
+        """Hold a request back until Procore's rate-limit window has room for it."""
+        async with self._pace_lock:  # one waiter at a time, so each sees the others' requests
+            while True:
+                wait = self.rate_limit.reserve(time.time())
+                if wait <= 0:
+                    return
+                if wait > self._max_wait:
+                    raise ProcoreRateLimitError(
+                        f"Procore's rate limit is used up for {int(wait)} more seconds; try "
+                        "again then."
+                    )
+                await self._sleep(wait + random.uniform(0, 0.05))
 
 
 def _backoff(attempt: int) -> float:

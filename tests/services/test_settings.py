@@ -93,4 +93,6 @@ def test_remote_mode_without_a_url_is_refused_clearly(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert "needs Procore's URL" in result.stderr
+    # Procore's URL now comes from [procore] environment (production by default); the connector's
+    # has no default.
+    assert "needs the QuickBooks connector's URL" in result.stderr

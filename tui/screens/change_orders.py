@@ -10,10 +10,11 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from services.errors import CcoUnlinkError
+from services.errors import CcoUnlinkError, ProcoreSignInRequiredError
 from services.models import LoadProgress, OutcomeKind, SyncedCco, UnlinkOutcome
 from tui.feedback import OUTCOME_SEVERITY, ROW_STATUS, Look, error_look
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.sign_in import SignInScreen
 from tui.widgets.cco_table import CcoTable, money, row_cells, status_cell
 
 if TYPE_CHECKING:
@@ -107,9 +108,19 @@ class ChangeOrdersScreen(Screen[None]):
             self.load_note = ""
         except CcoUnlinkError as error:
             self.load_note = "List not loaded: " + error.message
-            self._toast(error_look(error), error.message)
+            if isinstance(error, ProcoreSignInRequiredError) and self.backend.sign_in is not None:
+                self.app.push_screen(SignInScreen(self.backend, error.message), self._signed_in)
+            else:
+                self._toast(error_look(error), error.message)
         finally:
             self._set_status()
+
+    def _signed_in(self, signed_in: bool | None) -> None:
+        """Back from the sign-in screen: load as the person now signed in, or say why not."""
+        if signed_in and self.backend.user and self.backend.company:
+            mode = " · sandbox" if self.backend.is_sandbox else ""
+            self.sub_title = f"{self.backend.company.name} · {self.backend.user.login}{mode}"
+            self.load()
 
     @staticmethod
     def _progress_text(progress: LoadProgress) -> str:

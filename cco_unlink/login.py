@@ -1,0 +1,103 @@
+"""`cco-unlink login` and `cco-unlink logout`: sign in to Procore without the full-screen app.
+
+For a person (grant = "authorization_code"): print the authorize address, read back the code they
+were shown after approving, keep the tokens. For a service account (client_credentials): check the
+client id and secret work, keeping nothing on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from cco_unlink.cli import EXIT_FAILURE, EXIT_OK, embedded_sandbox, target_for
+from services.backend import Target, procore_credentials
+from services.errors import CcoUnlinkError, SettingsError
+from services.procore import AuthorizationCode, ProcoreClient
+from services.settings import Settings
+
+Ask = Callable[[str], str]
+Say = Callable[[str], None]
+
+
+def add_login_commands(commands: Any) -> None:
+    login = commands.add_parser(
+        "login",
+        help="sign in to Procore and keep the sign-in for this environment",
+        description=(
+            "Sign in to Procore. With grant = authorization_code: open the address printed, "
+            "approve, and paste the code shown. With client_credentials: check the service "
+            "account's id and secret."
+        ),
+    )
+    login.add_argument("--code", help="the code from Procore's page, instead of typing it")
+    commands.add_parser(
+        "logout",
+        help="revoke and delete the kept Procore sign-in for this environment",
+        description="Revoke the kept sign-in at Procore and delete it from this machine.",
+    )
+
+
+def run_login_command(
+    settings: Settings,
+    arguments: argparse.Namespace,
+    *,
+    ask: Ask = input,
+    say: Say = print,
+) -> int:
+    with embedded_sandbox(settings, reset=False) as sandbox:
+        target = target_for(settings, sandbox)
+        try:
+            if arguments.command == "logout":
+                return asyncio.run(_logout(target, say))
+            return asyncio.run(_login(target, getattr(arguments, "code", None), ask, say))
+        except EOFError:
+            say("No code given; not signed in.")
+            return EXIT_FAILURE
+
+
+async def _login(target: Target, code: str | None, ask: Ask, say: Say) -> int:
+    if not target.client_secret:
+        raise SettingsError(
+            "No Procore client secret: set PROCORE_CLIENT_SECRET or [procore] client_secret."
+        )
+    credentials = procore_credentials(target)
+    client = ProcoreClient(target.procore_url, credentials, timeout=target.procore_timeout)
+    try:
+        if isinstance(credentials, AuthorizationCode):
+            say("Open this address in any browser, sign in to Procore and approve cco-unlink:")
+            say("")
+            say(f"  {credentials.authorize_url()}")
+            say("")
+            pasted = code if code is not None else ask("Code shown after approving: ")
+            await credentials.exchange(client.transport.http, pasted)
+        user = await client.me()
+        companies = await client.companies()
+    except CcoUnlinkError as error:
+        say(f"Not signed in: {error.message}")
+        return EXIT_FAILURE
+    finally:
+        await client.aclose()
+    names = ", ".join(f"{c.name} ({c.id})" for c in companies) or "none"
+    say(f"Signed in to Procore at {target.procore_url} as {user.name} ({user.login}).")
+    say(f"Companies: {names}.")
+    if isinstance(credentials, AuthorizationCode):
+        say(f"The sign-in is kept in {credentials.store.path}, readable by you alone.")
+    else:
+        say("Service account (client credentials): nothing is kept on disk.")
+    return EXIT_OK
+
+
+async def _logout(target: Target, say: Say) -> int:
+    credentials = procore_credentials(target)
+    if not isinstance(credentials, AuthorizationCode):
+        say("Service accounts keep no sign-in on this machine; nothing to do.")
+        return EXIT_OK
+    async with httpx.AsyncClient(timeout=target.procore_timeout) as http:
+        await credentials.sign_out(http)
+    say(f"Signed out: {credentials.store.path} deleted, and the tokens revoked at Procore.")
+    return EXIT_OK

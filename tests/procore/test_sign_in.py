@@ -1,0 +1,104 @@
+"""A person's sign-in end to end: the sign-in screen after a revoked sign-in, and `cco-unlink
+login` / `logout` on the command line, each against the sandbox on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from cco_unlink.login import run_login_command
+from sandbox import SandboxServer, inspect
+from services.backend import Backend, Target
+from services.procore.tokens import TokenStore
+from services.settings import SandboxSettings, Settings, replace
+from tests.procore.oauth_steps import approve
+from tests.tui.conftest import screen_of, settle
+from tui.app import CcoUnlinkApp
+from tui.screens.sign_in import SignInScreen
+
+
+async def test_a_revoked_sign_in_opens_the_sign_in_screen_and_signing_in_loads_the_list(
+    sandbox: SandboxServer, make_target: Callable[..., Target], tmp_path: Path
+) -> None:
+    token_file = tmp_path / "tokens" / "embedded-sandbox.json"
+    target = make_target(grant="authorization_code", token_file=token_file)
+    backend = Backend(target)
+    assert backend.sign_in is not None
+    async with httpx.AsyncClient() as http:
+        await backend.sign_in.exchange(http, approve(backend.sign_in.authorize_url()))
+        kept = TokenStore(token_file).load("admin")
+        assert kept is not None
+        await http.post(f"{sandbox.base_url}/oauth/revoke", data={"token": kept.refresh_token})
+
+    app = CcoUnlinkApp(backend)
+    async with app.run_test(size=(180, 40), notifications=True) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, SignInScreen)  # not a crash, not a dead-end toast
+        shown = str(screen.query_one("#sign-in-url").render())
+        assert shown.startswith(f"{sandbox.base_url}/oauth/authorize?")
+        assert "redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob" in shown
+        assert "expired or was revoked" in str(screen.query_one("#sign-in-reason").render())
+
+        # A wrong code keeps the screen open and says why.
+        await pilot.click("#sign-in-code")
+        await pilot.press(*"not-a-code", "enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, SignInScreen)
+        assert "refused the code" in str(pilot.app.screen.query_one("#sign-in-problem").render())
+
+        code = approve(shown, login="admin")
+        screen.query_one("#sign-in-code").value = code  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        list_screen = screen_of(pilot)
+        assert list_screen.table.row_count == len(
+            [c for c in inspect.synced_ccos(sandbox.config.data_file) if c.company_id == 5200001]
+        )
+        assert "admin" in list_screen.sub_title
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    pairs = inspect.issued_pairs(sandbox.config.data_file)
+    assert [p.user_login for p in pairs] == ["admin", "admin"]
+    assert pairs[0].access_revoked and pairs[0].refresh_revoked and not pairs[1].access_revoked
+
+
+def test_login_and_logout_on_the_command_line(sandbox_data: Path, tmp_path: Path) -> None:
+    settings = Settings(sandbox=SandboxSettings(data_file=str(sandbox_data)))
+    settings = replace(settings, procore=replace(settings.procore, grant="authorization_code"))
+    said: list[str] = []
+
+    def ask(prompt: str) -> str:
+        url = next(line.strip() for line in said if "/oauth/authorize?" in line)
+        return approve(url, login="no-push")
+
+    status = run_login_command(
+        settings, argparse.Namespace(command="login", code=None), ask=ask, say=said.append
+    )
+    assert status == 0, said
+    assert any("as No Push" in line or "(no-push)" in line for line in said), said
+    kept_line = next(line for line in said if "kept in" in line)
+    token_file = Path(re.search(r"kept in (\S+),", kept_line)[1])  # type: ignore[index]
+    assert token_file.name == "embedded-sandbox.json"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert "access_token" not in " ".join(said)  # the tokens are never printed
+
+    status = run_login_command(settings, argparse.Namespace(command="logout"), say=said.append)
+    assert status == 0
+    assert not token_file.exists()
+    assert all(p.access_revoked for p in inspect.issued_pairs(sandbox_data))
+
+
+def test_login_with_a_bad_code_fails_clearly(sandbox_data: Path) -> None:
+    settings = Settings(sandbox=SandboxSettings(data_file=str(sandbox_data)))
+    settings = replace(settings, procore=replace(settings.procore, grant="authorization_code"))
+    said: list[str] = []
+    status = run_login_command(
+        settings, argparse.Namespace(command="login", code="wrong"), say=said.append
+    )
+    assert status == 1
+    assert said[-1].startswith("Not signed in: Procore refused the code")

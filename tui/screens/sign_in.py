@@ -1,0 +1,75 @@
+"""Sign in to Procore as a person: show the authorize address, take the code pasted back.
+
+Opened when Procore says there is no sign-in or it expired or was revoked, instead of a toast that
+leads nowhere. Over SSH there is no local browser: the person opens the address on any device,
+approves, and pastes the code Procore shows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from services.errors import CcoUnlinkError
+
+if TYPE_CHECKING:
+    from services.backend import Backend
+
+SIGN_IN_TITLE = "Sign in to Procore"
+SIGNING_IN = "Signing in…"
+
+
+class SignInScreen(ModalScreen[bool]):
+    """Dismissed with True once signed in, False when the person gives up (Esc)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="sign-in-cancel"),
+    ]
+
+    def __init__(self, backend: Backend, reason: str) -> None:
+        super().__init__()
+        self.backend = backend
+        self.reason = reason
+        assert backend.sign_in is not None
+        self.authorize_url = backend.sign_in.authorize_url()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sign-in-dialog"):
+            yield Static(SIGN_IN_TITLE, id="sign-in-title", markup=False)
+            yield Static(self.reason, id="sign-in-reason", markup=False)
+            yield Static(
+                "1. Open this address in any browser and approve cco-unlink:",
+                markup=False,
+            )
+            yield Static(self.authorize_url, id="sign-in-url", markup=False)
+            yield Static("2. Paste the code Procore shows, then press Enter:", markup=False)
+            yield Input(placeholder="code", id="sign-in-code", password=False)
+            yield Static("", id="sign-in-problem", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#sign-in-code", Input).focus()
+
+    @on(Input.Submitted, "#sign-in-code")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.exchange(event.value)
+
+    @work(exclusive=True, group="sign-in", exit_on_error=False)
+    async def exchange(self, code: str) -> None:
+        problem = self.query_one("#sign-in-problem", Static)
+        problem.update(SIGNING_IN)
+        try:
+            await self.backend.complete_sign_in(code)
+        except CcoUnlinkError as error:
+            problem.update(error.message)
+            self.query_one("#sign-in-code", Input).value = ""
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
