@@ -118,12 +118,13 @@ class AccessLevel(enum.IntEnum):
     ADMIN = 3
 
     @classmethod
-    def from_name(cls, name: str) -> AccessLevel:
+    def from_name(cls, name: str) -> AccessLevel | None:
+        """The level Procore names, or None for a name that is not one of the four."""
         normalised = name.strip().lower().replace("_", " ").replace("-", " ")
         for level, label in _LEVEL_NAMES.items():
             if normalised == label.lower():
                 return level
-        return cls.NONE
+        return None
 
     @property
     def label(self) -> str:

@@ -211,7 +211,13 @@ def tool_levels(value: Any) -> dict[str, AccessLevel]:
             level_name = _text(access, "name", "tool permission")
         elif isinstance(access, str):
             level_name = access
-        level = AccessLevel.from_name(level_name)
+        # No level at all is no access; a level cco-unlink cannot read is an unreadable answer,
+        # not a missing permission: the person must not be told to ask for what they may have.
+        level = AccessLevel.from_name(level_name) if level_name else AccessLevel.NONE
+        if level is None:
+            raise ProcoreReplyError(
+                f"Procore sent a tool permission level cco-unlink does not know: {level_name!r}."
+            )
         for key in ("name", "friendly_name"):
             label = _text(tool, key, "tool permission").strip().lower()
             if label:
