@@ -129,6 +129,7 @@ def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
         "procore_timeout": settings.procore.timeout_seconds,
         "quickbooks_timeout": settings.quickbooks.timeout_seconds,
         "per_page": settings.procore.per_page,
+        "cache_path": locations.list_cache_file(),
     }
     if sandbox is not None:
         return Target(

@@ -162,6 +162,8 @@ class Backend:
         if cache is None or cached is None:
             raise SettingsError("There is no cached list to bring up to date.")
         company = await self._company()
+        if any(cco.company_id != company.id for cco in cached.rows):
+            raise SettingsError("The cached list belongs to another company.")
         started = _now()
         projects = {cco.project_id for cco in cached.rows}
         changed: list[SyncedCco] = []
@@ -202,9 +204,11 @@ class Backend:
         await self.quickbooks.aclose()
 
     def _cache(self) -> ListCache | None:
-        if self.target.cache_path is None or self.company is None or self.user is None:
+        """The cache of this sign-in: known before connecting, so a start can show it at once.
+        The company is the one configured (0: the user's first), as the connection picks it."""
+        if self.target.cache_path is None:
             return None
-        scope = scope_of(self.target.procore_url, self.company.id, self.user.login)
+        scope = scope_of(self.target.procore_url, self.target.company_id, self.target.client_id)
         return ListCache(self.target.cache_path, scope)
 
     async def _company(self) -> Company:

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -80,13 +80,16 @@ class ListCache:
 
     def save(self, rows: Iterable[SyncedCco], saved_at: datetime) -> None:
         """Replace the scope's list with `rows`, as loaded in full at `saved_at`."""
-        with self._writing() as conn:
+        encoded = [(self.scope, cco.id, cco.project_id, _encode(cco)) for cco in rows]
+
+        def change(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM list_rows WHERE scope = ?", (self.scope,))
             conn.executemany(
-                "INSERT INTO list_rows(scope, id, project, row) VALUES (?, ?, ?, ?)",
-                ((self.scope, cco.id, cco.project_id, _encode(cco)) for cco in rows),
+                "INSERT INTO list_rows(scope, id, project, row) VALUES (?, ?, ?, ?)", encoded
             )
             self._stamp(conn, saved_at)
+
+        self._write(change)
 
     def apply(
         self,
@@ -96,27 +99,30 @@ class ListCache:
         saved_at: datetime,
     ) -> None:
         """Bring the scope's list up to date with the changes found since it was saved."""
-        with self._writing() as conn:
+        encoded = [(self.scope, cco.id, cco.project_id, _encode(cco)) for cco in changed]
+        gone = [(self.scope, cco_id) for cco_id in removed]
+        gone_projects = [(self.scope, project_id) for project_id in removed_projects]
+
+        def change(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "INSERT OR REPLACE INTO list_rows(scope, id, project, row) VALUES (?, ?, ?, ?)",
-                ((self.scope, cco.id, cco.project_id, _encode(cco)) for cco in changed),
+                encoded,
             )
-            conn.executemany(
-                "DELETE FROM list_rows WHERE scope = ? AND project = ?",
-                ((self.scope, project_id) for project_id in removed_projects),
-            )
-            conn.executemany(
-                "DELETE FROM list_rows WHERE scope = ? AND id = ?",
-                ((self.scope, cco_id) for cco_id in removed),
-            )
+            conn.executemany("DELETE FROM list_rows WHERE scope = ? AND project = ?", gone_projects)
+            conn.executemany("DELETE FROM list_rows WHERE scope = ? AND id = ?", gone)
             self._stamp(conn, saved_at)
+
+        self._write(change)
 
     def forget(self, cco_id: int) -> None:
         """Drop one row (it was unlinked): a restart must not show it again."""
         if not self.path.exists():
             return
-        with self._writing() as conn:
-            conn.execute("DELETE FROM list_rows WHERE scope = ? AND id = ?", (self.scope, cco_id))
+        self._write(
+            lambda conn: conn.execute(
+                "DELETE FROM list_rows WHERE scope = ? AND id = ?", (self.scope, cco_id)
+            )
+        )
 
     def _stamp(self, conn: sqlite3.Connection, saved_at: datetime) -> None:
         conn.execute(
@@ -132,16 +138,28 @@ class ListCache:
         finally:
             conn.close()
 
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not self.path.exists()
-        with self._connect() as conn:
-            if fresh:
-                os.chmod(self.path, 0o600)
-            conn.executescript(_SCHEMA)
-            with conn:
-                yield conn
+    def _write(self, change: Callable[[sqlite3.Connection], object]) -> None:
+        """Apply `change` in one transaction. A cache that cannot be written is set aside and
+        started afresh once; failing that, the failure is logged and the list goes on."""
+        for attempt in (1, 2):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fresh = not self.path.exists()
+                with self._connect() as conn:
+                    if fresh:
+                        os.chmod(self.path, 0o600)
+                    conn.executescript(_SCHEMA)
+                    with conn:
+                        change(conn)
+                return
+            except sqlite3.DatabaseError as error:
+                log.warning("The list cache at %s is unusable: %s", self.path, error)
+                if attempt == 1:
+                    with contextlib.suppress(OSError):
+                        self.path.unlink()
+            except (sqlite3.Error, OSError) as error:
+                log.warning("The list cache at %s could not be written: %s", self.path, error)
+                return
 
 
 def _encode(cco: SyncedCco) -> str:

@@ -102,11 +102,17 @@ class ChangeOrdersScreen(Screen[None]):
         changed since, or everything when `full` (the refresh key) or nothing is cached."""
         self._set_status("Connecting to Procore…")
         try:
+            cached = None if full else await self.backend.cached_list()
+            if cached is not None and not self.table.records:
+                # Shown before connecting: a restart is not kept waiting for the network.
+                self.table.replace_rows(cached.rows)
+                self._set_status(f"{messages.cached_list(cached.saved_at)} · connecting…")
             if self.backend.company is None:
                 user, company = await self.backend.connect()
                 mode = " · sandbox" if self.backend.is_sandbox else ""
                 self.sub_title = f"{company.name} · {user.login}{mode}"
-            cached = None if full else await self.backend.cached_list()
+                if cached is not None and any(c.company_id != company.id for c in cached.rows):
+                    cached = None
             if cached is None:
                 await self._load_everything()
             else:
@@ -129,8 +135,6 @@ class ChangeOrdersScreen(Screen[None]):
             self._set_status(messages.loading(progress))
 
     async def _load_changes(self, cached: CachedList) -> None:
-        if not self.table.records:
-            self.table.replace_rows(cached.rows)
         self.cache_note = messages.cached_list(cached.saved_at)
         self._set_status(f"{self.cache_note} · {messages.CHECKING_FOR_CHANGES}")
         changed = removed = 0
