@@ -4,8 +4,11 @@ costs one pass over plain Python lists, even at 100,000 rows."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from itertools import compress, repeat
+from operator import contains
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -30,6 +33,11 @@ COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 SORT_MARKS = {False: "▲", True: "▼"}
 
 SortKey = str | Decimal
+# Rows whose search text is built per turn of the event loop: about 8 ms of work.
+INDEX_SLICE = 5_000
+INDEX_PAUSE_S = 0.002
+# From this many rows, a settled list is moved out of the garbage collector's periodic walks.
+FREEZE_FROM_ROWS = 10_000
 
 
 def money(amount: object) -> str:
@@ -98,7 +106,11 @@ class CcoTable(VirtualTable):
         self.filter_words: list[str] = []
         self.sort_column: str | None = None
         self.sort_reverse = False
+        # Search texts are built after the rows are shown, a slice per turn of the event loop,
+        # so that 100,000 rows appear at once; a filter typed sooner builds the rest first.
         self._search: dict[int, str] = {}
+        self._unindexed: list[int] = []
+        self._indexing = False
         # Every id, in the current order (load order until a sort is chosen).
         self._order: list[int] = []
         self._sort_keys: dict[str, dict[int, SortKey]] = {}
@@ -107,11 +119,16 @@ class CcoTable(VirtualTable):
 
     def replace_rows(self, rows: Iterable[SyncedCco]) -> None:
         """Hold exactly `rows`; statuses of rows that stay are kept."""
-        self.records = {}
+        self.records = {cco.id: cco for cco in rows}
         self._search = {}
-        self._order = []
+        self._unindexed = list(self.records)
+        self._order = list(self.records)
         self._sort_keys = {}
-        self._upsert(list(rows))
+        if self.sort_column is not None:
+            self._order.sort(
+                key=self._key_of(self.sort_column).__getitem__, reverse=self.sort_reverse
+            )
+        self._index_later()
         self.status = {k: v for k, v in self.status.items() if k in self.records}
         self.show(self._filtered(self._order))
 
@@ -152,9 +169,10 @@ class CcoTable(VirtualTable):
             if cco.id not in self.records:
                 new.append(cco.id)
             self.records[cco.id] = cco
-            self._search[cco.id] = searchable(cco)
+            self._unindexed.append(cco.id)
             for column, keys in self._sort_keys.items():
                 keys[cco.id] = self._sort_key(column, cco)
+        self._index_later()
         if self.sort_column is None:
             self._order.extend(new)
         elif new:
@@ -174,16 +192,45 @@ class CcoTable(VirtualTable):
         narrowing = bool(self.filter_words) and all(
             any(old in new for new in words) for old in self.filter_words
         )
-        source = list(self.row_keys) if narrowing else self._order
+        source = self.row_keys if narrowing else self._order
         self.filter_words = words
         self.show(self._filtered(source))
 
     def _filtered(self, ids: Sequence[int]) -> list[int]:
-        kept = list(ids)
-        search = self._search
+        if not self.filter_words:
+            return list(ids)
+        self._index(len(self._unindexed))
+        text_of = self._search.__getitem__
+        kept: Iterable[int] = ids
         for word in self.filter_words:
-            kept = [i for i in kept if word in search[i]]
-        return kept
+            # Every step runs in C (no Python bytecode per row): ~4x a list comprehension.
+            kept = list(compress(kept, map(contains, map(text_of, kept), repeat(word))))
+        return list(kept)
+
+    def _index(self, count: int) -> None:
+        """Build the search text of `count` rows that have none yet."""
+        batch, self._unindexed = self._unindexed[:count], self._unindexed[count:]
+        records, search = self.records, self._search
+        for cco_id in batch:
+            cco = records.get(cco_id)
+            if cco is not None:
+                search[cco_id] = searchable(cco)
+
+    def _index_later(self) -> None:
+        if self._unindexed and not self._indexing:
+            self._indexing = True
+            # A timer, not a message: the screen repaints between slices.
+            self.set_timer(INDEX_PAUSE_S, self._index_slice)
+
+    def _index_slice(self) -> None:
+        self._indexing = False
+        self._index(INDEX_SLICE)
+        self._index_later()
+        if not self._unindexed and len(self.records) >= FREEZE_FROM_ROWS:
+            # Python's cycle collector walks every tracked object on a full collection: with
+            # 100,000 rows held, that is a pause of 50-100 ms at a random moment, such as in the
+            # middle of a scroll. The rows live as long as the list: take them out of its sight.
+            gc.freeze()
 
     # Sort ---------------------------------------------------------------------------------
 
