@@ -186,6 +186,7 @@ def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
         "procore_timeout": settings.procore.timeout_seconds,
         "quickbooks_timeout": settings.quickbooks.timeout_seconds,
         "per_page": settings.procore.per_page,
+        "cache_path": locations.list_cache_file(),
     }
     if sandbox is not None:
         return Target(
@@ -195,6 +196,7 @@ def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
             client_secret=SANDBOX_SECRET,
             connector_token=SANDBOX_SECRET,
             is_sandbox=True,
+            cache_scope=f"sandbox:{sandbox.config.data_file}",
             **common,  # type: ignore[arg-type]
         )
     if not settings.quickbooks.connector_url:
@@ -258,6 +260,8 @@ def _sandbox_server(
     data_file.parent.mkdir(parents=True, exist_ok=True)
     if reset:
         demo.reset(data_file, configured.seed)
+        # The cached list showed the old data; a list reset under it must not be shown stale.
+        locations.list_cache_file().unlink(missing_ok=True)
     config = SandboxConfig(
         data_file=data_file,
         seed=configured.seed,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -115,8 +116,31 @@ def _bool_filter(request: Request, name: str) -> bool | None:
     raise bad_request(f"{name} must be true or false")
 
 
+def _time_range(request: Request, name: str) -> tuple[str | None, str | None] | None:
+    """`start...end` (either end may be empty), or a single time meaning "from then on", as
+    Procore-style UTC strings that compare correctly as text."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    start, _, end = raw.partition("...")
+
+    def moment(text: str) -> str | None:
+        if not text:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise bad_request(f"{name} must be an ISO-8601 time range: start...end") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return moment(start), moment(end)
+
+
 async def ccos(request: Request) -> Response:
-    """CCOs of a project; takes `filters[synced]` (our choice), `filters[contract_id|status]`."""
+    """CCOs of a project; takes `filters[synced]` (our choice), `filters[contract_id|status]`
+    and `filters[updated_at]` (a range, `start...end`)."""
     where = ["c.project_id = ?"]
     with connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
@@ -137,6 +161,15 @@ async def ccos(request: Request) -> Response:
         if status:
             where.append("c.status = ?")
             args.append(status)
+        updated = _time_range(request, "filters[updated_at]")
+        if updated is not None:
+            start, end = updated
+            if start is not None:
+                where.append("c.updated_at >= ?")
+                args.append(start)
+            if end is not None:
+                where.append("c.updated_at <= ?")
+                args.append(end)
         rows = conn.execute(
             f"{CCO_SELECT} WHERE {' AND '.join(where)} ORDER BY c.id", args
         ).fetchall()

@@ -3,16 +3,31 @@ unlink. It owns the Procore client, the QuickBooks connector and the audit log."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import httpx
 
 from services import catalog, messages
 from services.audit import AuditLog
+from services.cache import ListCache, scope_of
 from services.errors import ProcorePermissionError, QuickBooksError, SettingsError
-from services.models import Company, LoadProgress, SyncedCco, UnlinkOutcome, User
+from services.models import (
+    CachedList,
+    Company,
+    ListChanges,
+    LoadProgress,
+    OutcomeKind,
+    SyncedCco,
+    UnlinkOutcome,
+    User,
+)
 from services.procore import AuthorizationCode, ClientCredentials, Credentials, ProcoreClient
 from services.procore.auth import OOB_REDIRECT
+from services.procore.rate_gate import RateLimitGate
 from services.procore.tokens import TokenStore
 from services.quickbooks import QuickBooksConnector
 from services.unlink import Actor, UnlinkService
@@ -38,6 +53,11 @@ class Target:
     redirect_uri: str = OOB_REDIRECT
     token_file: Path | None = None
     """Where a person's sign-in is kept (authorization_code grant only)."""
+    cache_path: Path | None = None
+    """Where the last loaded list is kept for the next start; None keeps none."""
+    cache_scope: str = ""
+    """What a cached list belongs to besides company and user; "" means the Procore URL. The
+    embedded sandbox names its data file instead: its URL changes with every start."""
 
     def __repr__(self) -> str:
         return f"Target(procore_url={self.procore_url!r}, client_id={self.client_id!r})"
@@ -82,6 +102,16 @@ def procore_credentials(target: Target) -> Credentials:
     return ClientCredentials(target.client_id, target.client_secret, login_url)
 
 
+# Changes are asked for from a little before the cached list was saved: a change made while that
+# list was loading, or a clock a little ahead of Procore's, is then still seen. Rows seen twice
+# are simply replaced.
+CHANGES_OVERLAP = timedelta(minutes=10)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Backend:
     def __init__(self, target: Target) -> None:
         target.check()
@@ -91,11 +121,18 @@ class Backend:
             credentials if isinstance(credentials, AuthorizationCode) else None
         )
         """A person's sign-in, which the UI can renew; None for a service account."""
+        # Every Procore request passes the rate gate, which keeps concurrent loading inside the
+        # rate limit that Procore's headers announce.
+        self.rate_gate = RateLimitGate(httpx.AsyncHTTPTransport())
+        self._procore_http = httpx.AsyncClient(
+            transport=self.rate_gate,
+            timeout=httpx.Timeout(target.procore_timeout, connect=10.0),
+        )
         self.procore = ProcoreClient(
             target.procore_url,
             credentials,
-            timeout=target.procore_timeout,
             per_page=target.per_page,
+            http=self._procore_http,
         )
         self.quickbooks = QuickBooksConnector(
             target.connector_url, target.connector_token, timeout=target.quickbooks_timeout
@@ -140,15 +177,56 @@ class Backend:
         return await self.connect()
 
     async def synced_ccos(self) -> AsyncIterator[tuple[list[SyncedCco], LoadProgress]]:
+        """Every synced CCO, project by project; a complete load replaces the cached list."""
         company = await self._company()
-        async for batch in catalog.synced_ccos(self.procore, company.id):
-            yield batch
+        started = _now()
+        loaded: list[SyncedCco] = []
+        async for batch, progress in catalog.synced_ccos(self.procore, company.id):
+            loaded += batch
+            yield batch, progress
+        cache = self._cache()
+        if cache is not None:
+            await asyncio.to_thread(cache.save, loaded, started)
+
+    async def cached_list(self) -> CachedList | None:
+        """The list as last loaded by this user in this company, if it was kept."""
+        cache = self._cache()
+        if cache is None:
+            return None
+        return await asyncio.to_thread(cache.load)
+
+    async def changed_ccos(self) -> AsyncIterator[ListChanges]:
+        """What changed in Procore since the cached list was saved, project by project; once
+        every project has answered, the cache holds the list as it is now."""
+        cache = self._cache()
+        cached = await self.cached_list()
+        if cache is None or cached is None:
+            raise SettingsError("There is no cached list to bring up to date.")
+        company = await self._company()
+        if any(cco.company_id != company.id for cco in cached.rows):
+            raise SettingsError("The cached list belongs to another company.")
+        started = _now()
+        projects = {cco.project_id for cco in cached.rows}
+        changed: list[SyncedCco] = []
+        removed: list[int] = []
+        removed_projects: list[int] = []
+        since = cached.saved_at - CHANGES_OVERLAP
+        async for changes in catalog.changed_ccos(self.procore, company.id, since, projects):
+            changed += changes.changed
+            removed += changes.removed
+            removed_projects += changes.removed_projects
+            yield changes
+        await asyncio.to_thread(cache.apply, changed, removed, removed_projects, started)
 
     async def unlink(self, cco: SyncedCco) -> UnlinkOutcome:
         if self._unlinker is None:
             await self.connect()
         assert self._unlinker is not None
-        return await self._unlinker.unlink(cco)
+        outcome = await self._unlinker.unlink(cco)
+        cache = self._cache()
+        if cache is not None and (outcome.kind.succeeded or outcome.kind is OutcomeKind.NOT_FOUND):
+            await asyncio.to_thread(cache.forget, cco.id)
+        return outcome
 
     async def delete_in_quickbooks(self, cco: SyncedCco) -> str:
         """Sandbox only: delete the CCO's lines from its purchase order, as step 1 of the fix."""
@@ -163,7 +241,20 @@ class Backend:
 
     async def aclose(self) -> None:
         await self.procore.aclose()
+        await self._procore_http.aclose()
         await self.quickbooks.aclose()
+
+    def _cache(self) -> ListCache | None:
+        """The cache of this sign-in: known before connecting, so a start can show it at once.
+        The company is the one configured (0: the user's first), as the connection picks it."""
+        if self.target.cache_path is None:
+            return None
+        scope = scope_of(
+            self.target.cache_scope or self.target.procore_url,
+            self.target.company_id,
+            self.target.client_id,
+        )
+        return ListCache(self.target.cache_path, scope)
 
     async def _company(self) -> Company:
         if self.company is None:

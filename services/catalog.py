@@ -1,20 +1,25 @@
 """Gather the company's CCOs synced with QuickBooks Desktop, project by project, as rows.
 
-Projects are read a few at a time, and each finished project is handed to the caller at once, so
-the first rows show while the rest are still on their way.
+Projects are read concurrently and each finished project is handed to the caller at once, so the
+first rows show while the rest are still on their way. How many requests are in flight is bounded
+by Procore's rate-limit headers (services/procore/rate_gate.py), not here: this module only keeps
+enough projects going to fill that budget, and few enough that early projects finish early.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
+from datetime import datetime
 from typing import Any
 
-from services.models import Commitment, LoadProgress, Project, SyncedCco
+from services.models import Commitment, ListChanges, LoadProgress, Project, SyncedCco
 from services.procore import ProcoreClient
 
-# Projects read at once: enough to hide latency, few enough to stay well inside rate limits.
-_CONCURRENT_PROJECTS = 4
+# Projects read at once. Each reads its pages one after another, so this is also the most requests
+# the load has in flight; the rate gate lets through only what the rate limit allows. More would
+# only make the first projects finish later.
+CONCURRENT_PROJECTS = 16
 
 
 async def synced_ccos(
@@ -22,7 +27,7 @@ async def synced_ccos(
 ) -> AsyncIterator[tuple[list[SyncedCco], LoadProgress]]:
     """Yield each project's synced CCOs with the progress so far."""
     projects = await procore.projects(company_id)
-    gate = asyncio.Semaphore(_CONCURRENT_PROJECTS)
+    gate = asyncio.Semaphore(CONCURRENT_PROJECTS)
 
     async def load(project: Project) -> list[SyncedCco]:
         async with gate:
@@ -40,6 +45,56 @@ async def synced_ccos(
             task.cancel()
     if not projects:
         yield [], LoadProgress(0, 0, 0)
+
+
+async def changed_ccos(
+    procore: ProcoreClient, company_id: int, since: datetime, cached_projects: Collection[int]
+) -> AsyncIterator[ListChanges]:
+    """Yield, project by project, the CCOs changed since `since` (filters[updated_at]): those
+    still synced as rows to add or replace, the others (unlinked since) as ids to remove.
+
+    `cached_projects` are the projects the cached list has rows of; one that is no longer listed
+    (closed, or access withdrawn) has all its rows removed.
+    """
+    projects = await procore.projects(company_id)
+    listed = {project.id for project in projects}
+    gone_projects = [p for p in cached_projects if p not in listed]
+    gate = asyncio.Semaphore(CONCURRENT_PROJECTS)
+
+    async def load(project: Project) -> tuple[list[SyncedCco], list[int]]:
+        async with gate:
+            return await project_changes(procore, company_id, project, since)
+
+    tasks = [asyncio.ensure_future(load(project)) for project in projects]
+    changed_so_far = 0
+    try:
+        for done, task in enumerate(asyncio.as_completed(tasks), start=1):
+            changed, removed = await task
+            changed_so_far += len(changed) + len(removed)
+            progress = LoadProgress(done, len(projects), changed_so_far)
+            yield ListChanges(changed, removed, progress)
+    finally:
+        for task in tasks:
+            task.cancel()
+    if gone_projects or not projects:
+        progress = LoadProgress(len(projects), len(projects), changed_so_far)
+        yield ListChanges([], [], progress, removed_projects=gone_projects)
+
+
+async def project_changes(
+    procore: ProcoreClient, company_id: int, project: Project, since: datetime
+) -> tuple[list[SyncedCco], list[int]]:
+    change_orders = await procore.change_orders_updated_since(company_id, project.id, since)
+    removed = [fields["id"] for fields in change_orders if fields["origin_id"] is None]
+    synced = [fields for fields in change_orders if fields["origin_id"] is not None]
+    if not synced:
+        return [], removed
+    commitments = {c.id: c for c in await procore.commitments(company_id, project.id)}
+    rows = [
+        _row(company_id, project, fields, commitments.get(fields["contract_id"]))
+        for fields in synced
+    ]
+    return rows, removed
 
 
 async def project_ccos(

@@ -29,6 +29,11 @@ def audit_file(configured: str) -> Path:
     return Path(configured).expanduser() if configured else data_dir() / "audit.jsonl"
 
 
+def list_cache_file() -> Path:
+    """The last loaded list of each user and company, shown at once on the next start."""
+    return data_dir() / "list-cache.sqlite3"
+
+
 def log_file() -> Path:
     return log_dir() / "cco-unlink.log"
 

@@ -6,7 +6,9 @@ the same outcome in the same words.
 
 from __future__ import annotations
 
-from services.models import Permission
+from datetime import datetime
+
+from services.models import LoadProgress, Permission
 
 UNLINKED = "Successfully Unlinked"
 STILL_IN_QUICKBOOKS = "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
@@ -79,4 +81,38 @@ def sign_in_code_refused(detail: str) -> str:
     return (
         "Procore refused the code: it is mistyped, older than 10 minutes, or already used. Open "
         f"the address again for a new one. Procore said: {detail}"
+    )
+
+
+def loading(progress: LoadProgress) -> str:
+    return (
+        f"Loading… projects {progress.projects_done}/{progress.projects_total}, "
+        f"{progress.rows} synced CCOs so far"
+    )
+
+
+CHECKING_FOR_CHANGES = "checking Procore for changes…"
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def cached_list(saved_at: datetime) -> str:
+    return f"cached list from {_when(saved_at)}"
+
+
+def checking(progress: LoadProgress) -> str:
+    return (
+        f"checking Procore for changes… projects {progress.projects_done}/"
+        f"{progress.projects_total}, {progress.rows} changed so far"
+    )
+
+
+def cache_refreshed(saved_at: datetime, changed: int, removed: int) -> str:
+    if not changed and not removed:
+        return f"up to date: nothing changed in Procore since {_when(saved_at)}"
+    return (
+        f"refreshed: {changed} new or changed and {removed} gone since {_when(saved_at)} "
+        "(cached list brought up to date)"
     )

@@ -190,3 +190,23 @@ class LoadProgress:
     projects_done: int
     projects_total: int
     rows: int
+
+
+@dataclass(frozen=True)
+class CachedList:
+    """The list as it was last loaded, kept on disk so a restart shows it at once."""
+
+    rows: list[SyncedCco]
+    saved_at: datetime
+    """When Procore was last asked; changes since then are what a refresh fetches."""
+
+
+@dataclass(frozen=True)
+class ListChanges:
+    """One project's changes since the cached list: rows new or changed, and rows gone."""
+
+    changed: list[SyncedCco]
+    removed: list[int]
+    progress: LoadProgress
+    removed_projects: list[int] = field(default_factory=list)
+    """Projects no longer listed (closed, or access withdrawn): all their rows go."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -76,6 +77,18 @@ class ProcoreClient:
             if fields["origin_id"] is not None:
                 rows.append(fields)
         return rows
+
+    async def change_orders_updated_since(
+        self, company_id: int, project_id: int, since: datetime
+    ) -> list[dict[str, Any]]:
+        """Checked fields of the project's CCOs changed since `since`, synced or not: a CCO
+        unlinked since then is listed with no origin_id."""
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params = {endpoints.UPDATED_AT_FILTER: f"{stamp}{endpoints.RANGE_SEPARATOR}"}
+        return [
+            parsing.change_order_fields(item)
+            async for item in self._list(endpoints.change_orders(project_id), company_id, params)
+        ]
 
     async def change_order(self, company_id: int, project_id: int, cco_id: int) -> CcoState:
         record = await self.transport.get(

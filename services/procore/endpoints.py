@@ -24,6 +24,11 @@ COMPANY_HEADER = "Procore-Company-Id"
 # Procore documents no such header; a server that ignores it still clears links idempotently).
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
+# Procore documents filters[updated_at] as an ISO-8601 range without giving its syntax; the range
+# is written "start...end", an open end meaning "until now" (docs/procore-api.md, a choice).
+UPDATED_AT_FILTER = "filters[updated_at]"
+RANGE_SEPARATOR = "..."
+
 
 def company_user(company_id: int, user_id: int) -> str:
     return f"/rest/v1.0/companies/{company_id}/users/{user_id}"

@@ -44,7 +44,7 @@ def screen_of(pilot: Pilot[None]) -> ChangeOrdersScreen:
 
 def select(pilot: Pilot[None], cco_id: int) -> None:
     table = screen_of(pilot).table
-    table.move_cursor(row=table.get_row_index(str(cco_id)))
+    table.move_cursor(row=table.get_row_index(cco_id))
 
 
 def notifications(pilot: Pilot[None]) -> list[Notification]:

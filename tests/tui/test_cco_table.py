@@ -1,17 +1,25 @@
-"""Cells show the data as it is: no markup read from names, long text cut with an ellipsis."""
+"""The CCO table as painted: cells shown literally and cut to their column, only the rows on
+screen painted, and a filter, a sort and the cursor that behave at any size."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
 from services.models import QuickBooksLink, SyncedCco
-from tui.widgets.cco_table import COLUMNS, row_cells
+from tui.widgets.cco_table import COLUMNS, CcoTable
+
+WIDTHS = {column.key: column.width for column in COLUMNS}
 
 
-def _cco(**changes: object) -> SyncedCco:
+def _cco(cco_id: int = 1, **changes: object) -> SyncedCco:
     values: dict[str, object] = {
-        "id": 1,
+        "id": cco_id,
         "company_id": 2,
         "project_id": 3,
         "project_name": "Harbor Tower",
@@ -20,30 +28,175 @@ def _cco(**changes: object) -> SyncedCco:
         "commitment_number": "SC-001",
         "commitment_title": "Steel",
         "vendor": "Acme",
-        "number": "001",
+        "number": f"{cco_id:03d}",
         "title": "Extra rebar",
         "amount": Decimal("-1234.50"),
         "synced_at": datetime(2026, 3, 1, tzinfo=UTC),
-        "origin_id": "L-1",
-        "link": QuickBooksLink("T-1", ("L-1",)),
+        "origin_id": f"L-{cco_id}",
+        "link": QuickBooksLink("T-1", (f"L-{cco_id}",)),
         "po_reference": "PO-7",
     }
     values.update(changes)
     return SyncedCco(**values)  # type: ignore[arg-type]
 
 
-def test_names_that_look_like_markup_are_shown_literally() -> None:
-    cells = row_cells(_cco(vendor="[b]Acme[/b]", title="[red]x"), "")
-    assert cells[3].plain == "[b]Acme[/b]"
-    assert cells[5].plain == "[red]x"
+class CountingTable(CcoTable):
+    """Counts which rows were asked for their cells: the rows painted."""
+
+    def __init__(self) -> None:
+        super().__init__(id="ccos")
+        self.asked: set[int] = set()
+
+    def cells_for(self, key: int) -> Sequence[str]:
+        self.asked.add(key)
+        return super().cells_for(key)
 
 
-def test_long_text_is_cut_to_the_column_with_an_ellipsis() -> None:
-    width = dict((key, w) for key, _, w in COLUMNS)["title"]
-    cell = row_cells(_cco(title="x" * (width + 10)), "")[5]
-    assert len(cell.plain) == width and cell.plain.endswith("…")
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield CountingTable()
 
 
-def test_money_is_right_aligned_with_two_places_and_separators() -> None:
-    cell = row_cells(_cco(), "")[6]
-    assert cell.plain.endswith("-1,234.50") and cell.plain.startswith(" ")
+@pytest.fixture
+async def pilot() -> AsyncIterator[Pilot[None]]:
+    app = TableApp()
+    async with app.run_test(size=(180, 24)) as pilot:
+        pilot.app.query_one(CountingTable).focus()
+        yield pilot
+
+
+def table_of(pilot: Pilot[None]) -> CountingTable:
+    return pilot.app.query_one(CountingTable)
+
+
+def line(table: CcoTable, y: int) -> str:
+    return table.render_line(y).text
+
+
+def cell(table: CcoTable, y: int, column: str) -> str:
+    """The text of one cell on painted line `y`, padding included, found by column offsets."""
+    start = 0
+    for spec in COLUMNS:
+        if spec.key == column:
+            return line(table, y)[start + 1 : start + 1 + spec.width]
+        start += spec.width + 2
+    raise KeyError(column)
+
+
+async def test_names_that_look_like_markup_are_shown_literally(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    table.replace_rows([_cco(vendor="[b]Acme[/b]", title="[red]x")])
+    await pilot.pause()
+    assert cell(table, 1, "vendor").rstrip() == "[b]Acme[/b]"
+    assert cell(table, 1, "title").rstrip() == "[red]x"
+
+
+async def test_long_text_is_cut_to_the_column_with_an_ellipsis(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    table.replace_rows([_cco(title="x" * (WIDTHS["title"] + 10))])
+    await pilot.pause()
+    shown = cell(table, 1, "title")
+    assert len(shown) == WIDTHS["title"] and shown.endswith("…")
+
+
+async def test_money_is_right_aligned_with_two_places_and_separators(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    table.replace_rows([_cco()])
+    await pilot.pause()
+    shown = cell(table, 1, "amount")
+    assert shown.endswith("-1,234.50") and shown.startswith(" ")
+    assert cell(table, 0, "amount").strip() == "Amount"
+
+
+async def test_only_the_rows_on_screen_are_painted(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    table.replace_rows([_cco(i) for i in range(1, 20_001)])
+    await pilot.pause()
+    assert table.row_count == 20_000
+    assert 0 < len(table.asked) <= 24
+    table.asked.clear()
+    await pilot.press("end")
+    await pilot.pause()
+    assert table.current_key == 20_000
+    assert 20_000 in table.asked and len(table.asked) <= 24
+    last_line = table.scrollable_content_region.height - 1
+    assert cell(table, last_line, "number").strip() == "20000"
+
+
+async def test_keys_move_the_cursor_and_the_view_follows(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    table.replace_rows([_cco(i) for i in range(1, 101)])
+    await pilot.pause()
+    await pilot.press("j", "j", "k")
+    assert table.cursor_row == 1
+    await pilot.press("pagedown")
+    assert table.cursor_row == 1 + (table.scrollable_content_region.height - 1)
+    assert table.scroll_y > 0
+    await pilot.press("home")
+    assert (table.cursor_row, table.scroll_y) == (0, 0)
+    await pilot.press("up")
+    assert table.cursor_row == 0
+
+
+async def test_the_filter_narrows_and_widens_keeping_the_cursor_on_its_row(
+    pilot: Pilot[None],
+) -> None:
+    table = table_of(pilot)
+    rows = [_cco(i, vendor="Bluewater" if i % 3 == 0 else "Apex") for i in range(1, 31)]
+    table.replace_rows(rows)
+    table.move_cursor(row=table.get_row_index(9))
+    table.set_filter(["blue"])
+    assert list(table.row_keys) == [i for i in range(1, 31) if i % 3 == 0]
+    assert table.current_key == 9
+    table.set_filter(["bluewater", "009"])
+    assert list(table.row_keys) == [9]
+    table.set_filter([])
+    assert table.row_count == 30 and table.current_key == 9
+    table.set_filter(["nothing-like-this"])
+    assert table.row_count == 0 and table.current_key is None
+
+
+async def test_sort_orders_every_row_and_marks_the_header(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    amounts = [Decimal(a) for a in ("5.00", "-2.00", "300.00", "41.00")]
+    table.replace_rows([_cco(i + 1, amount=a) for i, a in enumerate(amounts)])
+    table.sort_by("amount")
+    await pilot.pause()
+    assert [table.records[k].amount for k in table.row_keys] == sorted(amounts)
+    assert "Amount ▲" in line(table, 0)
+    await pilot.press("S")
+    assert [table.records[k].amount for k in table.row_keys] == sorted(amounts, reverse=True)
+    await pilot.pause()
+    assert "Amount ▼" in line(table, 0)
+    # Rows arriving later take their place in the order.
+    table.add_rows([_cco(9, amount=Decimal("100.00"))])
+    assert [table.records[k].amount for k in table.row_keys][:2] == [
+        Decimal("300.00"),
+        Decimal("100.00"),
+    ]
+    table.sort_by(None)
+    assert list(table.row_keys) == [1, 2, 3, 4, 9]
+
+
+async def test_the_sort_key_walks_the_columns_then_back_to_load_order(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    table.replace_rows([_cco(2, title="b"), _cco(1, title="a")])
+    seen = []
+    for _ in range(len(COLUMNS) + 1):
+        await pilot.press("s")
+        seen.append(table.sort_column)
+    assert seen == [column.key for column in COLUMNS] + [None]
+    assert list(table.row_keys) == [2, 1]
+
+
+async def test_marks_show_in_the_status_column_and_removed_rows_leave(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    table.replace_rows([_cco(i) for i in range(1, 4)])
+    table.mark(2, "In QBD")
+    await pilot.pause()
+    assert table.get_cell(2, "status") == "In QBD"
+    assert cell(table, 2, "status").rstrip() == "In QBD"
+    table.move_cursor(row=2)
+    table.remove_row(3)
+    assert list(table.row_keys) == [1, 2] and table.current_key == 2
+    assert not table.has_row(3) and 3 not in table.records

@@ -21,7 +21,7 @@ async def test_the_screen_lists_every_synced_cco_under_its_title(
         screen = screen_of(pilot)
         assert pilot.app.title == "Commitment Change Orders"
         assert str(screen.query_one("#list-title", Static).render()) == LIST_TITLE
-        labels = [str(column.label).strip() for column in screen.table.columns.values()]
+        labels = [column.label for column in screen.table.columns]
         assert labels == [
             "Status",
             "Project",
@@ -35,7 +35,7 @@ async def test_the_screen_lists_every_synced_cco_under_its_title(
         ]
         company = screen.backend.company
         assert company is not None
-        shown = {int(str(key.value)) for key in screen.table.rows}
+        shown = set(screen.table.row_keys)
         expected = {c.id for c in inspect.synced_ccos(sandbox_data) if c.company_id == company.id}
         assert shown == expected
         assert len(shown) >= 20
@@ -57,7 +57,7 @@ async def test_unlinking_a_cco_deleted_in_quickbooks_shows_green_and_the_row_lea
         [toast] = notifications(pilot)
         assert toast.message == "Successfully Unlinked"
         assert toast.severity == "information"
-        assert str(cco_id) not in screen_of(pilot).table.rows
+        assert not screen_of(pilot).table.has_row(cco_id)
         rendered = pilot.app.screen.query(Toast).last()
         background = rendered.styles.background
         assert background.g > background.r and background.g > background.b, background
@@ -77,8 +77,8 @@ async def test_a_cco_still_in_quickbooks_is_refused_in_red_and_stays(
         )
         assert toast.severity == "error"
         table = screen_of(pilot).table
-        assert str(cco_id) in table.rows
-        assert str(table.get_cell(str(cco_id), "status")) == "In QBD"
+        assert table.has_row(cco_id)
+        assert table.get_cell(cco_id, "status") == "In QBD"
         rendered = pilot.app.screen.query(Toast).last()
         background = rendered.styles.background
         assert background.r > background.g and background.r > background.b, background
@@ -99,7 +99,7 @@ async def test_each_missing_permission_is_named_in_red(
             [toast] = notifications(pilot)
             assert toast.severity == "error", user
             assert named in toast.message, user
-            assert str(cco_id) in screen_of(pilot).table.rows
+            assert screen_of(pilot).table.has_row(cco_id)
         assert is_linked(sandbox_data, cco_id), user
 
 
@@ -113,7 +113,7 @@ async def test_quickbooks_closed_fails_closed_in_red(
         [toast] = notifications(pilot)
         assert toast.severity == "error"
         assert "QuickBooks® Desktop could not be reached, so nothing was changed" in toast.message
-        assert str(screen_of(pilot).table.get_cell(str(cco_id), "status")) == "QBD unknown"
+        assert screen_of(pilot).table.get_cell(cco_id, "status") == "QBD unknown"
     assert is_linked(sandbox_data, cco_id)
 
 
@@ -122,7 +122,7 @@ async def test_answering_no_changes_nothing(run_app: AppRunner, sandbox_data: Pa
     async with run_app() as pilot:
         await unlink(pilot, cco_id, answer="n")
         assert notifications(pilot) == []
-        assert str(cco_id) in screen_of(pilot).table.rows
+        assert screen_of(pilot).table.has_row(cco_id)
     assert is_linked(sandbox_data, cco_id)
 
 
@@ -139,7 +139,7 @@ async def test_the_filter_keeps_rows_with_every_word_and_escape_clears_it(
         assert screen.focused is screen.query_one("#filter", Input)
         await pilot.press(*words)
         await pilot.pause()
-        shown = [screen.rows[int(str(key.value))] for key in screen.table.rows]
+        shown = [screen.rows[key] for key in screen.table.row_keys]
         assert 0 < len(shown) < total
         for cco in shown:
             text = f"{cco.vendor} {cco.project_name}".lower()
@@ -167,7 +167,7 @@ async def test_unlink_from_a_filtered_view_then_refresh(
         cco = screen.rows[cco_id]
         await pilot.press("slash", *cco.title.lower(), "enter")
         await pilot.pause()
-        assert str(cco_id) in screen.table.rows
+        assert screen.table.has_row(cco_id)
         await unlink(pilot, cco_id)
         assert notifications(pilot)[-1].message == "Successfully Unlinked"
         await pilot.press("r")
@@ -203,7 +203,7 @@ async def test_the_sandbox_walk_through_red_then_delete_then_green(
         await unlink(pilot, cco_id)
         assert notifications(pilot)[-1].message == "Successfully Unlinked"
         assert notifications(pilot)[-1].severity == "information"
-        assert str(cco_id) not in screen_of(pilot).table.rows
+        assert not screen_of(pilot).table.has_row(cco_id)
     assert not is_linked(sandbox_data, cco_id)
 
 

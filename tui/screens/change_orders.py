@@ -10,12 +10,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from services import messages
 from services.errors import CcoUnlinkError, ProcoreSignInRequiredError
-from services.models import LoadProgress, OutcomeKind, SyncedCco, UnlinkOutcome
+from services.models import CachedList, OutcomeKind, SyncedCco, UnlinkOutcome
 from tui.feedback import OUTCOME_SEVERITY, ROW_STATUS, Look, error_look
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.sign_in import SignInScreen
-from tui.widgets.cco_table import CcoTable, money, row_cells, status_cell
+from tui.widgets.cco_table import CcoTable, money
 
 if TYPE_CHECKING:
     from services.backend import Backend
@@ -54,11 +55,8 @@ class ChangeOrdersScreen(Screen[None]):
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self.backend = backend
-        self.rows: dict[int, SyncedCco] = {}
-        self.search_text: dict[int, str] = {}
-        self.row_status: dict[int, str] = {}
-        self.filter_words: list[str] = []
         self.load_note = ""
+        self.cache_note = ""
         self._filter_active = False
 
     def compose(self) -> ComposeResult:
@@ -72,6 +70,15 @@ class ChangeOrdersScreen(Screen[None]):
     @property
     def table(self) -> CcoTable:
         return self.query_one(CcoTable)
+
+    @property
+    def rows(self) -> dict[int, SyncedCco]:
+        """Every CCO held, shown or filtered out."""
+        return self.table.records
+
+    @property
+    def filter_words(self) -> list[str]:
+        return self.table.filter_words
 
     @property
     def filter_input(self) -> Input:
@@ -91,20 +98,26 @@ class ChangeOrdersScreen(Screen[None]):
     # Loading -------------------------------------------------------------------------------
 
     @work(exclusive=True, group="load", exit_on_error=False)
-    async def load(self) -> None:
+    async def load(self, full: bool = False) -> None:
+        """Show the cached list at once if there is one, then bring it up to date: only what
+        changed since, or everything when `full` (the refresh key) or nothing is cached."""
         self._set_status("Connecting to Procore…")
         try:
+            cached = None if full else await self.backend.cached_list()
+            if cached is not None and not self.table.records:
+                # Shown before connecting: a restart is not kept waiting for the network.
+                self.table.replace_rows(cached.rows)
+                self._set_status(f"{messages.cached_list(cached.saved_at)} · connecting…")
             if self.backend.company is None:
                 user, company = await self.backend.connect()
                 mode = " · sandbox" if self.backend.is_sandbox else ""
                 self.sub_title = f"{company.name} · {user.login}{mode}"
-            first_batch = True
-            async for batch, progress in self.backend.synced_ccos():
-                if first_batch:
-                    self._replace_rows({})
-                    first_batch = False
-                self._add_rows(batch)
-                self._set_status(self._progress_text(progress))
+                if cached is not None and any(c.company_id != company.id for c in cached.rows):
+                    cached = None
+            if cached is None:
+                await self._load_everything()
+            else:
+                await self._load_changes(cached)
             self.load_note = ""
         except CcoUnlinkError as error:
             self.load_note = "List not loaded: " + error.message
@@ -122,43 +135,28 @@ class ChangeOrdersScreen(Screen[None]):
             self.sub_title = f"{self.backend.company.name} · {self.backend.user.login}{mode}"
             self.load()
 
-    @staticmethod
-    def _progress_text(progress: LoadProgress) -> str:
-        return (
-            f"Loading… projects {progress.projects_done}/{progress.projects_total}, "
-            f"{progress.rows} synced CCOs so far"
-        )
+    async def _load_everything(self) -> None:
+        first_batch = True
+        async for batch, progress in self.backend.synced_ccos():
+            if first_batch:
+                self.table.replace_rows([])
+                self.cache_note = ""
+                first_batch = False
+            self.table.add_rows(batch)
+            self._set_status(messages.loading(progress))
 
-    def _replace_rows(self, rows: dict[int, SyncedCco]) -> None:
-        self.rows = {}
-        self.search_text = {}
-        self.row_status = {}
-        self.table.clear()
-        self._add_rows(list(rows.values()))
-
-    def _add_rows(self, batch: list[SyncedCco]) -> None:
-        for cco in batch:
-            self.rows[cco.id] = cco
-            self.search_text[cco.id] = _searchable(cco)
-        visible = [cco for cco in batch if self._matches(cco.id)]
-        for cco in visible:
-            self.table.add_row(*row_cells(cco, self.row_status.get(cco.id, "")), key=str(cco.id))
-
-    def _rebuild_table(self) -> None:
-        """Show the rows the filter lets through, keeping the cursor on the same CCO if it can."""
-        table = self.table
-        keep = table.current_key
-        table.clear()
-        for cco_id, cco in self.rows.items():
-            if self._matches(cco_id):
-                table.add_row(*row_cells(cco, self.row_status.get(cco_id, "")), key=str(cco_id))
-        if keep is not None and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep))
-        self._set_status()
-
-    def _matches(self, cco_id: int) -> bool:
-        text = self.search_text[cco_id]
-        return all(word in text for word in self.filter_words)
+    async def _load_changes(self, cached: CachedList) -> None:
+        self.cache_note = messages.cached_list(cached.saved_at)
+        self._set_status(f"{self.cache_note} · {messages.CHECKING_FOR_CHANGES}")
+        changed = removed = 0
+        async for changes in self.backend.changed_ccos():
+            self.table.add_rows(changes.changed)
+            for cco_id in changes.removed:
+                self.table.remove_row(cco_id)
+            changed += len(changes.changed)
+            removed += len(changes.removed)
+            self._set_status(f"{self.cache_note} · {messages.checking(changes.progress)}")
+        self.cache_note = messages.cache_refreshed(cached.saved_at, changed, removed)
 
     def _set_status(self, text: str | None = None) -> None:
         if text is None:
@@ -166,6 +164,8 @@ class ChangeOrdersScreen(Screen[None]):
             text = f"{total} synced CCO{'s' if total != 1 else ''}"
             if self.filter_words:
                 text += f" · filter “{' '.join(self.filter_words)}”: {shown} shown"
+            if self.cache_note:
+                text += f" · {self.cache_note}"
             if self.load_note:
                 text = self.load_note
         self.query_one("#status-line", Static).update(text)
@@ -227,24 +227,24 @@ class ChangeOrdersScreen(Screen[None]):
         """Filter by what the input holds now (its Changed message may still be on its way)."""
         words = self.filter_input.value.lower().split()
         if words != self.filter_words:
-            self.filter_words = words
-            self._rebuild_table()
+            self.table.set_filter(words)
+            self._set_status()
 
     def action_refresh(self) -> None:
-        self.load()
+        self.load(full=True)
 
     # Unlink --------------------------------------------------------------------------------
 
     def selected(self) -> SyncedCco | None:
         key = self.table.current_key
-        return self.rows.get(int(key)) if key is not None else None
+        return self.rows.get(key) if key is not None else None
 
     def action_unlink(self) -> None:
         cco = self.selected()
         if cco is None:
             self._toast(Look("warning", "Nothing selected"), "Select a CCO to unlink.")
             return
-        if self.row_status.get(cco.id) in (UNLINKING, DELETING):
+        if self.table.status.get(cco.id) in (UNLINKING, DELETING):
             self._toast(Look("warning", "Busy"), f"{cco.label} is already being worked on.")
             return
         self.confirm_and_unlink(cco)
@@ -281,18 +281,10 @@ class ChangeOrdersScreen(Screen[None]):
             self._mark(cco.id, ROW_STATUS.get(outcome.kind, ""))
 
     def _mark(self, cco_id: int, status: str) -> None:
-        self.row_status[cco_id] = status
-        key = str(cco_id)
-        if key in self.table.rows:
-            self.table.update_cell(key, "status", status_cell(status))
+        self.table.mark(cco_id, status)
 
     def _remove(self, cco_id: int) -> None:
-        self.rows.pop(cco_id, None)
-        self.search_text.pop(cco_id, None)
-        self.row_status.pop(cco_id, None)
-        key = str(cco_id)
-        if key in self.table.rows:
-            self.table.remove_row(key)
+        self.table.remove_row(cco_id)
         self._set_status()
 
     # Sandbox: step 1 of the fix ------------------------------------------------------------
@@ -317,7 +309,7 @@ class ChangeOrdersScreen(Screen[None]):
         )
         if not confirmed:
             return
-        previous = self.row_status.get(cco.id, "")
+        previous = self.table.status.get(cco.id, "")
         self._mark(cco.id, DELETING)
         try:
             message = await self.backend.delete_in_quickbooks(cco)
@@ -339,20 +331,3 @@ class ChangeOrdersScreen(Screen[None]):
             timeout=seconds * (2 if look.severity == "error" else 1),
             markup=False,
         )
-
-
-def _searchable(cco: SyncedCco) -> str:
-    parts = (
-        cco.project_number,
-        cco.project_name,
-        cco.commitment_number,
-        cco.commitment_title,
-        cco.vendor,
-        cco.number,
-        cco.title,
-        money(cco.amount),
-        str(cco.amount),
-        cco.synced_at.date().isoformat() if cco.synced_at else "",
-        cco.po_reference,
-    )
-    return " ".join(parts).lower()

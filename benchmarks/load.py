@@ -1,0 +1,83 @@
+"""Full load of a big company through the real client, against the floor set by latency and the
+rate limit. `uv run python benchmarks/load.py DATA LATENCY_MS PER_10S` prints one JSON line.
+
+The sandbox runs in its own process with the given latency (added to every request) and spike
+limit (requests per sliding 10-second window, per token). The client signs in first (not timed),
+then loads every synced CCO as the screen does.
+
+The floor: with N requests and R allowed per 10 s window, request number k*R+1 cannot be sent
+before k windows have passed since the first, and the last one still takes the latency to answer:
+floor = floor((N-1)/R) * 10 s + latency. Without a binding rate limit the floor is the longest chain
+of requests that must follow one another (projects, then a project's CCOs, then its commitments),
+3 * latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+from sandbox_process import sandbox_process
+
+from services.backend import Backend, Target
+
+SPIKE_WINDOW_S = 10.0
+PER_PAGE = 1000
+CHAIN = 3
+
+
+async def load(url: str, scratch: Path) -> dict[str, float]:
+    target = Target(
+        procore_url=url,
+        connector_url=url + "/quickbooks/qbxml",
+        client_id="admin",
+        client_secret="sandbox",
+        connector_token="sandbox",
+        company_id=0,
+        audit_path=scratch / "audit.jsonl",
+        per_page=PER_PAGE,
+    )
+    backend = Backend(target)
+    try:
+        await backend.connect()
+        before = backend.rate_gate.requests
+        started = time.perf_counter()
+        first_rows: float | None = None
+        rows = 0
+        async for batch, _ in backend.synced_ccos():
+            rows += len(batch)
+            if first_rows is None and batch:
+                first_rows = time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        return {
+            "rows": rows,
+            "seconds": elapsed,
+            "first_rows": first_rows or 0.0,
+            "requests": backend.rate_gate.requests - before,
+            "requests_in_window": backend.rate_gate.requests,
+            "rate_limited": backend.rate_gate.rate_limited,
+        }
+    finally:
+        await backend.aclose()
+
+
+def floor_seconds(requests_in_window: int, latency_s: float, per_10s: int) -> float:
+    rate_floor = ((requests_in_window - 1) // per_10s) * SPIKE_WINDOW_S + latency_s
+    return max(rate_floor, CHAIN * latency_s)
+
+
+def main() -> None:
+    data, latency_ms, per_10s = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    scratch = Path(sys.argv[4]) if len(sys.argv) > 4 else data.parent
+    with sandbox_process(data, latency_ms=latency_ms, per_10s=per_10s) as url:
+        figures = asyncio.run(load(url, scratch))
+    # The sign-in's requests share the window with the load's, so they count towards the floor.
+    figures["floor"] = floor_seconds(int(figures["requests_in_window"]), latency_ms / 1000, per_10s)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

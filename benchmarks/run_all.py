@@ -1,0 +1,206 @@
+"""Every benchmark in one run, printed as one table with the targets: `uv run python
+benchmarks/run_all.py` (about two minutes, most of it Textual's DataTable at 100,000 rows).
+
+Options: `--rows N` (default 100000), `--projects P --per-project C` (default 500 x 200),
+`--latency-ms L --per-10s R` (default 50 ms, 600 requests per 10 s), `--starts K` (default 5),
+`--skip-datatable`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sandbox_process import sandbox_process
+
+from sandbox import bulk_seed, demo
+from sandbox.config import DEFAULT_SEED
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def run_json(*args: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
+    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return figures
+
+
+def one_start(*args: str) -> float:
+    launched = time.time()
+    out = subprocess.run(
+        [sys.executable, str(HERE / "startup.py"), *args, str(launched)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def verdict(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--projects", type=int, default=500)
+    parser.add_argument("--per-project", type=int, default=200)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--per-10s", type=int, default=600)
+    parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument("--skip-datatable", action="store_true")
+    options = parser.parse_args()
+
+    import textual
+
+    print(f"cco-unlink benchmarks · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {machine()}")
+    print(f"textual {textual.__version__}")
+    lines: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        scratch = Path(scratch_dir)
+
+        # Start-up ------------------------------------------------------------------------
+        demo_file = scratch / "demo.sqlite3"
+        demo.reset(demo_file, DEFAULT_SEED)
+        empty = statistics.median(one_start("empty") for _ in range(options.starts))
+        cache = scratch / "list-cache.sqlite3"
+        with sandbox_process(demo_file, latency_ms=0, per_10s=2000) as url:
+            first = statistics.median(one_start("app", url, "-") for _ in range(options.starts))
+            one_start("app", url, str(cache))  # fills the cache
+            again = statistics.median(
+                one_start("app", url, str(cache)) for _ in range(options.starts)
+            )
+        lines.append(("empty Textual app: start to first paint", f"{empty:.3f} s", "", ""))
+        for label, took in (("first start, from Procore", first), ("restart, cached", again)):
+            lines.append(
+                (
+                    f"cco-unlink demo data, {label}: to first painted row",
+                    f"{took:.3f} s ({took / empty:.2f}x)",
+                    "<= 1.5x empty",
+                    verdict(took <= 1.5 * empty),
+                )
+            )
+
+        # Seeding and full load ------------------------------------------------------------
+        bulk_file = scratch / "bulk.sqlite3"
+        started = time.perf_counter()
+        bulk_seed.reset_bulk(
+            bulk_file, projects=options.projects, ccos_per_project=options.per_project
+        )
+        seeded = time.perf_counter() - started
+        lines.append(
+            (
+                f"seed sandbox {options.projects} projects x {options.per_project} CCOs",
+                f"{seeded:.1f} s",
+                "well under 60 s",
+                verdict(seeded < 30),
+            )
+        )
+        load = run_json(
+            str(HERE / "load.py"),
+            str(bulk_file),
+            str(options.latency_ms),
+            str(options.per_10s),
+            str(scratch),
+        )
+        ratio = load["seconds"] / load["floor"]
+        lines.append(
+            (
+                f"full load {int(load['rows'])} rows, {options.latency_ms} ms latency, "
+                f"{options.per_10s}/10 s",
+                f"{load['seconds']:.2f} s vs floor {load['floor']:.2f} s ({ratio:.2f}x)",
+                "<= 1.2x floor",
+                verdict(ratio <= 1.2),
+            )
+        )
+        lines.append(
+            (
+                "  requests / 429 answers",
+                f"{int(load['requests'])} / {int(load['rate_limited'])}",
+                "no 429",
+                verdict(load["rate_limited"] == 0),
+            )
+        )
+        lines.append(
+            ("  first rows shown after", f"{load['first_rows']:.2f} s", "first project", "")
+        )
+
+    # The table -----------------------------------------------------------------------------
+    rows = str(options.rows)
+    ours_t = run_json(str(HERE / "table.py"), "virtual", rows)
+    theirs = None if options.skip_datatable else run_json(str(HERE / "table.py"), "datatable", rows)
+
+    def versus(key: str) -> str:
+        if theirs is None or math.isnan(theirs[key]):
+            return ""
+        return f" (DataTable {theirs[key]:.3f} s)"
+
+    stall = max(ours_t["stall_load"], ours_t["stall_progressive"], ours_t["stall_scroll"])
+    table_lines = [
+        ("table ready", ours_t["ready"], "<= 0.300 s", ours_t["ready"] <= 0.3, "ready"),
+        ("worst stall, loading", ours_t["stall_load"], "<= 0.050 s", None, "stall_load"),
+        ("worst stall, rows arriving", ours_t["stall_progressive"], "<= 0.050 s", None, ""),
+        ("worst stall, scrolling", ours_t["stall_scroll"], "<= 0.050 s", None, "stall_scroll"),
+        ("worst stall overall", stall, "<= 0.050 s", stall <= 0.05, ""),
+        ("filter keystroke, work", ours_t["filter"], "<= 0.030 s", ours_t["filter"] <= 0.03, ""),
+        ("filter keystroke, to painted", ours_t["filter_painted"], "", None, "filter_painted"),
+        ("sort, work", ours_t["sort"], "<= 0.150 s", ours_t["sort"] <= 0.15, ""),
+        ("sort, to painted", ours_t["sort_painted"], "", None, "sort_painted"),
+    ]
+    for label, value, target, ok, key in table_lines:
+        lines.append(
+            (
+                f"{options.rows} rows: {label}",
+                f"{value:.3f} s{versus(key) if key else ''}",
+                target,
+                "" if ok is None else verdict(ok),
+            )
+        )
+    rss_versus = f" (DataTable {theirs['rss_mb']:.0f} MB)" if theirs else ""
+    lines.append(
+        (
+            f"{options.rows} rows: process RSS (peak)",
+            f"{ours_t['rss_mb']:.0f} MB{rss_versus}",
+            "<= 300 MB",
+            verdict(ours_t["rss_mb"] <= 300),
+        )
+    )
+
+    widths = [max(len(line[i]) for line in lines) for i in range(4)]
+    header = ("measure", "result", "target", "met")
+    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("-+-".join("-" * w for w in widths))
+    for line in lines:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
