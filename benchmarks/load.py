@@ -43,7 +43,7 @@ async def load(url: str, scratch: Path) -> dict[str, float]:
     backend = Backend(target)
     try:
         await backend.connect()
-        before = backend.rate_gate.requests
+        before = backend.wire.requests
         started = time.perf_counter()
         first_rows: float | None = None
         rows = 0
@@ -56,9 +56,9 @@ async def load(url: str, scratch: Path) -> dict[str, float]:
             "rows": rows,
             "seconds": elapsed,
             "first_rows": first_rows or 0.0,
-            "requests": backend.rate_gate.requests - before,
-            "requests_in_window": backend.rate_gate.requests,
-            "rate_limited": backend.rate_gate.rate_limited,
+            "requests": backend.wire.requests - before,
+            "requests_in_window": backend.wire.requests,
+            "rate_limited": backend.wire.rate_limited,
         }
     finally:
         await backend.aclose()

@@ -27,7 +27,7 @@ from services.models import (
 )
 from services.procore import AuthorizationCode, ClientCredentials, Credentials, ProcoreClient
 from services.procore.auth import OOB_REDIRECT
-from services.procore.rate_gate import RateLimitGate
+from services.procore.request_counter import RequestCounter
 from services.procore.tokens import TokenStore
 from services.quickbooks import QuickBooksConnector
 from services.unlink import Actor, UnlinkService
@@ -121,11 +121,10 @@ class Backend:
             credentials if isinstance(credentials, AuthorizationCode) else None
         )
         """A person's sign-in, which the UI can renew; None for a service account."""
-        # Every Procore request passes the rate gate, which keeps concurrent loading inside the
-        # rate limit that Procore's headers announce.
-        self.rate_gate = RateLimitGate(httpx.AsyncHTTPTransport())
+        # Pacing within Procore's rate limit is the transport's; the counter shows it held.
+        self.wire = RequestCounter(httpx.AsyncHTTPTransport())
         self._procore_http = httpx.AsyncClient(
-            transport=self.rate_gate,
+            transport=self.wire,
             timeout=httpx.Timeout(target.procore_timeout, connect=10.0),
         )
         self.procore = ProcoreClient(

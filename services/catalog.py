@@ -2,7 +2,8 @@
 
 Projects are read concurrently and each finished project is handed to the caller at once, so the
 first rows show while the rest are still on their way. How many requests are in flight is bounded
-by Procore's rate-limit headers (services/procore/rate_gate.py), not here: this module only keeps
+by Procore's rate-limit headers (the transport's pacing, services/procore/transport.py), not here:
+this module only keeps
 enough projects going to fill that budget, and few enough that early projects finish early.
 """
 
@@ -17,7 +18,7 @@ from services.models import Commitment, ListChanges, LoadProgress, Project, Sync
 from services.procore import ProcoreClient
 
 # Projects read at once. Each reads its pages one after another, so this is also the most requests
-# the load has in flight; the rate gate lets through only what the rate limit allows. More would
+# the load has in flight; the transport lets through only what the rate limit allows. More would
 # only make the first projects finish later.
 CONCURRENT_PROJECTS = 16
 

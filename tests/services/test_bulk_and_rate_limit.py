@@ -54,9 +54,9 @@ async def test_a_load_needing_more_requests_than_the_limit_waits_instead_of_a_42
         backend = Backend(_target(server, tmp_path))
         try:
             rows = await load_rows(backend)
-            gate = backend.rate_gate
+            wire = backend.wire
         finally:
             await backend.aclose()
-    assert gate.requests > 12
-    assert gate.rate_limited == 0
+    assert wire.requests > 12
+    assert wire.rate_limited == 0
     assert set(rows) == {c.id for c in inspect.synced_ccos(sandbox_data) if c.company_id == 5200001}
