@@ -22,7 +22,8 @@ PERMISSION_MISSING = 4
 QUICKBOOKS_UNREACHABLE = 5
 """QuickBooks Desktop could not be asked, or its answer could not be read. Nothing changed."""
 PROCORE_FAILED = 6
-"""Procore could not be reached, or refused or failed the change. Nothing changed."""
+"""Procore could not be reached, refused or failed the change, or the sign-in must be renewed
+(`cco-unlink login`). Nothing changed."""
 OUTCOME_UNKNOWN = 7
 """The unlink was sent and its result could not be confirmed: list again before retrying."""
 
@@ -34,6 +35,7 @@ FOR_OUTCOME: dict[OutcomeKind, int] = {
     OutcomeKind.PERMISSION_MISSING: PERMISSION_MISSING,
     OutcomeKind.QUICKBOOKS_UNREACHABLE: QUICKBOOKS_UNREACHABLE,
     OutcomeKind.PROCORE_FAILED: PROCORE_FAILED,
+    OutcomeKind.SIGN_IN_REQUIRED: PROCORE_FAILED,
     OutcomeKind.OUTCOME_UNKNOWN: OUTCOME_UNKNOWN,
 }
 

@@ -116,3 +116,7 @@ def cache_refreshed(saved_at: datetime, changed: int, removed: int) -> str:
         f"refreshed: {changed} new or changed and {removed} gone since {_when(saved_at)} "
         "(cached list brought up to date)"
     )
+
+
+def sign_in_before_unlink(detail: str) -> str:
+    return f"{detail} Nothing was changed; unlink again once signed in."

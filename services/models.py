@@ -162,6 +162,7 @@ class OutcomeKind(enum.Enum):
     PERMISSION_MISSING = "permission_missing"
     QUICKBOOKS_UNREACHABLE = "quickbooks_unreachable"
     PROCORE_FAILED = "procore_failed"
+    SIGN_IN_REQUIRED = "sign_in_required"
     OUTCOME_UNKNOWN = "outcome_unknown"
     NOT_FOUND = "not_found"
 

@@ -18,6 +18,7 @@ from services.errors import (
     ProcoreNotFoundError,
     ProcorePermissionError,
     ProcoreRequestError,
+    ProcoreSignInRequiredError,
     QuickBooksError,
 )
 from services.models import (
@@ -99,7 +100,7 @@ class UnlinkService:
         except ProcoreNotFoundError:
             return outcome(OutcomeKind.NOT_FOUND, messages.NOT_FOUND)
         except ProcoreError as error:
-            return outcome(OutcomeKind.PROCORE_FAILED, messages.procore_failed(error.message))
+            return _refused(error, cco.id)
         if not state.is_linked:
             return outcome(OutcomeKind.ALREADY_UNLINKED, messages.ALREADY_UNLINKED)
 
@@ -107,7 +108,7 @@ class UnlinkService:
         try:
             missing = await self.missing_permissions(cco.project_id)
         except ProcoreError as error:
-            return outcome(OutcomeKind.PROCORE_FAILED, messages.procore_failed(error.message))
+            return _refused(error, cco.id)
         if missing:
             return outcome(
                 OutcomeKind.PERMISSION_MISSING,
@@ -161,12 +162,7 @@ class UnlinkService:
             )
         except (ProcoreAuthError, ProcoreRequestError) as error:
             # Refused before anything was applied: Procore said so itself.
-            return UnlinkOutcome(
-                OutcomeKind.PROCORE_FAILED,
-                messages.procore_failed(error.message),
-                cco.id,
-                evidence=evidence,
-            )
+            return _refused(error, cco.id, evidence)
         except ProcoreError as error:
             # A lost, unreadable, overloaded or rate-limited answer says nothing of whether the
             # change was applied: only reading the CCO back does.
@@ -212,3 +208,13 @@ class UnlinkService:
 def _level(levels: dict[str, AccessLevel], tool: str) -> AccessLevel:
     friendly = tool.replace("_", " ")
     return max(levels.get(tool, AccessLevel.NONE), levels.get(friendly, AccessLevel.NONE))
+
+
+def _refused(error: ProcoreError, cco_id: int, evidence: str = "") -> UnlinkOutcome:
+    """Procore failed or refused before anything changed. A sign-in that must be renewed is an
+    outcome of its own: the screen can open the sign-in instead of leaving a dead end."""
+    if isinstance(error, ProcoreSignInRequiredError):
+        kind, message = OutcomeKind.SIGN_IN_REQUIRED, messages.sign_in_before_unlink(error.message)
+    else:
+        kind, message = OutcomeKind.PROCORE_FAILED, messages.procore_failed(error.message)
+    return UnlinkOutcome(kind, message, cco_id, evidence=evidence)

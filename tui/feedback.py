@@ -39,6 +39,7 @@ OUTCOME_SEVERITY: dict[OutcomeKind, SeverityLevel] = {
     OutcomeKind.PERMISSION_MISSING: "error",
     OutcomeKind.QUICKBOOKS_UNREACHABLE: "error",
     OutcomeKind.PROCORE_FAILED: "error",
+    OutcomeKind.SIGN_IN_REQUIRED: "error",
     OutcomeKind.OUTCOME_UNKNOWN: "warning",
     OutcomeKind.NOT_FOUND: "warning",
 }
@@ -49,6 +50,7 @@ ROW_STATUS: dict[OutcomeKind, str] = {
     OutcomeKind.PERMISSION_MISSING: "No permission",
     OutcomeKind.QUICKBOOKS_UNREACHABLE: "QBD unknown",
     OutcomeKind.PROCORE_FAILED: "Failed",
+    OutcomeKind.SIGN_IN_REQUIRED: "Sign in",
     OutcomeKind.OUTCOME_UNKNOWN: "Unconfirmed",
 }
 

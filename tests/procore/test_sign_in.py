@@ -16,8 +16,9 @@ from sandbox import SandboxServer, inspect
 from services.backend import Backend, Target
 from services.procore.tokens import TokenStore
 from services.settings import SandboxSettings, Settings, replace
+from tests.helpers import is_linked
 from tests.procore.oauth_steps import approve
-from tests.tui.conftest import screen_of, settle
+from tests.tui.conftest import notifications, screen_of, settle, unlink
 from tui.app import CcoUnlinkApp
 from tui.screens.sign_in import SignInScreen
 
@@ -102,3 +103,37 @@ def test_login_with_a_bad_code_fails_clearly(sandbox_data: Path) -> None:
     )
     assert status == 1
     assert said[-1].startswith("Not signed in: Procore refused the code")
+
+
+async def test_a_sign_in_revoked_before_an_unlink_opens_the_sign_in_then_the_unlink_goes_through(
+    sandbox: SandboxServer, make_target: Callable[..., Target], tmp_path: Path
+) -> None:
+    token_file = tmp_path / "tokens" / "embedded-sandbox.json"
+    backend = Backend(make_target(grant="authorization_code", token_file=token_file))
+    assert backend.sign_in is not None
+    data_file = sandbox.config.data_file
+    gone = min(c.id for c in inspect.synced_ccos(data_file) if not c.in_quickbooks)
+    async with httpx.AsyncClient() as http:
+        await backend.sign_in.exchange(http, approve(backend.sign_in.authorize_url()))
+
+    app = CcoUnlinkApp(backend)
+    async with app.run_test(size=(180, 40), notifications=True) as pilot:
+        await settle(pilot)
+        kept = TokenStore(token_file).load("admin")
+        assert kept is not None
+        async with httpx.AsyncClient() as http:
+            await http.post(f"{sandbox.base_url}/oauth/revoke", data={"token": kept.refresh_token})
+
+        await unlink(pilot, gone)
+        [toast] = notifications(pilot)
+        assert toast.severity == "error" and "Nothing was changed" in toast.message
+        assert isinstance(pilot.app.screen, SignInScreen)
+        assert is_linked(data_file, gone)
+
+        url = str(pilot.app.screen.query_one("#sign-in-url").render())
+        pilot.app.screen.query_one("#sign-in-code").value = approve(url)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        await unlink(pilot, gone)
+        assert notifications(pilot)[-1].message == "Successfully Unlinked"
+    assert not is_linked(data_file, gone)

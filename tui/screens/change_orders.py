@@ -279,6 +279,8 @@ class ChangeOrdersScreen(Screen[None]):
             self._remove(cco.id)
         else:
             self._mark(cco.id, ROW_STATUS.get(outcome.kind, ""))
+        if outcome.kind is OutcomeKind.SIGN_IN_REQUIRED and self.backend.sign_in is not None:
+            self.app.push_screen(SignInScreen(self.backend, outcome.message), self._signed_in)
 
     def _mark(self, cco_id: int, status: str) -> None:
         self.table.mark(cco_id, status)
