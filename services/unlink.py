@@ -117,7 +117,8 @@ class UnlinkService:
             )
 
         # 3. QuickBooks must say the CCO is gone. Not knowing is not "gone".
-        link = parsing.quickbooks_link(state.origin_data) or cco.link
+        # Only the fresh record counts: the list's copy may be old, or come from the cache.
+        link = parsing.quickbooks_link(state.origin_data)
         if link is None:
             return outcome(OutcomeKind.QUICKBOOKS_UNREACHABLE, messages.NO_QUICKBOOKS_LOCATION)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -187,3 +188,21 @@ def test_a_torn_last_line_is_reported_and_the_rest_still_read(tmp_path: Path) ->
     entries = list(log.read())
     assert entries[0] == record
     assert entries[1].line_number == 2  # type: ignore[union-attr]
+
+
+async def test_a_fresh_record_that_no_longer_says_where_the_cco_is_fails_closed(
+    backend: Backend, sandbox_data: Path
+) -> None:
+    """The list was read while origin_data was readable; by the unlink it is not. The list's old
+    copy must not stand in for what Procore holds now."""
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    cco = (await load_rows(backend))[cco_id]
+    assert cco.link is not None
+    with sqlite3.connect(sandbox_data) as conn:
+        conn.execute("UPDATE ccos SET origin_data = 'not json' WHERE id = ?", (cco_id,))
+
+    outcome = await backend.unlink(cco)
+
+    assert outcome.kind is OutcomeKind.QUICKBOOKS_UNREACHABLE
+    assert outcome.message == messages.NO_QUICKBOOKS_LOCATION
+    assert is_linked(sandbox_data, cco_id)
