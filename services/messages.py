@@ -6,9 +6,10 @@ the same outcome in the same words.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
-from services.models import LoadProgress, Permission
+from services.models import LoadProgress, OutcomeKind, Permission
 
 UNLINKED = "Successfully Unlinked"
 STILL_IN_QUICKBOOKS = "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
@@ -120,3 +121,31 @@ def cache_refreshed(saved_at: datetime, changed: int, removed: int) -> str:
 
 def sign_in_before_unlink(detail: str) -> str:
     return f"{detail} Nothing was changed; unlink again once signed in."
+
+
+def unlinking_many(done: int, total: int) -> str:
+    return f"Unlinking {done} of {total}…"
+
+
+_MANY_OUTCOME_WORDS = {
+    OutcomeKind.UNLINKED: "unlinked",
+    OutcomeKind.ALREADY_UNLINKED: "already unlinked",
+    OutcomeKind.STILL_IN_QUICKBOOKS: "still in QuickBooks® Desktop",
+    OutcomeKind.PERMISSION_MISSING: "refused for a missing permission",
+    OutcomeKind.QUICKBOOKS_UNREACHABLE: "not checked: QuickBooks® Desktop not reached",
+    OutcomeKind.PROCORE_FAILED: "refused or failed in Procore",
+    OutcomeKind.SIGN_IN_REQUIRED: "stopped: sign in to Procore again",
+    OutcomeKind.OUTCOME_UNKNOWN: "sent but not confirmed",
+    OutcomeKind.NOT_FOUND: "no longer in Procore",
+}
+
+
+def unlinked_many(kinds: list[OutcomeKind], total: int) -> str:
+    """One line for an unlink of many: how many ended each way, and how many were not tried."""
+    counts = Counter(kinds)
+    parts = [
+        f"{counts[kind]} {words}" for kind, words in _MANY_OUTCOME_WORDS.items() if counts[kind]
+    ]
+    if len(kinds) < total:
+        parts.append(f"{total - len(kinds)} not tried")
+    return "; ".join(parts) + "."

@@ -224,3 +224,48 @@ async def test_keys_typed_ahead_after_slash_go_to_the_filter_not_to_actions(
         assert screen.focused is screen.table
         assert screen.table.row_count < total
         assert notifications(pilot) == []
+
+
+async def test_picked_ccos_are_unlinked_in_one_go_and_those_still_in_quickbooks_stay(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    gone = sorted(c.id for c in inspect.synced_ccos(sandbox_data) if not c.in_quickbooks)[:2]
+    present = demo_cco_id(sandbox_data, in_quickbooks=True)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        for cco_id in [*gone, present]:
+            select(pilot, cco_id)
+            await pilot.press("space")
+        assert screen.picked == [*gone, present]
+        assert str(screen.table.get_cell(present, "status")) == "● Picked"
+        assert "3 picked" in str(screen.query_one("#status-line", Static).render())
+
+        await pilot.press("u")
+        await pilot.pause()
+        assert "Unlink 3 picked CCOs" in str(
+            pilot.app.screen.query_one("#confirm-question").render()
+        )
+        await pilot.press("y")
+        await settle(pilot)
+
+        [toast] = notifications(pilot)
+        assert toast.severity == "error"
+        assert toast.message == "2 unlinked; 1 still in QuickBooks® Desktop."
+        assert all(not screen.table.has_row(cco_id) for cco_id in gone)
+        assert str(screen.table.get_cell(present, "status")) == "In QBD"
+        assert screen.picked == []
+    assert not any(is_linked(sandbox_data, cco_id) for cco_id in gone)
+    assert is_linked(sandbox_data, present)
+
+
+async def test_a_picks_every_row_shown_and_a_again_drops_them(run_app: AppRunner) -> None:
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        cco = next(iter(screen.rows.values()))
+        await pilot.press("slash", *cco.vendor.lower(), "enter")
+        shown = list(screen.table.row_keys)
+        await pilot.press("a")
+        assert screen.picked == shown
+        await pilot.press("a")
+        assert screen.picked == []
+        assert all(screen.table.get_cell(key, "status") == "" for key in shown)

@@ -24,11 +24,17 @@ if TYPE_CHECKING:
 LIST_TITLE = "Change Orders – Successfully Synced with QuickBooks® Desktop"
 UNLINKING = "Unlinking…"
 DELETING = "Deleting…"
+PICKED = "● Picked"
+WAITING = "Waiting…"
 
 
 class ChangeOrdersScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("u", "unlink", "Unlink", id="unlink", tooltip="Unlink the selected CCO"),
+        Binding(
+            "u", "unlink", "Unlink", id="unlink", tooltip="Unlink the picked CCOs, else this one"
+        ),
+        Binding("space", "pick", "Pick", id="pick", tooltip="Pick this CCO for one unlink of many"),
+        Binding("a", "pick_shown", "Pick all", id="pick-shown", tooltip="Pick every row shown"),
         # A priority binding runs as the key arrives, before later keys are passed on: see
         # action_filter for why that order matters.
         Binding(
@@ -58,6 +64,8 @@ class ChangeOrdersScreen(Screen[None]):
         self.load_note = ""
         self.cache_note = ""
         self._filter_active = False
+        self.picked: list[int] = []
+        """CCOs picked for one unlink of many, in the order they were picked."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -164,6 +172,8 @@ class ChangeOrdersScreen(Screen[None]):
             text = f"{total} synced CCO{'s' if total != 1 else ''}"
             if self.filter_words:
                 text += f" · filter “{' '.join(self.filter_words)}”: {shown} shown"
+            if self.picked:
+                text += f" · {len(self.picked)} picked (u unlinks them)"
             if self.cache_note:
                 text += f" · {self.cache_note}"
             if self.load_note:
@@ -239,7 +249,38 @@ class ChangeOrdersScreen(Screen[None]):
         key = self.table.current_key
         return self.rows.get(key) if key is not None else None
 
+    def action_pick(self) -> None:
+        cco = self.selected()
+        if cco is None or self.table.status.get(cco.id) in (UNLINKING, DELETING, WAITING):
+            return
+        if cco.id in self.picked:
+            self.picked.remove(cco.id)
+            self._mark(cco.id, "")
+        else:
+            self.picked.append(cco.id)
+            self._mark(cco.id, PICKED)
+        self.table.action_cursor_down()
+        self._set_status()
+
+    def action_pick_shown(self) -> None:
+        """Pick every row the filter shows; when all are picked already, drop them all."""
+        shown = [key for key in self.table.row_keys if self.table.status.get(key) != UNLINKING]
+        if shown and all(key in self.picked for key in shown):
+            for key in shown:
+                self.picked.remove(key)
+                self._mark(key, "")
+        else:
+            for key in shown:
+                if key not in self.picked:
+                    self.picked.append(key)
+                    self._mark(key, PICKED)
+        self._set_status()
+
     def action_unlink(self) -> None:
+        picked = [self.rows[key] for key in self.picked if key in self.rows]
+        if picked:
+            self.confirm_and_unlink_many(picked)
+            return
         cco = self.selected()
         if cco is None:
             self._toast(Look("warning", "Nothing selected"), "Select a CCO to unlink.")
@@ -270,11 +311,66 @@ class ChangeOrdersScreen(Screen[None]):
             return
         self._show_outcome(cco, outcome)
 
+    @work(group="unlink", exit_on_error=False)
+    async def confirm_and_unlink_many(self, ccos: list[SyncedCco]) -> None:
+        total = sum((cco.amount for cco in ccos), start=ccos[0].amount * 0)
+        projects = len({cco.project_id for cco in ccos})
+        question = (
+            f"Unlink {len(ccos)} picked CCOs, in {projects} project"
+            f"{'s' if projects != 1 else ''}, from QuickBooks® Desktop?\n\n"
+            f"Amount in all {money(total)}.\n"
+            "Each is checked in QuickBooks first; those still there are refused and stay."
+        )
+        confirmed = await self.app.push_screen_wait(
+            ConfirmScreen("Unlink CCOs", question, confirm_label="Unlink all", danger=True)
+        )
+        if not confirmed:
+            return
+        self.picked = [key for key in self.picked if key not in {cco.id for cco in ccos}]
+        for cco in ccos:
+            self._mark(cco.id, WAITING)
+        outcomes: list[UnlinkOutcome] = []
+        # One after another: QuickBooks Desktop answers one request at a time anyway, and a
+        # person can watch the rows go.
+        for done, cco in enumerate(ccos, start=1):
+            self._mark(cco.id, UNLINKING)
+            self._set_status(messages.unlinking_many(done, len(ccos)))
+            try:
+                outcome = await self.backend.unlink(cco)
+            except CcoUnlinkError as error:
+                self._mark(cco.id, "Failed")
+                self._toast(error_look(error), error.message)
+                break
+            outcomes.append(outcome)
+            self._apply_outcome(cco, outcome)
+            if outcome.kind is OutcomeKind.SIGN_IN_REQUIRED:
+                break
+        for cco in ccos[len(outcomes) :]:
+            if self.table.status.get(cco.id) == WAITING:
+                self._mark(cco.id, "")
+        kinds = [outcome.kind for outcome in outcomes]
+        all_done = len(outcomes) == len(ccos) and all(kind.succeeded for kind in kinds)
+        self._toast(
+            Look("information" if all_done else "error", f"{len(ccos)} CCOs"),
+            messages.unlinked_many(kinds, len(ccos)),
+        )
+        for outcome in outcomes:
+            if outcome.audit_error:
+                self._toast(Look("warning", "Audit log"), outcome.audit_error)
+                break
+        self._set_status()
+
     def _show_outcome(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
         look = Look(OUTCOME_SEVERITY[outcome.kind], f"CCO #{cco.number} {cco.title}")
         self._toast(look, outcome.message)
         if outcome.audit_error:
             self._toast(Look("warning", "Audit log"), outcome.audit_error)
+        self._apply_outcome(cco, outcome)
+
+    def _apply_outcome(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
+        """The row leaves the list once the CCO is unlinked; else it says why it stays."""
+        if cco.id in self.picked:
+            self.picked.remove(cco.id)
         if outcome.kind.succeeded or outcome.kind is OutcomeKind.NOT_FOUND:
             self._remove(cco.id)
         else:
