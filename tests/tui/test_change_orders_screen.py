@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import events
@@ -9,9 +10,12 @@ from textual.widgets import Footer, Input, Static
 from textual.widgets._toast import Toast
 
 from sandbox import SandboxServer, inspect
+from services.backend import Backend, Target
 from tests.helpers import demo_cco_id, is_linked
 from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle, unlink
+from tui.app import CcoUnlinkApp
 from tui.screens.change_orders import LIST_TITLE
+from tui.screens.confirm import ConfirmScreen
 
 
 async def test_the_screen_lists_every_synced_cco_under_its_title(
@@ -269,3 +273,21 @@ async def test_a_picks_every_row_shown_and_a_again_drops_them(run_app: AppRunner
         await pilot.press("a")
         assert screen.picked == []
         assert all(screen.table.get_cell(key, "status") == "" for key in shown)
+
+
+async def test_keys_remapped_by_binding_id_in_the_settings_take_effect(
+    make_target: Callable[..., Target], sandbox_data: Path
+) -> None:
+    app = CcoUnlinkApp(Backend(make_target()), keymap={"unlink": "ctrl+u", "pick": "m"})
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settle(pilot)
+        screen = screen_of(pilot)
+        await pilot.press("m")
+        assert len(screen.picked) == 1
+        await pilot.press("u")
+        await pilot.pause()
+        assert pilot.app.screen is screen  # u no longer unlinks
+        await pilot.press("ctrl+u")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("n")
