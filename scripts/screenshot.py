@@ -29,19 +29,22 @@ async def render(server: SandboxServer, data_file: Path, workdir: Path) -> None:
         audit_path=workdir / "audit.jsonl",
         is_sandbox=True,
     )
-    gone = min(c.id for c in inspect.synced_ccos(data_file) if not c.in_quickbooks)
+    synced = inspect.synced_ccos(data_file)
+    gone = min(c.id for c in synced if not c.in_quickbooks)
+    present = min(c.id for c in synced if c.in_quickbooks)
     app = CcoUnlinkApp(Backend(target))
     async with app.run_test(size=(180, 34), notifications=True) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
         screen = app.screen
         assert isinstance(screen, ChangeOrdersScreen)
-        screen.table.move_cursor(row=screen.table.get_row_index(str(gone)))
-        await pilot.press("u")
-        await pilot.pause()
-        await pilot.press("y")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        for cco_id in (present, gone):
+            screen.table.move_cursor(row=screen.table.get_row_index(cco_id))
+            await pilot.press("u")
+            await pilot.pause()
+            await pilot.press("y")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
         await pilot.pause(0.3)
         app.save_screenshot(filename=OUTPUT.name, path=str(OUTPUT.parent))
 
