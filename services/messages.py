@@ -149,3 +149,9 @@ def unlinked_many(kinds: list[OutcomeKind], total: int) -> str:
     if len(kinds) < total:
         parts.append(f"{total - len(kinds)} not tried")
     return "; ".join(parts) + "."
+
+
+UNEXPECTED = (
+    "An unexpected error stopped this unlink, so its result is not known. Refresh to see the "
+    "CCO's state before trying again; the details are in the log file."
+)

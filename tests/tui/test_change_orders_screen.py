@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.widgets import Footer, Input, Static
 from textual.widgets._toast import Toast
@@ -291,3 +292,23 @@ async def test_keys_remapped_by_binding_id_in_the_settings_take_effect(
         await pilot.pause()
         assert isinstance(pilot.app.screen, ConfirmScreen)
         await pilot.press("n")
+
+
+async def test_an_unexpected_error_says_the_result_is_unknown_and_the_app_keeps_running(
+    run_app: AppRunner, sandbox_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+
+        async def broken(cco: object) -> None:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(screen.backend, "unlink", broken)
+        await unlink(pilot, cco_id)
+        [toast] = notifications(pilot)
+        assert toast.severity == "error"
+        assert "its result is not known" in toast.message
+        assert "a bug" not in toast.message
+        assert screen.table.get_cell(cco_id, "status") == "Failed"
+        assert pilot.app.is_running

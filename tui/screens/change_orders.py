@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
@@ -20,6 +22,8 @@ from tui.widgets.cco_table import CcoTable, money
 
 if TYPE_CHECKING:
     from services.backend import Backend
+
+log = logging.getLogger(__name__)
 
 LIST_TITLE = "Change Orders – Successfully Synced with QuickBooks® Desktop"
 UNLINKING = "Unlinking…"
@@ -302,18 +306,27 @@ class ChangeOrdersScreen(Screen[None]):
         )
         if not confirmed:
             return
+        outcome = await self._unlink_one(cco)
+        if outcome is not None:
+            self._show_outcome(cco, outcome)
+
+    async def _unlink_one(self, cco: SyncedCco) -> UnlinkOutcome | None:
+        """Run one unlink with its row marked; None when it ended in an error (toasted)."""
         self._mark(cco.id, UNLINKING)
         try:
-            outcome = await self.backend.unlink(cco)
+            return await self.backend.unlink(cco)
         except CcoUnlinkError as error:
-            self._mark(cco.id, "Failed")
             self._toast(error_look(error), error.message)
-            return
-        self._show_outcome(cco, outcome)
+        except Exception:
+            # Money is at stake: say plainly that the result is not known, never guess.
+            log.exception("unlink of CCO %s stopped unexpectedly", cco.id)
+            self._toast(Look("error", f"CCO #{cco.number} {cco.title}"), messages.UNEXPECTED)
+        self._mark(cco.id, "Failed")
+        return None
 
     @work(group="unlink", exit_on_error=False)
     async def confirm_and_unlink_many(self, ccos: list[SyncedCco]) -> None:
-        total = sum((cco.amount for cco in ccos), start=ccos[0].amount * 0)
+        total = sum((cco.amount for cco in ccos), Decimal(0))
         projects = len({cco.project_id for cco in ccos})
         question = (
             f"Unlink {len(ccos)} picked CCOs, in {projects} project"
@@ -333,13 +346,9 @@ class ChangeOrdersScreen(Screen[None]):
         # One after another: QuickBooks Desktop answers one request at a time anyway, and a
         # person can watch the rows go.
         for done, cco in enumerate(ccos, start=1):
-            self._mark(cco.id, UNLINKING)
             self._set_status(messages.unlinking_many(done, len(ccos)))
-            try:
-                outcome = await self.backend.unlink(cco)
-            except CcoUnlinkError as error:
-                self._mark(cco.id, "Failed")
-                self._toast(error_look(error), error.message)
+            outcome = await self._unlink_one(cco)
+            if outcome is None:
                 break
             outcomes.append(outcome)
             self._apply_outcome(cco, outcome)
