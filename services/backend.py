@@ -30,6 +30,7 @@ from services.procore.auth import OOB_REDIRECT
 from services.procore.request_counter import RequestCounter
 from services.procore.tokens import TokenStore
 from services.quickbooks import QuickBooksConnector
+from services.tls import tls_context
 from services.unlink import Actor, UnlinkService
 
 
@@ -122,7 +123,9 @@ class Backend:
         )
         """A person's sign-in, which the UI can renew; None for a service account."""
         # Pacing within Procore's rate limit is the transport's; the counter shows it held.
-        self.wire = RequestCounter(httpx.AsyncHTTPTransport())
+        self.wire = RequestCounter(
+            httpx.AsyncHTTPTransport(verify=tls_context(target.procore_url))
+        )
         self._procore_http = httpx.AsyncClient(
             transport=self.wire,
             timeout=httpx.Timeout(target.procore_timeout, connect=10.0),
@@ -133,8 +136,12 @@ class Backend:
             per_page=target.per_page,
             http=self._procore_http,
         )
+        self._quickbooks_http = httpx.AsyncClient(
+            timeout=httpx.Timeout(target.quickbooks_timeout, connect=10.0),
+            verify=tls_context(target.connector_url),
+        )
         self.quickbooks = QuickBooksConnector(
-            target.connector_url, target.connector_token, timeout=target.quickbooks_timeout
+            target.connector_url, target.connector_token, http=self._quickbooks_http
         )
         self.audit = AuditLog(target.audit_path)
         self.user: User | None = None
@@ -242,6 +249,7 @@ class Backend:
         await self.procore.aclose()
         await self._procore_http.aclose()
         await self.quickbooks.aclose()
+        await self._quickbooks_http.aclose()
 
     def _cache(self) -> ListCache | None:
         """The cache of this sign-in: known before connecting, so a start can show it at once.
