@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 from sandbox import demo
@@ -178,7 +177,7 @@ def seed_bulk(conn: sqlite3.Connection, *, projects: int, ccos_per_project: int,
     )
     conn.execute("CREATE INDEX IF NOT EXISTS ccos_project ON ccos(project_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS commitments_project ON commitments(project_id)")
-    _users(conn, company, project_ids)
+    demo.insert_users(conn, {company: project_ids})
     set_meta(conn, _QB_COUNTER_KEY, str(counter.value))
     set_meta(conn, "seed", f"bulk:{seed}:{projects}x{ccos_per_project}")
     set_meta(conn, "seeded", "1")
@@ -216,39 +215,3 @@ def _vendors(
         rows.append((vendor_id, name))
         qb_ids[name] = list_id
     return rows, qb_ids
-
-
-def _users(conn: sqlite3.Connection, company: int, project_ids: list[int]) -> None:
-    """The demo users, members of the big company, with the demo users' tool levels."""
-    members = [u for u in demo.USERS if demo.SUMMIT_COMPANY_ID in u.companies]
-    for offset, user in enumerate(members):
-        user_id = demo.USER_ID_BASE + offset
-        conn.execute(
-            "INSERT INTO users(id, login, name, email_address, client_secret,"
-            " erp_integrated_accountant) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                user_id,
-                user.login,
-                user.name,
-                f"{user.login}@sandbox.example.com",
-                demo.CLIENT_SECRET,
-                int(user.can_push),
-            ),
-        )
-        conn.execute("INSERT INTO memberships VALUES (?, ?)", (company, user_id))
-        conn.executemany(
-            "INSERT INTO tool_levels VALUES (?, 'company', ?, ?, ?)",
-            [
-                (user_id, company, "erp_integrations", user.erp_level),
-                (user_id, company, "directory", "Read Only"),
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO tool_levels VALUES (?, 'project', ?, 'commitments', ?)",
-            _levels(user_id, project_ids, user.commitments_level),
-        )
-
-
-def _levels(user_id: int, project_ids: list[int], level: str) -> Iterator[tuple[object, ...]]:
-    for project_id in project_ids:
-        yield (user_id, project_id, level)

@@ -311,8 +311,12 @@ class _Builder:
         return cco
 
 
-def _insert_users(conn: sqlite3.Connection, project_ids: dict[int, list[int]]) -> None:
+def insert_users(conn: sqlite3.Connection, project_ids: dict[int, list[int]]) -> None:
+    """The demo users with their tool levels, in the companies of `project_ids` only (a big
+    company seeded alone has no Harbor Point)."""
     for offset, user in enumerate(USERS):
+        if not any(company_id in project_ids for company_id in user.companies):
+            continue
         user_id = USER_ID_BASE + offset
         conn.execute(
             "INSERT INTO users(id, login, name, email_address, client_secret,"
@@ -326,7 +330,7 @@ def _insert_users(conn: sqlite3.Connection, project_ids: dict[int, list[int]]) -
                 int(user.can_push),
             ),
         )
-        for company_id in user.companies:
+        for company_id in (c for c in user.companies if c in project_ids):
             conn.execute(
                 "INSERT INTO memberships(company_id, user_id) VALUES (?, ?)", (company_id, user_id)
             )
@@ -538,7 +542,7 @@ def seed_database(conn: sqlite3.Connection, seed: int) -> None:
             delete_whole_po=False,
         ),
     }
-    _insert_users(conn, project_ids)
+    insert_users(conn, project_ids)
     set_meta(conn, "seed", str(seed))
     set_meta(conn, "seeded", "1")
 
