@@ -123,9 +123,7 @@ class Backend:
         )
         """A person's sign-in, which the UI can renew; None for a service account."""
         # Pacing within Procore's rate limit is the transport's; the counter shows it held.
-        self.wire = RequestCounter(
-            httpx.AsyncHTTPTransport(verify=tls_context(target.procore_url))
-        )
+        self.wire = RequestCounter(httpx.AsyncHTTPTransport(verify=tls_context(target.procore_url)))
         self._procore_http = httpx.AsyncClient(
             transport=self.wire,
             timeout=httpx.Timeout(target.procore_timeout, connect=10.0),
