@@ -55,6 +55,9 @@ class Faults:
     quickbooks_delay_ms: int = 0
     # Tests only: every value of this key in a 200 JSON answer becomes garbage of the wrong type.
     garble_field: str = ""
+    # Tests only: a change is answered 200 with an empty entity list and not applied, as a broken
+    # proxy or a server bug would.
+    fake_change_success: bool = False
 
 
 @dataclass

@@ -114,6 +114,9 @@ class FaultInjector:
             await _send_json(send, status, {"errors": SERVER_ERRORS[status]})
             return
         changing = scope["method"] not in ("GET", "HEAD")
+        if changing and faults.fake_change_success:
+            await _send_json(send, 200, {"entities": [], "errors": []})
+            return
         if changing and self._roll(faults.drop_before_change_percent):
             await _drop(send)
         drop_after = changing and self._roll(faults.drop_after_change_percent)
@@ -204,7 +207,7 @@ async def _drop(send: Send) -> None:
 
 
 async def _send_json(
-    send: Send, status: int, body: dict[str, str], headers: dict[str, str] | None = None
+    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> None:
     data = json.dumps(body).encode("utf-8")
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]

@@ -155,3 +155,22 @@ UNEXPECTED = (
     "An unexpected error stopped this unlink, so its result is not known. Refresh to see the "
     "CCO's state before trying again; the details are in the log file."
 )
+
+
+STILL_LINKED_AFTER_UNLINK = (
+    "Procore accepted the unlink, but reading the CCO back still shows it linked. Refresh to see "
+    "its state before trying again."
+)
+
+
+def not_applied(detail: str) -> str:
+    return (
+        "The unlink did not go through: Procore still shows the CCO linked. Refresh before "
+        f"trying again. {detail}"
+    ).rstrip()
+
+
+UNEXPECTED_LOAD = (
+    "An unexpected error stopped loading the list; press r to try again. The details are in the "
+    "log file."
+)

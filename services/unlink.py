@@ -33,6 +33,7 @@ from services.models import (
     User,
 )
 from services.procore import ProcoreClient, endpoints, parsing
+from services.procore.client import LinksCleared
 from services.quickbooks import QuickBooksConnector
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,9 @@ class UnlinkService:
             )
 
         # 3. QuickBooks must say the CCO is gone. Not knowing is not "gone".
-        # Only the fresh record counts: the list's copy may be old, or come from the cache.
-        link = parsing.quickbooks_link(state.origin_data)
+        # Only the fresh record counts: the list's copy may be old, or come from the cache. Every
+        # line the unlink clears is checked, whether origin_data names it or only the line does.
+        link = _with_line_items(parsing.quickbooks_link(state.origin_data), state)
         if link is None:
             return outcome(OutcomeKind.QUICKBOOKS_UNREACHABLE, messages.NO_QUICKBOOKS_LOCATION)
         try:
@@ -146,7 +148,7 @@ class UnlinkService:
         # is told what the first try did instead of "nothing to change".
         key = uuid.uuid4().hex
         try:
-            changed = await self.procore.clear_links(company_id, state, idempotency_key=key)
+            answer = await self.procore.clear_links(company_id, state, idempotency_key=key)
         except ProcorePermissionError as error:
             missing = tuple(p for p in Permission if p.value == error.reason)
             message = (
@@ -168,11 +170,31 @@ class UnlinkService:
             # A lost, unreadable, overloaded or rate-limited answer says nothing of whether the
             # change was applied: only reading the CCO back does.
             return await self._resolve_unknown(cco, error.message, evidence)
-        if not changed:
+        return await self._confirm(cco, answer, evidence)
+
+    async def _confirm(self, cco: SyncedCco, answer: LinksCleared, evidence: str) -> UnlinkOutcome:
+        """Procore accepted the change: read the CCO back before saying it is unlinked."""
+        done = OutcomeKind.UNLINKED if answer.changed else OutcomeKind.ALREADY_UNLINKED
+        done_message = messages.UNLINKED if answer.changed else messages.ALREADY_UNLINKED
+        try:
+            state = await self.procore.change_order(self.actor.company_id, cco.project_id, cco.id)
+        except ProcoreError as error:
+            if answer.confirmed:
+                return UnlinkOutcome(done, done_message, cco.id, evidence=evidence)
             return UnlinkOutcome(
-                OutcomeKind.ALREADY_UNLINKED, messages.ALREADY_UNLINKED, cco.id, evidence=evidence
+                OutcomeKind.OUTCOME_UNKNOWN,
+                messages.outcome_unknown(error.message),
+                cco.id,
+                evidence=evidence,
             )
-        return UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, cco.id, evidence=evidence)
+        if state.is_linked:
+            return UnlinkOutcome(
+                OutcomeKind.OUTCOME_UNKNOWN,
+                messages.STILL_LINKED_AFTER_UNLINK,
+                cco.id,
+                evidence=evidence,
+            )
+        return UnlinkOutcome(done, done_message, cco.id, evidence=evidence)
 
     async def _resolve_unknown(self, cco: SyncedCco, detail: str, evidence: str) -> UnlinkOutcome:
         """The change went out and no answer came back: read the CCO to learn what happened."""
@@ -188,7 +210,7 @@ class UnlinkService:
         if not state.is_linked:
             return UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, cco.id, evidence=evidence)
         return UnlinkOutcome(
-            OutcomeKind.PROCORE_FAILED, messages.procore_failed(detail), cco.id, evidence=evidence
+            OutcomeKind.PROCORE_FAILED, messages.not_applied(detail), cco.id, evidence=evidence
         )
 
     def _record(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
@@ -219,3 +241,12 @@ def _refused(error: ProcoreError, cco_id: int, evidence: str = "") -> UnlinkOutc
     else:
         kind, message = OutcomeKind.PROCORE_FAILED, messages.procore_failed(error.message)
     return UnlinkOutcome(kind, message, cco_id, evidence=evidence)
+
+
+def _with_line_items(link: QuickBooksLink | None, state: CcoState) -> QuickBooksLink | None:
+    """The CCO's QuickBooks lines: those origin_data names and those its line items carry."""
+    if link is None:
+        return None
+    from_items = [line.origin_id for line in state.line_items if line.origin_id]
+    extra = tuple(line for line in from_items if line not in link.txn_line_ids)
+    return QuickBooksLink(link.po_txn_id, link.txn_line_ids + extra) if extra else link

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,16 @@ from services.models import AccessLevel, CcoState, Commitment, Company, Project,
 from services.procore import endpoints, parsing
 from services.procore.auth import Credentials
 from services.procore.transport import ProcoreTransport, Sleep
+
+
+@dataclass(frozen=True)
+class LinksCleared:
+    """What Procore answered to clearing a CCO's links."""
+
+    changed: bool
+    """False only when Procore says this request changed nothing (someone else had cleared it)."""
+    confirmed: bool
+    """True when the answer lists every item sent with its link cleared."""
 
 
 class ProcoreClient:
@@ -112,11 +123,11 @@ class ProcoreClient:
 
     async def clear_links(
         self, company_id: int, state: CcoState, *, idempotency_key: str | None = None
-    ) -> bool:
+    ) -> LinksCleared:
         """Set origin_id (and origin_data) to null on the CCO and each of its line items.
 
-        Returns False only when Procore says this request changed nothing (another client had
-        cleared the link already); an answer that does not say counts as a change.
+        The answer says whether this request changed anything and whether it confirms every
+        item cleared; only a read-back says for sure (services/unlink.py does one).
         """
         body: list[dict[str, Any]] = [
             {
@@ -147,7 +158,11 @@ class ProcoreClient:
             raise ProcoreReplyError(
                 f"Procore reported errors clearing the link: {answer['errors']}"
             )
-        return parsing.cleared_anything(answer)
+        sent = {(item["item_type"], item["item_id"]) for item in body}
+        return LinksCleared(
+            changed=parsing.cleared_anything(answer),
+            confirmed=parsing.confirms_cleared(answer, sent),
+        )
 
     async def _list(
         self, path: str, company_id: int | None, params: dict[str, Any]

@@ -249,3 +249,16 @@ def cleared_anything(answer: Any) -> bool:
         return True
     flags = [entity.get("changed") if isinstance(entity, dict) else None for entity in entities]
     return not all(flag is False for flag in flags)
+
+
+def confirms_cleared(answer: Any, sent: set[tuple[str, int]]) -> bool:
+    """Whether an external_data answer lists every item sent, each with its link cleared."""
+    entities = answer.get("entities") if isinstance(answer, dict) else None
+    if not isinstance(entities, list):
+        return False
+    cleared = {
+        (entity.get("item_type"), entity.get("item_id"))
+        for entity in entities
+        if isinstance(entity, dict) and "origin_id" in entity and entity["origin_id"] is None
+    }
+    return bool(sent) and sent <= cleared

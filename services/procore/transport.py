@@ -162,8 +162,22 @@ class ProcoreTransport:
                 )
             yield page
             next_link = response.links.get("next", {}).get("url")
+            if next_link and not self._same_origin(next_link):
+                # The token goes with every request: never to a host Procore's answer names.
+                raise ProcoreReplyError(
+                    f"Procore's answer to {path} points its next page to another address."
+                )
             # The next link carries every query parameter itself.
             url, query = (next_link, None) if next_link else (None, None)
+
+    def _same_origin(self, url: str) -> bool:
+        try:
+            link, base = httpx.URL(url), httpx.URL(self.base_url)
+        except httpx.InvalidURL:
+            return False
+        if not link.is_absolute_url:
+            return True
+        return (link.scheme, link.host, link.port) == (base.scheme, base.host, base.port)
 
     async def patch(
         self,
@@ -207,7 +221,10 @@ class ProcoreTransport:
         while True:
             attempt += 1
             server_wait: float | None = None
-            token = await self.credentials.access_token(self._http, self.base_url)
+            try:
+                token = await self.credentials.access_token(self._http, self.base_url)
+            except ProcoreError as error:
+                raise _unless_lost(error, sent_without_answer) from None
             headers = {
                 **(extra_headers or {}),
                 "Authorization": f"Bearer {token}",
@@ -229,7 +246,7 @@ class ProcoreTransport:
                 if not safe_to_repeat:
                     raise ProcoreOutcomeUnknownError(failure.message) from None
             else:
-                if response.status_code < 400:
+                if response.status_code < 300:
                     return response
                 if response.status_code == 401 and not refreshed:
                     self.credentials.forget(token)
@@ -238,7 +255,9 @@ class ProcoreTransport:
                     continue
                 failure = _error_for(response)
                 if response.status_code not in _RETRYABLE_STATUS:
-                    raise failure
+                    # After an earlier try's answer was lost, a refusal now says nothing of
+                    # whether that try was applied.
+                    raise _unless_lost(failure, sent_without_answer)
                 if response.status_code != 429 and not safe_to_repeat:
                     raise failure
                 server_wait = _server_wait(response)
@@ -289,6 +308,14 @@ class ProcoreTransport:
                         "again then."
                     )
                 await self._sleep(wait + random.uniform(0, 0.05))
+
+
+def _unless_lost(error: ProcoreError, sent_without_answer: bool) -> ProcoreError:
+    """`error` as it is, or, when an earlier try of this change went out and its answer was
+    lost, an outcome-unknown error: that try may have been applied whatever Procore says now."""
+    if sent_without_answer:
+        return ProcoreOutcomeUnknownError(error.message)
+    return error
 
 
 def _backoff(attempt: int) -> float:
@@ -355,6 +382,8 @@ def error_text(response: httpx.Response) -> str:
 
 def _error_for(response: httpx.Response) -> ProcoreError:
     status = response.status_code
+    if status < 400:
+        return ProcoreRequestError(f"Procore answered with a redirect (HTTP {status}).")
     said = error_text(response)
     suffix = f" Procore said: {said}" if said else ""
     if status == 401:

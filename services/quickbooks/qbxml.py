@@ -131,6 +131,12 @@ def read_purchase_order(answer: ET.Element, txn_id: str) -> PurchaseOrder:
                 f"QuickBooks' answer for purchase order {txn_id} has a line without TxnLineID."
             )
         line_ids.append(line_id)
+    if not line_ids:
+        # QuickBooks keeps no purchase order without lines: an answer without any was cut short
+        # or ignored IncludeLineItems, and proves nothing about the CCO's lines.
+        raise QuickBooksReplyError(
+            f"QuickBooks' answer for purchase order {txn_id} holds none of its lines."
+        )
     return PurchaseOrder(
         txn_id=txn_id,
         edit_sequence=edit_sequence,

@@ -64,3 +64,16 @@ def test_an_answer_about_another_purchase_order_is_refused() -> None:
     _, answer = qbxml.read_response(RESPONSE % b"5", "PurchaseOrderQueryRs", "5")
     with pytest.raises(QuickBooksReplyError):
         qbxml.read_purchase_order(answer, "T-2")
+
+
+def test_a_purchase_order_answer_without_lines_proves_nothing() -> None:
+    """QuickBooks keeps no purchase order without lines: such an answer was cut short or ignored
+    IncludeLineItems, and must not read as "the CCO's lines are gone"."""
+    body = (
+        b'<QBXML><QBXMLMsgsRs><PurchaseOrderQueryRs requestID="5" statusCode="0">'
+        b"<PurchaseOrderRet><TxnID>T-1</TxnID><EditSequence>1</EditSequence></PurchaseOrderRet>"
+        b"</PurchaseOrderQueryRs></QBXMLMsgsRs></QBXML>"
+    )
+    _, answer = qbxml.read_response(body, "PurchaseOrderQueryRs", "5")
+    with pytest.raises(QuickBooksReplyError):
+        qbxml.read_purchase_order(answer, "T-1")

@@ -206,3 +206,44 @@ async def test_a_fresh_record_that_no_longer_says_where_the_cco_is_fails_closed(
     assert outcome.kind is OutcomeKind.QUICKBOOKS_UNREACHABLE
     assert outcome.message == messages.NO_QUICKBOOKS_LOCATION
     assert is_linked(sandbox_data, cco_id)
+
+
+async def test_an_unlink_answered_ok_but_not_applied_is_never_reported_as_success(
+    backend: Backend, sandbox: SandboxServer, sandbox_data: Path
+) -> None:
+    """A broken proxy or server answers the change 200 with nothing in it and applies nothing:
+    reading the CCO back tells the truth."""
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    cco = (await load_rows(backend))[cco_id]
+    sandbox.faults.fake_change_success = True
+
+    outcome = await backend.unlink(cco)
+
+    assert outcome.kind is OutcomeKind.OUTCOME_UNKNOWN
+    assert outcome.message == messages.STILL_LINKED_AFTER_UNLINK
+    assert is_linked(sandbox_data, cco_id)
+
+
+async def test_every_line_the_unlink_would_clear_is_checked_in_quickbooks(
+    backend: Backend, sandbox_data: Path
+) -> None:
+    """origin_data names one line; a second line item carries its own TxnLineID, still on the
+    purchase order. The unlink clears both, so both are checked, and it is refused."""
+    cco = next(
+        c
+        for c in inspect.synced_ccos(sandbox_data)
+        if c.in_quickbooks
+        and len(c.txn_line_ids) >= 2
+        and set(c.txn_line_ids) <= set(inspect.po_line_ids(sandbox_data, c.po_txn_id) or [])
+    )
+    first, *_ = cco.txn_line_ids
+    with sqlite3.connect(sandbox_data) as conn:
+        data = json.dumps({"po_txn_id": cco.po_txn_id, "txn_line_ids": [first]})
+        conn.execute("UPDATE ccos SET origin_data = ? WHERE id = ?", (data, cco.id))
+        conn.execute("DELETE FROM qb_po_lines WHERE txn_line_id = ?", (first,))
+    rows = await load_rows(backend)
+
+    outcome = await backend.unlink(rows[cco.id])
+
+    assert outcome.kind is OutcomeKind.STILL_IN_QUICKBOOKS
+    assert is_linked(sandbox_data, cco.id)
