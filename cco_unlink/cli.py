@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import logging
 import os
 import sys
@@ -30,6 +29,7 @@ from services.settings import (
     load_settings,
     replace,
 )
+from services.urls import check_url, is_loopback
 
 if TYPE_CHECKING:
     from sandbox import Faults, SandboxServer
@@ -124,6 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILURE
+    except Exception as error:
+        # The last line of defence: a person gets one line and the log keeps the traceback.
+        log.exception("cco-unlink stopped unexpectedly")
+        print(
+            f"cco-unlink: unexpected error ({type(error).__name__}); details are in "
+            f"{locations.log_file()}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
 
 
 def _settings(arguments: argparse.Namespace) -> Settings:
@@ -151,6 +160,13 @@ def _settings(arguments: argparse.Namespace) -> Settings:
             if value < 0:
                 raise SettingsError(f"--{key.replace('_', '-')} must not be negative, not {value}")
         sandbox = replace(sandbox, **flags)
+    for label, url in (
+        ("Procore URL", procore.base_url),
+        ("Procore sign-in URL", procore.login_url),
+        ("connector URL", quickbooks.connector_url),
+    ):
+        if url:
+            check_url(label, url, carries_secrets=False)  # Target.check adds the https rule
     return replace(
         settings, backend=backend, procore=procore, quickbooks=quickbooks, sandbox=sandbox
     )
@@ -300,19 +316,12 @@ def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
         return app.return_code or EXIT_OK
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
     # Beyond loopback only when asked for on the command line, never from a settings file alone.
     host = arguments.host or _loopback_host(settings)
     port = settings.sandbox.port if arguments.port is None else arguments.port
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"--port must be from 0 to 65535, not {port}.")
     if not is_loopback(host):
         print(
             f"cco-unlink: warning: the sandbox will listen on {host}, beyond this machine; "

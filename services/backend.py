@@ -32,6 +32,7 @@ from services.procore.tokens import TokenStore
 from services.quickbooks import QuickBooksConnector
 from services.tls import tls_context
 from services.unlink import Actor, UnlinkService
+from services.urls import check_url
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,11 @@ class Target:
         """Refuse a target that cannot work, before any connection is tried."""
         for label, url in (
             ("Procore URL", self.procore_url),
+            ("Procore sign-in URL", self.login_url),
             ("connector URL", self.connector_url),
         ):
-            if not url.startswith(("http://", "https://")):
-                raise SettingsError(
-                    f"The {label} must start with http:// or https://, not {url!r}."
-                )
+            if url:
+                check_url(label, url)
         if not self.client_id:
             raise SettingsError("No Procore client id: set [procore] client_id or --client-id.")
         if self.grant == "authorization_code" and self.token_file is None:

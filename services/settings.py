@@ -218,13 +218,24 @@ def _read_section(
                 line=line,
                 column=column,
             )
-        problem = _check_value(hints[key], value)
+        problem = _check_value(hints[key], value) or _check_limit(section, key, value)
         if problem:
             raise SettingsError(
                 f"[{section}] {key}: {problem}", file=name, line=line, column=column
             )
         checked[key] = float(value) if hints[key] is float else value
     return section_type(**checked)
+
+
+# Upper bounds where a larger number cannot work.
+_LIMITS = {("sandbox", "port"): 65535, ("procore", "per_page"): 10_000}
+
+
+def _check_limit(section: str, key: str, value: Any) -> str:
+    limit = _LIMITS.get((section, key))
+    if limit is not None and value > limit:
+        return f"must be at most {limit}, not {value}"
+    return ""
 
 
 def _check_value(hint: Any, value: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from services.errors import SettingsError
 from services.settings import Settings, load_settings, replace, save_settings
+from services.urls import check_url
 from tests.conftest import REPO_ROOT
 
 
@@ -96,3 +98,24 @@ def test_remote_mode_without_a_url_is_refused_clearly(tmp_path: Path) -> None:
     # Procore's URL now comes from [procore] environment (production by default); the connector's
     # has no default.
     assert "needs the QuickBooks connector's URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://[::1", "not a valid URL"),
+        ("http://127.0.0.1:99999/x", "port 99999"),
+        ("ftp://example.com", "must start with http:// or https://"),
+        ("http://procore.example.com", "must use https:// beyond this machine"),
+    ],
+)
+def test_urls_that_cannot_work_or_would_leak_secrets_are_refused(url: str, says: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(says)):
+        check_url("Procore URL", url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://api.procore.com", "http://127.0.0.1:8765", "http://[::1]:1"]
+)
+def test_https_and_loopback_urls_pass(url: str) -> None:
+    check_url("Procore URL", url)
