@@ -73,10 +73,11 @@ class ListCache:
                         (self.scope,),
                     )
                 ]
+                saved_at = datetime.fromisoformat(head[1])
         except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError) as error:
             log.warning("Ignoring the list cache at %s: %s", self.path, error)
             return None
-        return CachedList(rows=rows, saved_at=datetime.fromisoformat(head[1]))
+        return CachedList(rows=rows, saved_at=saved_at)
 
     def save(self, rows: Iterable[SyncedCco], saved_at: datetime) -> None:
         """Replace the scope's list with `rows`, as loaded in full at `saved_at`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import stat
 import time
 from collections.abc import Callable
@@ -124,5 +125,19 @@ async def test_an_unreadable_cache_is_no_cache(
         rows = await load_rows(backend)
         cached = await backend.cached_list()
         assert cached is not None and len(cached.rows) == len(rows)
+    finally:
+        await backend.aclose()
+
+
+async def test_a_cache_with_a_damaged_date_is_no_cache(
+    make_target: Callable[..., Target], tmp_path: Path
+) -> None:
+    cache = tmp_path / "list-cache.sqlite3"
+    backend = Backend(make_target(cache_path=cache))
+    try:
+        await load_rows(backend)
+        with sqlite3.connect(cache) as conn:
+            conn.execute("UPDATE lists SET saved_at = 'garbage'")
+        assert await backend.cached_list() is None
     finally:
         await backend.aclose()

@@ -137,6 +137,10 @@ class ChangeOrdersScreen(Screen[None]):
                 self.app.push_screen(SignInScreen(self.backend, error.message), self._signed_in)
             else:
                 self._toast(error_look(error), error.message)
+        except Exception:
+            log.exception("loading the list stopped unexpectedly")
+            self.load_note = "List not loaded: " + messages.UNEXPECTED_LOAD
+            self._toast(Look("error", "List not loaded"), messages.UNEXPECTED_LOAD)
         finally:
             self._set_status()
 
