@@ -254,10 +254,16 @@ class Backend:
         The company is the one configured (0: the user's first), as the connection picks it."""
         if self.target.cache_path is None:
             return None
+        # A service account is its client id. A person is known only once signed in: their list
+        # must never be shown to whoever signs in next on the same machine.
+        if self.target.grant == "authorization_code":
+            if self.user is None:
+                return None
+            who = f"{self.target.client_id}:{self.user.login}"
+        else:
+            who = self.target.client_id
         scope = scope_of(
-            self.target.cache_scope or self.target.procore_url,
-            self.target.company_id,
-            self.target.client_id,
+            self.target.cache_scope or self.target.procore_url, self.target.company_id, who
         )
         return ListCache(self.target.cache_path, scope)
 

@@ -137,3 +137,35 @@ async def test_a_sign_in_revoked_before_an_unlink_opens_the_sign_in_then_the_unl
         await unlink(pilot, gone)
         assert notifications(pilot)[-1].message == "Successfully Unlinked"
     assert not is_linked(data_file, gone)
+
+
+async def test_a_persons_cached_list_is_never_shown_to_the_next_person(
+    make_target: Callable[..., Target], tmp_path: Path
+) -> None:
+    cache = tmp_path / "list-cache.sqlite3"
+    token_file = tmp_path / "tokens" / "embedded-sandbox.json"
+
+    async def signed_in_as(login: str) -> Backend:
+        backend = Backend(
+            make_target(grant="authorization_code", token_file=token_file, cache_path=cache)
+        )
+        assert backend.sign_in is not None
+        async with httpx.AsyncClient() as http:
+            await backend.sign_in.exchange(http, approve(backend.sign_in.authorize_url(), login))
+        return backend
+
+    first = await signed_in_as("admin")
+    try:
+        await first.connect()
+        assert [cco async for batch, _ in first.synced_ccos() for cco in batch]
+        assert await first.cached_list() is not None
+    finally:
+        await first.aclose()
+
+    second = await signed_in_as("no-push")
+    try:
+        assert await second.cached_list() is None  # before signing in: nobody's list
+        await second.connect()
+        assert await second.cached_list() is None  # signed in as someone else: not admin's
+    finally:
+        await second.aclose()

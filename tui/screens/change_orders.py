@@ -124,6 +124,11 @@ class ChangeOrdersScreen(Screen[None]):
                 user, company = await self.backend.connect()
                 mode = " · sandbox" if self.backend.is_sandbox else ""
                 self.sub_title = f"{company.name} · {user.login}{mode}"
+                if cached is None and not full:
+                    # A person's cached list is theirs alone: known only once signed in.
+                    cached = await self.backend.cached_list()
+                    if cached is not None:
+                        self.table.replace_rows(cached.rows)
                 if cached is not None and any(c.company_id != company.id for c in cached.rows):
                     cached = None
             if cached is None:
