@@ -126,11 +126,12 @@ async def unlink_command(
 ) -> int:
     """`cco-unlink unlink`: one line per CCO; the highest exit status among them."""
     try:
-        reports = await unlink_ccos(backend, project_id, cco_ids)
+        reports = await unlink_ccos(
+            backend, project_id, cco_ids, lambda report: write_reports([report], as_json, out)
+        )
     except CcoUnlinkError as error:
         print(f"cco-unlink: {error.message}", file=err)
         return exit_codes.for_error(error)
-    write_reports(reports, as_json, out)
     return max(report.exit_code for report in reports)
 
 
@@ -217,9 +218,13 @@ class UnlinkReport:
 
 
 async def unlink_ccos(
-    backend: Backend, project_id: int, cco_ids: Sequence[int]
+    backend: Backend,
+    project_id: int,
+    cco_ids: Sequence[int],
+    on_report: Callable[[UnlinkReport], None] | None = None,
 ) -> list[UnlinkReport]:
-    """Unlink each CCO in turn through the screen's own service."""
+    """Unlink each CCO in turn through the screen's own service; `on_report` hears each outcome
+    as it comes, so an interrupted run has already said what it did."""
     _, company = await backend.connect()
     project = await _project(backend, company, project_id)
     listed = {
@@ -229,7 +234,10 @@ async def unlink_ccos(
     for cco_id in cco_ids:
         cco = listed.get(cco_id) or await _unlisted(backend, company, project, cco_id)
         outcome = await backend.unlink(cco)
-        reports.append(UnlinkReport(project.id, cco_id, cco.number, outcome))
+        report = UnlinkReport(project.id, cco_id, cco.number, outcome)
+        reports.append(report)
+        if on_report is not None:
+            on_report(report)
     return reports
 
 
@@ -246,6 +254,7 @@ def write_reports(reports: Sequence[UnlinkReport], as_json: bool, out: TextIO) -
         print(f"CCO {number}(id {report.cco_id}): {report.outcome.message}", file=out)
         if report.outcome.audit_error:
             print(f"  {report.outcome.audit_error}", file=out)
+    out.flush()
 
 
 async def _project(backend: Backend, company: Company, project_id: int) -> Project:

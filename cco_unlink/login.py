@@ -98,6 +98,12 @@ async def _logout(target: Target, say: Say) -> int:
         say("Service accounts keep no sign-in on this machine; nothing to do.")
         return EXIT_OK
     async with httpx.AsyncClient(timeout=target.procore_timeout) as http:
-        await credentials.sign_out(http)
-    say(f"Signed out: {credentials.store.path} deleted, and the tokens revoked at Procore.")
+        revoked = await credentials.sign_out(http)
+    if revoked:
+        say(f"Signed out: {credentials.store.path} deleted, and the tokens revoked at Procore.")
+    else:
+        say(
+            f"Signed out here: {credentials.store.path} deleted. Procore did not confirm revoking "
+            "the tokens; they stop working when they expire."
+        )
     return EXIT_OK

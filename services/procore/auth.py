@@ -217,23 +217,26 @@ class AuthorizationCode:
         if self._pair is not None and self._pair.access_token == access_token:
             self._pair = dataclasses.replace(self._pair, expires_at=0.0)
 
-    async def sign_out(self, http: httpx.AsyncClient) -> None:
-        """Revoke the stored pair at Procore (best effort) and delete it here."""
+    async def sign_out(self, http: httpx.AsyncClient) -> bool:
+        """Delete the stored pair here and revoke it at Procore (best effort): True when Procore
+        confirmed the revoke."""
         pair = self._pair or self.store.load(self.client_id)
         self._pair = None
         async with self.store.locked():
             self.store.clear()
         if pair is None:
-            return
+            return False
         form = {
             "token": pair.access_token,
             "client_id": self.client_id,
             "client_secret": self._client_secret,
         }
         try:
-            await http.post(f"{self.login_url}{endpoints.REVOKE}", data=form)
+            answer = await http.post(f"{self.login_url}{endpoints.REVOKE}", data=form)
         except httpx.TransportError:
             log.info("Procore could not be reached to revoke the sign-in; deleted it here only")
+            return False
+        return answer.status_code == 200
 
     async def _refresh(self, http: httpx.AsyncClient, pair: TokenPair) -> TokenPair:
         async with self.store.locked():

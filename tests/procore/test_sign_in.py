@@ -90,6 +90,7 @@ def test_login_and_logout_on_the_command_line(sandbox_data: Path, tmp_path: Path
 
     status = run_login_command(settings, argparse.Namespace(command="logout"), say=said.append)
     assert status == 0
+    assert said[-1].startswith("Signed out:") and "revoked at Procore" in said[-1]
     assert not token_file.exists()
     assert all(p.access_revoked for p in inspect.issued_pairs(sandbox_data))
 
