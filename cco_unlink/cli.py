@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 EXIT_OK = exit_codes.OK
 EXIT_FAILURE = exit_codes.FAILURE
-EXIT_BAD_INPUT = exit_codes.BAD_INPUT
 
 SANDBOX_SECRET = "sandbox"
 """The embedded sandbox's fixed client secret and connector token: demo credentials, not secrets."""

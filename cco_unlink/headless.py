@@ -241,10 +241,6 @@ async def unlink_ccos(
     return reports
 
 
-async def unlink_one(backend: Backend, project_id: int, cco_id: int) -> UnlinkReport:
-    return (await unlink_ccos(backend, project_id, [cco_id]))[0]
-
-
 def write_reports(reports: Sequence[UnlinkReport], as_json: bool, out: TextIO) -> None:
     for report in reports:
         if as_json:

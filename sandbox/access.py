@@ -9,7 +9,6 @@ from starlette.requests import Request
 from sandbox.errors import MISSING_COMPANY, ApiError, bad_request, not_found
 from sandbox.oauth import Caller
 
-LEVELS = ("None", "Read Only", "Standard", "Admin")
 LEVEL_IDS = {"None": 1, "Read Only": 2, "Standard": 3, "Admin": 4}
 # name -> (id, friendly name), the shape of /rest/v1.0/settings/permissions.
 TOOLS = {

@@ -78,14 +78,6 @@ class SandboxServer:
                 raise RuntimeError("the sandbox server did not start")
             time.sleep(0.01)
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until Ctrl-C (uvicorn handles the signal)."""
-        server, sock = self._prepare()
-        try:
-            server.run(sockets=[sock])
-        finally:
-            self._close()
-
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True

@@ -6,6 +6,7 @@ in so many words, that the CCO is gone. Every path ends in an UnlinkOutcome; non
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -72,9 +73,17 @@ class UnlinkService:
     async def missing_permissions(self, project_id: int) -> tuple[Permission, ...]:
         """Which of the three required permissions the user lacks on this project."""
         company_id = self.actor.company_id
-        project_tools = await self.procore.tool_levels(company_id, project_id=project_id)
-        company_tools = await self.procore.tool_levels(company_id)
-        can_push = await self.procore.can_push_to_accounting(company_id, self.actor.user.id)
+        # Three independent reads: asked at once, they cost one round trip, not three.
+        project = asyncio.ensure_future(self.procore.tool_levels(company_id, project_id=project_id))
+        company = asyncio.ensure_future(self.procore.tool_levels(company_id))
+        push = asyncio.ensure_future(
+            self.procore.can_push_to_accounting(company_id, self.actor.user.id)
+        )
+        try:
+            project_tools, company_tools, can_push = await project, await company, await push
+        finally:
+            for task in (project, company, push):
+                task.cancel()
         missing = []
         if _level(project_tools, endpoints.COMMITMENTS_TOOL) < AccessLevel.ADMIN:
             missing.append(Permission.COMMITMENTS_ADMIN)
@@ -138,11 +147,9 @@ class UnlinkService:
             )
 
         # 4. Clear the link in Procore.
-        return await self._clear(cco, state, link, evidence)
+        return await self._clear(cco, state, evidence)
 
-    async def _clear(
-        self, cco: SyncedCco, state: CcoState, link: QuickBooksLink, evidence: str
-    ) -> UnlinkOutcome:
+    async def _clear(self, cco: SyncedCco, state: CcoState, evidence: str) -> UnlinkOutcome:
         company_id = self.actor.company_id
         # One key per attempt: the transport's retries reuse it, so a retry after a lost answer
         # is told what the first try did instead of "nothing to change".
@@ -174,44 +181,34 @@ class UnlinkService:
 
     async def _confirm(self, cco: SyncedCco, answer: LinksCleared, evidence: str) -> UnlinkOutcome:
         """Procore accepted the change: read the CCO back before saying it is unlinked."""
-        done = OutcomeKind.UNLINKED if answer.changed else OutcomeKind.ALREADY_UNLINKED
-        done_message = messages.UNLINKED if answer.changed else messages.ALREADY_UNLINKED
-        try:
-            state = await self.procore.change_order(self.actor.company_id, cco.project_id, cco.id)
-        except ProcoreError as error:
-            if answer.confirmed:
-                return UnlinkOutcome(done, done_message, cco.id, evidence=evidence)
-            return UnlinkOutcome(
-                OutcomeKind.OUTCOME_UNKNOWN,
-                messages.outcome_unknown(error.message),
-                cco.id,
-                evidence=evidence,
-            )
-        if state.is_linked:
-            return UnlinkOutcome(
-                OutcomeKind.OUTCOME_UNKNOWN,
-                messages.STILL_LINKED_AFTER_UNLINK,
-                cco.id,
-                evidence=evidence,
-            )
-        return UnlinkOutcome(done, done_message, cco.id, evidence=evidence)
+        state = await self._read_back(cco)
+        if isinstance(state, ProcoreError):
+            if not answer.confirmed:
+                return _unknown(cco, messages.outcome_unknown(state.message), evidence)
+        elif state.is_linked:
+            return _unknown(cco, messages.STILL_LINKED_AFTER_UNLINK, evidence)
+        if answer.changed:
+            return UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, cco.id, evidence=evidence)
+        return UnlinkOutcome(
+            OutcomeKind.ALREADY_UNLINKED, messages.ALREADY_UNLINKED, cco.id, evidence=evidence
+        )
 
     async def _resolve_unknown(self, cco: SyncedCco, detail: str, evidence: str) -> UnlinkOutcome:
         """The change went out and no answer came back: read the CCO to learn what happened."""
-        try:
-            state = await self.procore.change_order(self.actor.company_id, cco.project_id, cco.id)
-        except ProcoreError:
-            return UnlinkOutcome(
-                OutcomeKind.OUTCOME_UNKNOWN,
-                messages.outcome_unknown(detail),
-                cco.id,
-                evidence=evidence,
-            )
+        state = await self._read_back(cco)
+        if isinstance(state, ProcoreError):
+            return _unknown(cco, messages.outcome_unknown(detail), evidence)
         if not state.is_linked:
             return UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, cco.id, evidence=evidence)
         return UnlinkOutcome(
             OutcomeKind.PROCORE_FAILED, messages.not_applied(detail), cco.id, evidence=evidence
         )
+
+    async def _read_back(self, cco: SyncedCco) -> CcoState | ProcoreError:
+        try:
+            return await self.procore.change_order(self.actor.company_id, cco.project_id, cco.id)
+        except ProcoreError as error:
+            return error
 
     def _record(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
         record = AuditRecord(
@@ -250,3 +247,7 @@ def _with_line_items(link: QuickBooksLink | None, state: CcoState) -> QuickBooks
     from_items = [line.origin_id for line in state.line_items if line.origin_id]
     extra = tuple(line for line in from_items if line not in link.txn_line_ids)
     return QuickBooksLink(link.po_txn_id, link.txn_line_ids + extra) if extra else link
+
+
+def _unknown(cco: SyncedCco, message: str, evidence: str) -> UnlinkOutcome:
+    return UnlinkOutcome(OutcomeKind.OUTCOME_UNKNOWN, message, cco.id, evidence=evidence)

@@ -5,7 +5,6 @@ from __future__ import annotations
 TOKEN = "/oauth/token"
 AUTHORIZE = "/oauth/authorize"
 REVOKE = "/oauth/revoke"
-TOKEN_INFO = "/oauth/token/info"
 ME = "/rest/v1.0/me"
 COMPANIES = "/rest/v1.0/companies"
 PROJECTS = "/rest/v1.0/projects"

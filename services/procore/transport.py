@@ -103,12 +103,6 @@ class RateLimitState:
         self.in_flight += 1
         return 0.0
 
-    def wait_before_next(self, now: float) -> float:
-        """Seconds until a request may leave, without counting one."""
-        if self.remaining is None or self.reset_at is None or self.remaining > 0:
-            return 0.0
-        return max(0.0, self.reset_at - now)
-
 
 class ProcoreTransport:
     def __init__(
