@@ -10,9 +10,9 @@ enough projects going to fill that budget, and few enough that early projects fi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from services.models import Commitment, ListChanges, LoadProgress, Project, SyncedCco
 from services.procore import ProcoreClient
@@ -22,28 +22,18 @@ from services.procore import ProcoreClient
 # only make the first projects finish later.
 CONCURRENT_PROJECTS = 16
 
+_T = TypeVar("_T")
+
 
 async def synced_ccos(
     procore: ProcoreClient, company_id: int
 ) -> AsyncIterator[tuple[list[SyncedCco], LoadProgress]]:
     """Yield each project's synced CCOs with the progress so far."""
     projects = await procore.projects(company_id)
-    gate = asyncio.Semaphore(CONCURRENT_PROJECTS)
-
-    async def load(project: Project) -> list[SyncedCco]:
-        async with gate:
-            return await project_ccos(procore, company_id, project)
-
-    tasks = [asyncio.ensure_future(load(project)) for project in projects]
     rows_so_far = 0
-    try:
-        for done, task in enumerate(asyncio.as_completed(tasks), start=1):
-            rows = await task
-            rows_so_far += len(rows)
-            yield rows, LoadProgress(done, len(projects), rows_so_far)
-    finally:
-        for task in tasks:
-            task.cancel()
+    async for done, rows in _each_project(projects, lambda p: project_ccos(procore, company_id, p)):
+        rows_so_far += len(rows)
+        yield rows, LoadProgress(done, len(projects), rows_so_far)
     if not projects:
         yield [], LoadProgress(0, 0, 0)
 
@@ -60,26 +50,37 @@ async def changed_ccos(
     projects = await procore.projects(company_id)
     listed = {project.id for project in projects}
     gone_projects = [p for p in cached_projects if p not in listed]
-    gate = asyncio.Semaphore(CONCURRENT_PROJECTS)
-
-    async def load(project: Project) -> tuple[list[SyncedCco], list[int]]:
-        async with gate:
-            return await project_changes(procore, company_id, project, since)
-
-    tasks = [asyncio.ensure_future(load(project)) for project in projects]
     changed_so_far = 0
-    try:
-        for done, task in enumerate(asyncio.as_completed(tasks), start=1):
-            changed, removed = await task
-            changed_so_far += len(changed) + len(removed)
-            progress = LoadProgress(done, len(projects), changed_so_far)
-            yield ListChanges(changed, removed, progress)
-    finally:
-        for task in tasks:
-            task.cancel()
+
+    def changes(project: Project) -> Awaitable[tuple[list[SyncedCco], list[int]]]:
+        return project_changes(procore, company_id, project, since)
+
+    async for done, (changed, removed) in _each_project(projects, changes):
+        changed_so_far += len(changed) + len(removed)
+        yield ListChanges(changed, removed, LoadProgress(done, len(projects), changed_so_far))
     if gone_projects or not projects:
         progress = LoadProgress(len(projects), len(projects), changed_so_far)
         yield ListChanges([], [], progress, removed_projects=gone_projects)
+
+
+async def _each_project(
+    projects: list[Project], work: Callable[[Project], Awaitable[_T]]
+) -> AsyncIterator[tuple[int, _T]]:
+    """Run `work` for every project, a bounded number at once; yield (how many are done, result)
+    as each finishes. Leaving early cancels what is still running."""
+    gate = asyncio.Semaphore(CONCURRENT_PROJECTS)
+
+    async def bounded(project: Project) -> _T:
+        async with gate:
+            return await work(project)
+
+    tasks = [asyncio.ensure_future(bounded(project)) for project in projects]
+    try:
+        for done, task in enumerate(asyncio.as_completed(tasks), start=1):
+            yield done, await task
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def project_changes(
@@ -88,29 +89,29 @@ async def project_changes(
     change_orders = await procore.change_orders_updated_since(company_id, project.id, since)
     removed = [fields["id"] for fields in change_orders if fields["origin_id"] is None]
     synced = [fields for fields in change_orders if fields["origin_id"] is not None]
-    if not synced:
-        return [], removed
-    commitments = {c.id: c for c in await procore.commitments(company_id, project.id)}
-    rows = [
-        _row(company_id, project, fields, commitments.get(fields["contract_id"]))
-        for fields in synced
-    ]
-    return rows, removed
+    return await _rows(procore, company_id, project, synced), removed
 
 
 async def project_ccos(
     procore: ProcoreClient, company_id: int, project: Project
 ) -> list[SyncedCco]:
     change_orders = await procore.synced_change_orders(company_id, project.id)
+    rows = await _rows(procore, company_id, project, change_orders)
+    rows.sort(key=lambda row: (row.commitment_number, row.number))
+    return rows
+
+
+async def _rows(
+    procore: ProcoreClient, company_id: int, project: Project, change_orders: list[dict[str, Any]]
+) -> list[SyncedCco]:
+    """Rows for a project's synced CCOs, each joined with its commitment (read only if needed)."""
     if not change_orders:
         return []
     commitments = {c.id: c for c in await procore.commitments(company_id, project.id)}
-    rows = [
+    return [
         _row(company_id, project, fields, commitments.get(fields["contract_id"]))
         for fields in change_orders
     ]
-    rows.sort(key=lambda row: (row.commitment_number, row.number))
-    return rows
 
 
 def _row(
