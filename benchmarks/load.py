@@ -22,7 +22,8 @@ from pathlib import Path
 
 from sandbox_process import sandbox_process
 
-from services.backend import Backend, Target
+from cco_unlink.sandbox_target import sandbox_target
+from services.backend import Backend
 
 SPIKE_WINDOW_S = 10.0
 PER_PAGE = 1000
@@ -30,16 +31,7 @@ CHAIN = 3
 
 
 async def load(url: str, scratch: Path) -> dict[str, float]:
-    target = Target(
-        procore_url=url,
-        connector_url=url + "/quickbooks/qbxml",
-        client_id="admin",
-        client_secret="sandbox",
-        connector_token="sandbox",
-        company_id=0,
-        audit_path=scratch / "audit.jsonl",
-        per_page=PER_PAGE,
-    )
+    target = sandbox_target(url, scratch / "audit.jsonl", per_page=PER_PAGE)
     backend = Backend(target)
     try:
         await backend.connect()

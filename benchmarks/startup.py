@@ -32,21 +32,14 @@ class EmptyApp(App[None]):
 def run_app(url: str, cache: str) -> None:
     import tempfile
 
-    from services.backend import Backend, Target
+    from cco_unlink.sandbox_target import sandbox_target
+    from services.backend import Backend
     from tui.app import CcoUnlinkApp
     from tui.widgets.cco_table import CcoTable
 
     scratch = Path(tempfile.mkdtemp())
-    target = Target(
-        procore_url=url,
-        connector_url=url + "/quickbooks/qbxml",
-        client_id="admin",
-        client_secret="sandbox",
-        connector_token="sandbox",
-        company_id=0,
-        audit_path=scratch / "audit.jsonl",
-        is_sandbox=True,
-        cache_path=None if cache == "-" else Path(cache),
+    target = sandbox_target(
+        url, scratch / "audit.jsonl", cache_path=None if cache == "-" else Path(cache)
     )
 
     class TimedApp(CcoUnlinkApp):

@@ -15,9 +15,10 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cco_unlink import exit_codes, headless
+from cco_unlink.sandbox_target import sandbox_target
 from services import locations
 from services.backend import Backend, Target
 from services.errors import CcoUnlinkError, SettingsError
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 EXIT_OK = exit_codes.OK
 EXIT_FAILURE = exit_codes.FAILURE
 
-SANDBOX_SECRET = "sandbox"
-"""The embedded sandbox's fixed client secret and connector token: demo credentials, not secrets."""
 
 log = logging.getLogger("cco_unlink")
 
@@ -191,7 +190,7 @@ def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
         if sandbox is not None
         else environments.resolve(procore.environment, procore.base_url, procore.login_url)
     )
-    common = {
+    common: dict[str, Any] = {
         "grant": procore.grant,
         "login_url": environment.login_url,
         "redirect_uri": procore.redirect_uri,
@@ -204,15 +203,11 @@ def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
         "cache_path": locations.list_cache_file(),
     }
     if sandbox is not None:
-        return Target(
-            procore_url=sandbox.base_url,
-            connector_url=sandbox.connector_url,
-            client_id=settings.procore.client_id,
-            client_secret=SANDBOX_SECRET,
-            connector_token=SANDBOX_SECRET,
-            is_sandbox=True,
+        return sandbox_target(
+            sandbox.base_url,
+            user=settings.procore.client_id,
             cache_scope=f"sandbox:{sandbox.config.data_file}",
-            **common,  # type: ignore[arg-type]
+            **common,
         )
     if not settings.quickbooks.connector_url:
         raise SettingsError(
@@ -225,7 +220,7 @@ def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
         client_id=settings.procore.client_id,
         client_secret=settings.procore.client_secret,
         connector_token=settings.quickbooks.token,
-        **common,  # type: ignore[arg-type]
+        **common,
     )
 
 

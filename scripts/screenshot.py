@@ -10,8 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cco_unlink.sandbox_target import sandbox_target
 from sandbox import SandboxConfig, SandboxServer, demo, inspect
-from services.backend import Backend, Target
+from services.backend import Backend
 from tui.app import CcoUnlinkApp
 from tui.screens.change_orders import ChangeOrdersScreen
 
@@ -19,16 +20,7 @@ OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.svg"
 
 
 async def render(server: SandboxServer, data_file: Path, workdir: Path) -> None:
-    target = Target(
-        procore_url=server.base_url,
-        connector_url=server.connector_url,
-        client_id="admin",
-        client_secret="sandbox",
-        connector_token="sandbox",
-        company_id=0,
-        audit_path=workdir / "audit.jsonl",
-        is_sandbox=True,
-    )
+    target = sandbox_target(server.base_url, workdir / "audit.jsonl")
     synced = inspect.synced_ccos(data_file)
     gone = min(c.id for c in synced if not c.in_quickbooks)
     present = min(c.id for c in synced if c.in_quickbooks)

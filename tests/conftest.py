@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from cco_unlink.sandbox_target import sandbox_target
 from sandbox import Faults, SandboxConfig, SandboxServer, demo
 from services.backend import Backend, Target
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPECS_DIR = REPO_ROOT.parent / "shared" / "specs"
-SANDBOX_SECRET = "sandbox"
 
 
 @pytest.fixture(autouse=True)
@@ -62,20 +62,8 @@ def sandbox(sandbox_data: Path) -> Iterator[SandboxServer]:
 @pytest.fixture
 def make_target(sandbox: SandboxServer, tmp_path: Path) -> Callable[..., Target]:
     def make(user: str = "admin", **changes: Any) -> Target:
-        values: dict[str, Any] = {
-            "procore_url": sandbox.base_url,
-            "connector_url": sandbox.connector_url,
-            "client_id": user,
-            "client_secret": SANDBOX_SECRET,
-            "connector_token": SANDBOX_SECRET,
-            "company_id": 0,
-            "audit_path": tmp_path / "audit.jsonl",
-            "is_sandbox": True,
-            "quickbooks_timeout": 5.0,
-            "procore_timeout": 5.0,
-        }
-        values.update(changes)
-        return Target(**values)
+        changes = {"quickbooks_timeout": 5.0, "procore_timeout": 5.0, **changes}
+        return sandbox_target(sandbox.base_url, tmp_path / "audit.jsonl", user=user, **changes)
 
     return make
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from cco_unlink.sandbox_target import sandbox_target
 from sandbox import Faults, SandboxConfig, SandboxServer, inspect
 from services.backend import Target
-from tests.conftest import SANDBOX_SECRET
 from tests.helpers import is_linked
 from tests.reliability.kit import (
     CommandRun,
@@ -62,17 +62,8 @@ class Attempt:
 
 
 def _target(server: SandboxServer, user: str, audit: Path) -> Target:
-    return Target(
-        procore_url=server.base_url,
-        connector_url=server.connector_url,
-        client_id=user,
-        client_secret=SANDBOX_SECRET,
-        connector_token=SANDBOX_SECRET,
-        company_id=0,
-        audit_path=audit,
-        is_sandbox=True,
-        procore_timeout=5.0,
-        quickbooks_timeout=5.0,
+    return sandbox_target(
+        server.base_url, audit, user=user, procore_timeout=5.0, quickbooks_timeout=5.0
     )
 
 
