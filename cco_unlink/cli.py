@@ -15,9 +15,10 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cco_unlink import exit_codes, headless
+from cco_unlink.sandbox_child import EmbeddedSandbox, sandbox_child
 from cco_unlink.sandbox_target import sandbox_target
 from services import locations
 from services.backend import Backend, Target
@@ -31,10 +32,6 @@ from services.settings import (
     replace,
 )
 from services.urls import check_url, is_loopback
-
-if TYPE_CHECKING:
-    from sandbox import Faults, SandboxServer
-    from services.settings import SandboxSettings
 
 EXIT_OK = exit_codes.OK
 EXIT_FAILURE = exit_codes.FAILURE
@@ -84,9 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     for key in SANDBOX_FAULT_KEYS:
         faults.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int, metavar="N")
     headless.add_commands(commands)
-    from cco_unlink.login import add_login_commands
-
-    add_login_commands(commands)
+    login = commands.add_parser(
+        "login",
+        help="sign in to Procore and keep the sign-in for this environment",
+        description=(
+            "Sign in to Procore. With grant = authorization_code: open the address printed, "
+            "approve, and paste the code shown. With client_credentials: check the service "
+            "account's id and secret."
+        ),
+    )
+    login.add_argument("--code", help="the code from Procore's page, instead of typing it")
+    commands.add_parser(
+        "logout",
+        help="revoke and delete the kept Procore sign-in for this environment",
+        description="Revoke the kept sign-in at Procore and delete it from this machine.",
+    )
     return parser
 
 
@@ -183,7 +192,7 @@ def _log_to_file() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
+def target_for(settings: Settings, sandbox: EmbeddedSandbox | None) -> Target:
     procore = settings.procore
     environment = (
         environments.embedded(sandbox.base_url)
@@ -206,7 +215,7 @@ def target_for(settings: Settings, sandbox: SandboxServer | None) -> Target:
         return sandbox_target(
             sandbox.base_url,
             user=settings.procore.client_id,
-            cache_scope=f"sandbox:{sandbox.config.data_file}",
+            cache_scope=f"sandbox:{sandbox.data_file}",
             **common,
         )
     if not settings.quickbooks.connector_url:
@@ -232,19 +241,22 @@ def _backend(settings: Settings, reset: bool) -> Iterator[Backend]:
 
 
 @contextlib.contextmanager
-def embedded_sandbox(settings: Settings, *, reset: bool) -> Iterator[SandboxServer | None]:
-    """Run the sandbox in this process when the settings ask for it; None in remote mode."""
+def embedded_sandbox(settings: Settings, *, reset: bool) -> Iterator[EmbeddedSandbox | None]:
+    """Run the sandbox beside this process when the settings ask for it; None in remote mode."""
     if settings.backend.mode != "sandbox":
         if reset:
             raise SettingsError("--reset-sandbox works in sandbox mode only.")
         yield None
         return
-    server = _sandbox_server(settings, _loopback_host(settings), settings.sandbox.port, None, reset)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    values = _sandbox_values(settings, None, reset)
+    with sandbox_child(
+        _loopback_host(settings),
+        settings.sandbox.port,
+        values,
+        reset=reset,
+        log_path=locations.log_file(),
+    ) as sandbox:
+        yield sandbox
 
 
 def _loopback_host(settings: Settings) -> str:
@@ -258,40 +270,29 @@ def _loopback_host(settings: Settings) -> str:
     return host
 
 
-def _sandbox_server(
-    settings: Settings, host: str, port: int, data: str | None, reset: bool
-) -> SandboxServer:
-    from sandbox import SandboxConfig, SandboxServer, demo
-
+def _sandbox_values(settings: Settings, data: str | None, reset: bool) -> dict[str, Any]:
+    """The sandbox's configuration as plain values (see SandboxConfig.from_plain)."""
     configured = settings.sandbox
     data_file = (
         Path(data).expanduser() if data else locations.sandbox_data_file(configured.data_file)
     )
     data_file.parent.mkdir(parents=True, exist_ok=True)
     if reset:
-        demo.reset(data_file, configured.seed)
         # The cached list showed the old data; a list reset under it must not be shown stale.
         locations.list_cache_file().unlink(missing_ok=True)
-    config = SandboxConfig(
-        data_file=data_file,
-        seed=configured.seed,
-        latency_ms=configured.latency_ms,
-        rate_limit_per_hour=configured.rate_limit_per_hour,
-        rate_limit_per_10s=configured.rate_limit_per_10s,
-        faults=_faults(configured),
-    )
-    return SandboxServer(config, host=host, port=port)
-
-
-def _faults(configured: SandboxSettings) -> Faults:
-    from sandbox import Faults
-
-    values = {key: getattr(configured, key) for key in SANDBOX_FAULT_KEYS}
-    for key, value in values.items():
+    faults = {key: getattr(configured, key) for key in SANDBOX_FAULT_KEYS}
+    for key, value in faults.items():
         if key.endswith("_percent") and value > 100:
             raise SettingsError(f"[sandbox] {key}: a share in percent, 0 to 100, not {value}")
-    values["seed"] = values.pop("fault_seed")
-    return Faults(**values)
+    faults["seed"] = faults.pop("fault_seed")
+    return {
+        "data_file": str(data_file),
+        "seed": configured.seed,
+        "latency_ms": configured.latency_ms,
+        "rate_limit_per_hour": configured.rate_limit_per_hour,
+        "rate_limit_per_10s": configured.rate_limit_per_10s,
+        "faults": faults,
+    }
 
 
 def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -322,7 +323,12 @@ def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
             "it has demo credentials only and no real security.",
             file=sys.stderr,
         )
-    server = _sandbox_server(settings, host, port, arguments.data, arguments.reset)
+    from sandbox import SandboxConfig, SandboxServer, demo
+
+    config = SandboxConfig.from_plain(_sandbox_values(settings, arguments.data, arguments.reset))
+    if arguments.reset:
+        demo.reset(config.data_file, config.seed)
+    server = SandboxServer(config, host=host, port=port)
     server.start()
     try:
         print(f"Procore API:          {server.base_url}", flush=True)

@@ -10,36 +10,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 
 from cco_unlink.cli import EXIT_FAILURE, EXIT_OK, embedded_sandbox, target_for
-from services.backend import Target, procore_credentials
+from services.backend import Target
+from services.connections import procore_credentials
 from services.errors import CcoUnlinkError, SettingsError
-from services.procore import AuthorizationCode, ProcoreClient
+from services.procore.auth import AuthorizationCode
+from services.procore.client import ProcoreClient
 from services.settings import Settings
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
-
-
-def add_login_commands(commands: Any) -> None:
-    login = commands.add_parser(
-        "login",
-        help="sign in to Procore and keep the sign-in for this environment",
-        description=(
-            "Sign in to Procore. With grant = authorization_code: open the address printed, "
-            "approve, and paste the code shown. With client_credentials: check the service "
-            "account's id and secret."
-        ),
-    )
-    login.add_argument("--code", help="the code from Procore's page, instead of typing it")
-    commands.add_parser(
-        "logout",
-        help="revoke and delete the kept Procore sign-in for this environment",
-        description="Revoke the kept sign-in at Procore and delete it from this machine.",
-    )
 
 
 def run_login_command(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DEFAULT_SEED = 20260301
 
@@ -75,3 +76,11 @@ class SandboxConfig:
     faults: Faults = field(default_factory=Faults)
     # Lifetime of issued access tokens; Procore's is 5400 s. Tests shorten it to see expiry.
     token_ttl_s: int = 5400
+
+    @classmethod
+    def from_plain(cls, values: dict[str, Any]) -> SandboxConfig:
+        """A config from plain values, as JSON carries them to a sandbox child process: the
+        data file as a string, the faults as a mapping of Faults' fields."""
+        values = dict(values)
+        faults = Faults(**values.pop("faults", {}))
+        return cls(data_file=Path(values.pop("data_file")), faults=faults, **values)

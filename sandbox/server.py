@@ -16,12 +16,21 @@ STARTUP_TIMEOUT_S = 10.0
 
 
 class SandboxServer:
-    """The sandbox on a loopback socket it binds itself, so port 0 yields a known free port."""
+    """The sandbox on a loopback socket it binds itself, so port 0 yields a known free port; or on
+    `listener`, a socket already listening that a parent process handed over."""
 
-    def __init__(self, config: SandboxConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        listener: socket.socket | None = None,
+    ) -> None:
         self.config = config
         self.host = host
         self._requested_port = port
+        self._listener = listener
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -44,14 +53,18 @@ class SandboxServer:
     def _prepare(self) -> tuple[uvicorn.Server, socket.socket]:
         if self._server is not None:
             raise RuntimeError("the sandbox server is already running")
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self._listener is not None:
+            sock = self._listener
+            self.host = str(sock.getsockname()[0])
+        else:
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._requested_port))
+            sock.listen(128)
         # Accepted connections inherit this. Without it, uvicorn's separate writes of headers
         # and body meet Nagle plus delayed ACK on keep-alive connections: ~40 ms per request.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.host, self._requested_port))
-        sock.listen(128)
         sock.setblocking(False)
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(

@@ -1,0 +1,115 @@
+"""The embedded sandbox runs in a child process: usable at once, and gone with its parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cco_unlink.sandbox_child import sandbox_child
+from cco_unlink.sandbox_target import SANDBOX_SECRET
+from services.errors import SettingsError
+from tests.conftest import REPO_ROOT
+
+ADMIN = {"grant_type": "client_credentials", "client_id": "admin", "client_secret": SANDBOX_SECRET}
+
+
+def _token_status(base_url: str) -> int:
+    return httpx.post(f"{base_url}/oauth/token", data=ADMIN, timeout=30).status_code
+
+
+def _refuses_connections(base_url: str, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base_url, timeout=2)
+        except httpx.TransportError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_request_sent_before_the_child_is_ready_is_answered(tmp_path: Path) -> None:
+    data = tmp_path / "sandbox.sqlite3"
+    with sandbox_child(
+        "127.0.0.1", 0, {"data_file": str(data)}, reset=False, log_path=tmp_path / "log"
+    ) as sandbox:
+        # Sent at once: the child has not even imported uvicorn yet.
+        assert _token_status(sandbox.base_url) == 200
+        assert sandbox.data_file == data
+        assert data.is_file()  # the child seeded the demo data
+    assert _refuses_connections(sandbox.base_url, within_s=1)
+
+
+def test_the_child_stops_when_its_parent_dies_without_a_word(tmp_path: Path) -> None:
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from cco_unlink.sandbox_child import sandbox_child\n"
+            "with sandbox_child('127.0.0.1', 0, {'data_file': sys.argv[1]}, reset=False,\n"
+            "                   log_path=Path(sys.argv[2])) as sandbox:\n"
+            "    print(sandbox.base_url, flush=True)\n"
+            "    time.sleep(120)\n",
+            str(tmp_path / "sandbox.sqlite3"),
+            str(tmp_path / "log"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    try:
+        assert parent.stdout is not None
+        base_url = parent.stdout.readline().strip()
+        assert _token_status(base_url) == 200
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+        assert _refuses_connections(base_url, within_s=10)
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_a_child_that_cannot_start_fails_requests_at_once_and_logs_why(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    broken = {"data_file": str(tmp_path / "sandbox.sqlite3"), "no_such_setting": 1}
+    with sandbox_child("127.0.0.1", 0, broken, reset=False, log_path=log) as sandbox:
+        started = time.monotonic()
+        with pytest.raises(httpx.TransportError):
+            _token_status(sandbox.base_url)
+        assert time.monotonic() - started < 20  # refused or reset, not left waiting
+    assert "no_such_setting" in log.read_text()
+
+
+def test_reset_seeds_the_demo_data_afresh(tmp_path: Path) -> None:
+    data = tmp_path / "sandbox.sqlite3"
+    data.write_bytes(b"not a database, " * 100)
+    with sandbox_child(
+        "127.0.0.1", 0, {"data_file": str(data)}, reset=True, log_path=tmp_path / "log"
+    ) as sandbox:
+        assert _token_status(sandbox.base_url) == 200
+
+
+def test_a_port_in_use_is_a_clear_settings_error(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with (
+            pytest.raises(SettingsError, match=rf"cannot listen on 127\.0\.0\.1 port {port}"),
+            sandbox_child(
+                "127.0.0.1",
+                port,
+                {"data_file": str(tmp_path / "sandbox.sqlite3")},
+                reset=False,
+                log_path=tmp_path / "log",
+            ),
+        ):
+            pass
