@@ -4,12 +4,13 @@ unlink. It owns the Procore client, the QuickBooks connector and the audit log."
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import AsyncIterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from services import catalog, messages
 from services.audit import AuditLog
@@ -25,14 +26,16 @@ from services.models import (
     UnlinkOutcome,
     User,
 )
-from services.procore import AuthorizationCode, ClientCredentials, Credentials, ProcoreClient
-from services.procore.auth import OOB_REDIRECT
-from services.procore.request_counter import RequestCounter
-from services.procore.tokens import TokenStore
-from services.quickbooks import QuickBooksConnector
-from services.tls import tls_context
-from services.unlink import Actor, UnlinkService
+from services.procore.endpoints import OOB_REDIRECT
 from services.urls import check_url
+
+if TYPE_CHECKING:
+    from services.connections import Connections
+    from services.procore.auth import AuthorizationCode
+    from services.procore.client import ProcoreClient
+    from services.procore.request_counter import RequestCounter
+    from services.quickbooks.connector import QuickBooksConnector
+    from services.unlink import UnlinkService
 
 
 @dataclass(frozen=True)
@@ -88,21 +91,6 @@ class Target:
             )
 
 
-def procore_credentials(target: Target) -> Credentials:
-    """The sign-in the target asks for: a service account's, or a person's kept in a file."""
-    login_url = target.login_url or target.procore_url
-    if target.grant == "authorization_code":
-        assert target.token_file is not None  # Target.check
-        return AuthorizationCode(
-            target.client_id,
-            target.client_secret,
-            login_url,
-            TokenStore(target.token_file),
-            redirect_uri=target.redirect_uri,
-        )
-    return ClientCredentials(target.client_id, target.client_secret, login_url)
-
-
 # Changes are asked for from a little before the cached list was saved: a change made while that
 # list was loading, or a clock a little ahead of Procore's, is then still seen. Rows seen twice
 # are simply replaced.
@@ -117,43 +105,55 @@ class Backend:
     def __init__(self, target: Target) -> None:
         target.check()
         self.target = target
-        credentials = procore_credentials(target)
-        self.sign_in: AuthorizationCode | None = (
-            credentials if isinstance(credentials, AuthorizationCode) else None
-        )
-        """A person's sign-in, which the UI can renew; None for a service account."""
-        # Pacing within Procore's rate limit is the transport's; the counter shows it held.
-        self.wire = RequestCounter(httpx.AsyncHTTPTransport(verify=tls_context(target.procore_url)))
-        self._procore_http = httpx.AsyncClient(
-            transport=self.wire,
-            timeout=httpx.Timeout(target.procore_timeout, connect=10.0),
-        )
-        self.procore = ProcoreClient(
-            target.procore_url,
-            credentials,
-            per_page=target.per_page,
-            http=self._procore_http,
-        )
-        self._quickbooks_http = httpx.AsyncClient(
-            timeout=httpx.Timeout(target.quickbooks_timeout, connect=10.0),
-            verify=tls_context(target.connector_url),
-        )
-        self.quickbooks = QuickBooksConnector(
-            target.connector_url, target.connector_token, http=self._quickbooks_http
-        )
         self.audit = AuditLog(target.audit_path)
         self.user: User | None = None
         self.company: Company | None = None
+        self._connections: Connections | None = None
         self._unlinker: UnlinkService | None = None
+        self._read_ahead: tuple[str, Future[CachedList | None]] | None = None
 
     @property
     def is_sandbox(self) -> bool:
         return self.target.is_sandbox
 
+    async def open(self) -> Connections:
+        """The side of the wire, made on first use. Its import costs about a tenth of a second
+        (httpx and its stack); run in a thread, it leaves the event loop free to paint."""
+        if self._connections is None:
+            await asyncio.to_thread(importlib.import_module, "services.connections")
+        return self.connections
+
+    @property
+    def connections(self) -> Connections:
+        if self._connections is None:
+            from services.connections import Connections  # see open()
+
+            self._connections = Connections(self.target)
+        return self._connections
+
+    @property
+    def procore(self) -> ProcoreClient:
+        return self.connections.procore
+
+    @property
+    def quickbooks(self) -> QuickBooksConnector:
+        return self.connections.quickbooks
+
+    @property
+    def wire(self) -> RequestCounter:
+        """Every request sent to Procore, and how many were answered 429."""
+        return self.connections.wire
+
+    @property
+    def sign_in(self) -> AuthorizationCode | None:
+        """A person's sign-in, which the UI can renew; None for a service account."""
+        return self.connections.sign_in
+
     async def connect(self) -> tuple[User, Company]:
         """Sign in and settle on the company: the configured one, else the first the user has."""
-        user = await self.procore.me()
-        companies = await self.procore.companies()
+        procore = (await self.open()).procore
+        user = await procore.me()
+        companies = await procore.companies()
         wanted = self.target.company_id
         if wanted:
             chosen = next((c for c in companies if c.id == wanted), None)
@@ -166,16 +166,14 @@ class Backend:
         else:
             raise ProcorePermissionError(f"User '{user.login}' belongs to no Procore company.")
         self.user, self.company = user, chosen
-        self._unlinker = UnlinkService(
-            self.procore, self.quickbooks, self.audit, Actor(user=user, company_id=chosen.id)
-        )
+        self._unlinker = self.connections.unlinker(self.audit, user, chosen.id)
         return user, chosen
 
     async def complete_sign_in(self, code: str) -> tuple[User, Company]:
         """Exchange the code the person pasted, keep the tokens, and connect again as them."""
         if self.sign_in is None:
             raise SettingsError("This Procore connection signs in as a service account.")
-        await self.sign_in.exchange(self.procore.transport.http, code)
+        await self.sign_in.exchange((await self.open()).procore.transport.http, code)
         self.user = self.company = None
         self._unlinker = None
         return await self.connect()
@@ -192,11 +190,25 @@ class Backend:
         if cache is not None:
             await asyncio.to_thread(cache.save, loaded, started)
 
+    def read_cached_list_ahead(self) -> None:
+        """Start reading the cached list in a thread now, before it is asked for: an app calls
+        this before its first frame, so a restart's rows are in memory when its screen mounts."""
+        cache = self._cache()
+        if cache is not None and self._read_ahead is None:
+            reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-read")
+            self._read_ahead = (cache.scope, reader.submit(cache.load))
+            reader.shutdown(wait=False)
+
     async def cached_list(self) -> CachedList | None:
         """The list as last loaded by this user in this company, if it was kept."""
         cache = self._cache()
         if cache is None:
             return None
+        ahead, self._read_ahead = self._read_ahead, None
+        if ahead is not None and ahead[0] == cache.scope:
+            # Already read: answered without yielding, so the caller can use it before the
+            # event loop paints anything.
+            return ahead[1].result() if ahead[1].done() else await asyncio.wrap_future(ahead[1])
         return await asyncio.to_thread(cache.load)
 
     async def changed_ccos(self) -> AsyncIterator[ListChanges]:
@@ -238,16 +250,14 @@ class Backend:
             raise QuickBooksError("Deleting in QuickBooks Desktop is offered in the sandbox only.")
         if cco.link is None:
             raise QuickBooksError(messages.NO_QUICKBOOKS_LOCATION)
-        deleted = await self.quickbooks.delete_lines(cco.link)
+        deleted = await (await self.open()).quickbooks.delete_lines(cco.link)
         return (
             messages.QUICKBOOKS_LINES_DELETED if deleted else messages.QUICKBOOKS_LINES_ALREADY_GONE
         )
 
     async def aclose(self) -> None:
-        await self.procore.aclose()
-        await self._procore_http.aclose()
-        await self.quickbooks.aclose()
-        await self._quickbooks_http.aclose()
+        if self._connections is not None:
+            await self._connections.aclose()
 
     def _cache(self) -> ListCache | None:
         """The cache of this sign-in: known before connecting, so a start can show it at once.

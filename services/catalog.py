@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from services.models import Commitment, ListChanges, LoadProgress, Project, SyncedCco
-from services.procore import ProcoreClient
+
+if TYPE_CHECKING:
+    from services.procore.client import ProcoreClient
 
 # Projects read at once. Each reads its pages one after another, so this is also the most requests
 # the load has in flight; the transport lets through only what the rate limit allows. More would

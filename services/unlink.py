@@ -33,9 +33,9 @@ from services.models import (
     UnlinkOutcome,
     User,
 )
-from services.procore import ProcoreClient, endpoints, parsing
-from services.procore.client import LinksCleared
-from services.quickbooks import QuickBooksConnector
+from services.procore import endpoints, parsing
+from services.procore.client import LinksCleared, ProcoreClient
+from services.quickbooks.connector import QuickBooksConnector
 
 log = logging.getLogger(__name__)
 

@@ -46,6 +46,21 @@ def test_importing_services_pulls_in_no_ui_module() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_the_app_starts_without_the_http_stack_or_the_sandbox_server() -> None:
+    # A restart paints its cached list before these load (see Backend.open): they cost about a
+    # tenth of a second each, and the sandbox runs in a child process of its own.
+    code = (
+        "import sys, cco_unlink.cli, tui.app\n"
+        "heavy = ('httpx', 'httpcore', 'anyio', 'uvicorn', 'starlette')\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in heavy and sys.modules[n])\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [

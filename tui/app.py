@@ -30,6 +30,8 @@ class CcoUnlinkApp(App[None]):
     ) -> None:
         super().__init__()
         self.backend = backend
+        # Read while Textual starts up: a restart's first frame can then hold the cached rows.
+        backend.read_cached_list_ahead()
         self.toast_seconds = toast_seconds
         self._initial_theme = theme
         self._keymap = dict(keymap or {})

@@ -30,7 +30,6 @@ from services.procore.tokens import TokenPair, TokenStore, pair_from_answer
 
 log = logging.getLogger(__name__)
 
-OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 # Procore's tokens last 5400 s; asking for a new one a minute early means no call ever goes out
 # with a token that dies in flight.
 _EXPIRY_MARGIN_SECONDS = 60.0
@@ -148,7 +147,7 @@ class AuthorizationCode:
         login_url: str,
         store: TokenStore,
         *,
-        redirect_uri: str = OOB_REDIRECT,
+        redirect_uri: str = endpoints.OOB_REDIRECT,
     ) -> None:
         self.client_id = client_id
         self._client_secret = client_secret

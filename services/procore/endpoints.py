@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 TOKEN = "/oauth/token"
+# The out-of-band redirect: Procore shows the code on a page and the person pastes it.
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 AUTHORIZE = "/oauth/authorize"
 REVOKE = "/oauth/revoke"
 ME = "/rest/v1.0/me"

@@ -14,7 +14,8 @@ import pytest
 
 from sandbox import SandboxServer, inspect
 from services.errors import ProcoreSignInRequiredError, ProcoreUnavailableError
-from services.procore import AuthorizationCode, ClientCredentials, ProcoreClient
+from services.procore.auth import AuthorizationCode, ClientCredentials
+from services.procore.client import ProcoreClient
 from services.procore.tokens import TokenPair, TokenStore
 from tests.procore.conftest import StartSandbox
 from tests.procore.oauth_steps import approve

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
@@ -120,6 +121,7 @@ class ChangeOrdersScreen(Screen[None]):
                 # Shown before connecting: a restart is not kept waiting for the network.
                 self.table.replace_rows(cached.rows)
                 self._set_status(f"{messages.cached_list(cached.saved_at)} · connecting…")
+                await self._painted()
             if self.backend.company is None:
                 user, company = await self.backend.connect()
                 mode = " · sandbox" if self.backend.is_sandbox else ""
@@ -148,6 +150,18 @@ class ChangeOrdersScreen(Screen[None]):
             self._toast(Look("error", "List not loaded"), messages.UNEXPECTED_LOAD)
         finally:
             self._set_status()
+
+    async def _painted(self) -> None:
+        """Wait for the next frame: signing in starts with CPU work (TLS, the HTTP stack) that
+        would otherwise hold the rows already in hand off the screen."""
+        frame: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def shown() -> None:
+            if not frame.done():  # cancelled: the app quit before that frame
+                frame.set_result(None)
+
+        self.call_after_refresh(shown)
+        await frame
 
     def _signed_in(self, signed_in: bool | None) -> None:
         """Back from the sign-in screen: load as the person now signed in, or say why not."""

@@ -1,0 +1,79 @@
+"""The Backend's side of the wire: the Procore client with its sign-in, and the QuickBooks
+connector, over two HTTP clients.
+
+Importing this module loads httpx and its stack, about a tenth of a second: the Backend imports it
+on first use, so a restart paints its cached list before paying for it (see Backend.connections).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+
+from services.procore.auth import AuthorizationCode, ClientCredentials, Credentials
+from services.procore.client import ProcoreClient
+from services.procore.request_counter import RequestCounter
+from services.procore.tokens import TokenStore
+from services.quickbooks.connector import QuickBooksConnector
+from services.tls import tls_context
+from services.unlink import Actor, UnlinkService
+
+if TYPE_CHECKING:
+    from services.audit import AuditLog
+    from services.backend import Target
+    from services.models import User
+
+
+def procore_credentials(target: Target) -> Credentials:
+    """The sign-in the target asks for: a service account's, or a person's kept in a file."""
+    login_url = target.login_url or target.procore_url
+    if target.grant == "authorization_code":
+        assert target.token_file is not None  # Target.check
+        return AuthorizationCode(
+            target.client_id,
+            target.client_secret,
+            login_url,
+            TokenStore(target.token_file),
+            redirect_uri=target.redirect_uri,
+        )
+    return ClientCredentials(target.client_id, target.client_secret, login_url)
+
+
+class Connections:
+    def __init__(self, target: Target) -> None:
+        credentials = procore_credentials(target)
+        self.sign_in: AuthorizationCode | None = (
+            credentials if isinstance(credentials, AuthorizationCode) else None
+        )
+        """A person's sign-in, which the UI can renew; None for a service account."""
+        # Pacing within Procore's rate limit is the transport's; the counter shows it held.
+        self.wire = RequestCounter(httpx.AsyncHTTPTransport(verify=tls_context(target.procore_url)))
+        self._procore_http = httpx.AsyncClient(
+            transport=self.wire,
+            timeout=httpx.Timeout(target.procore_timeout, connect=10.0),
+        )
+        self.procore = ProcoreClient(
+            target.procore_url,
+            credentials,
+            per_page=target.per_page,
+            http=self._procore_http,
+        )
+        self._quickbooks_http = httpx.AsyncClient(
+            timeout=httpx.Timeout(target.quickbooks_timeout, connect=10.0),
+            verify=tls_context(target.connector_url),
+        )
+        self.quickbooks = QuickBooksConnector(
+            target.connector_url, target.connector_token, http=self._quickbooks_http
+        )
+
+    def unlinker(self, audit: AuditLog, user: User, company_id: int) -> UnlinkService:
+        return UnlinkService(
+            self.procore, self.quickbooks, audit, Actor(user=user, company_id=company_id)
+        )
+
+    async def aclose(self) -> None:
+        await self.procore.aclose()
+        await self._procore_http.aclose()
+        await self.quickbooks.aclose()
+        await self._quickbooks_http.aclose()
