@@ -1,65 +1,91 @@
-"""Start-up to first painted row, against the start-up of an empty Textual app.
+"""Start-up to first painted row, against the start-up of an empty Textual app, as a person at a
+terminal sees it.
 
-`uv run python benchmarks/startup.py empty T` or `... startup.py app URL CACHE T` is one measured
-start: it prints the seconds from T, the wall-clock time its parent launched it, to the first paint:
-of the empty app's screen, or of cco-unlink's first row of CCOs from the sandbox at URL (demo data).
-CACHE is the list cache file, or "-" for none: without one the rows come from the network; with a
-filled one they come from the cache, as on every start after the first. Interpreter start-up and
-imports are included in both, as a person waiting for the app sees them. run_all.py takes the
-median of several fresh processes.
+Each start is a fresh process on a pseudo-terminal, timed from its launch to the moment its first
+frame with content reaches the terminal: for cco-unlink, the frame holding the first CCO rows
+(`python -m cco_unlink`, exactly as a person starts it: settings, the embedded sandbox with its
+demo data in its child process, the backend and the app); for an empty Textual app, its first
+whole frame (the line drawn last, the terminal's bottom one). Interpreter start-up and imports
+count in both. The caller points the XDG directories at a scratch home: with a list cache there
+(every start after the first) the rows come from it; without one they come from the sandbox.
+
+`python benchmarks/startup.py` runs the empty app itself.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
 from textual.app import App
 
-LAUNCHED = float(sys.argv[-1])
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS, LINES = 160, 40
+# What each start is waiting for: the first demo project, in the first row of cco-unlink's list
+# however it is sorted; the move to the bottom line, which a whole frame draws last.
+PAINTED = {"app": b"Cedar Hollow", "empty": f"\x1b[{LINES};1H".encode()}
+QUIT_KEYS = {"app": b"q", "empty": b"\x11"}  # cco-unlink's q; Textual's ctrl+q
 
 
-class EmptyApp(App[None]):
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._painted)
-
-    def _painted(self) -> None:
-        print(f"{time.time() - LAUNCHED:.4f}", flush=True)
-        self.exit()
-
-
-def run_app(url: str, cache: str) -> None:
-    import tempfile
-
-    from cco_unlink.sandbox_target import sandbox_target
-    from services.backend import Backend
-    from tui.app import CcoUnlinkApp
-    from tui.widgets.cco_table import CcoTable
-
-    scratch = Path(tempfile.mkdtemp())
-    target = sandbox_target(
-        url, scratch / "audit.jsonl", cache_path=None if cache == "-" else Path(cache)
+def timed_start(kind: str, env: dict[str, str], timeout_s: float = 60.0) -> float:
+    """Seconds from launching `kind` ("app" or "empty") on a fresh terminal to its first row."""
+    command = [sys.executable, "-m", "cco_unlink"] if kind == "app" else [sys.executable, __file__]
+    wanted = PAINTED[kind]
+    terminal, child_side = pty.openpty()
+    fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
+    launched = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        stdin=child_side,
+        stdout=child_side,
+        stderr=child_side,
+        env={**env, "TERM": "xterm-256color", "COLUMNS": str(COLUMNS), "LINES": str(LINES)},
+        cwd=ROOT,
+        start_new_session=True,
     )
+    os.close(child_side)
+    try:
+        seen = b""
+        deadline = launched + timeout_s
+        while wanted not in seen:
+            left = deadline - time.perf_counter()
+            if left <= 0 or not select.select([terminal], [], [], left)[0]:
+                raise TimeoutError(f"{kind}: no {wanted!r} within {timeout_s} s")
+            try:
+                seen += os.read(terminal, 65536)
+            except OSError as error:  # the terminal closed: the program ended
+                raise RuntimeError(f"{kind} ended before painting: {seen[-500:]!r}") from error
+        took = time.perf_counter() - launched
+        os.write(terminal, QUIT_KEYS[kind])
+        _drain_until_exit(terminal, process)
+        return took
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        os.close(terminal)
 
-    class TimedApp(CcoUnlinkApp):
-        def on_mount(self) -> None:
-            # Textual runs every class's on_mount along the MRO: the app's own runs too.
-            self.set_interval(0.002, self.check)
 
-        def check(self) -> None:
-            tables = self.screen.query(CcoTable)
-            if tables and tables.first().first_rows_painted_at is not None:
-                # perf_counter and time.time tick together; convert the paint's moment.
-                ago = time.perf_counter() - (tables.first().first_rows_painted_at or 0.0)
-                print(f"{time.time() - ago - LAUNCHED:.4f}", flush=True)
-                self.exit()
-
-    TimedApp(Backend(target)).run(headless=True)
+def _drain_until_exit(terminal: int, process: subprocess.Popen[bytes]) -> None:
+    """Keep reading, so the program never blocks writing its last frames, until it ends."""
+    deadline = time.perf_counter() + 15
+    while process.poll() is None and time.perf_counter() < deadline:
+        if select.select([terminal], [], [], 0.05)[0]:
+            try:
+                os.read(terminal, 65536)
+            except OSError:
+                break
+    process.wait(timeout=max(0.1, deadline - time.perf_counter()))
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "empty":
-        EmptyApp().run(headless=True)
-    else:
-        run_app(sys.argv[2], sys.argv[3])
+    App[None]().run()

@@ -296,10 +296,10 @@ def _sandbox_values(settings: Settings, data: str | None, reset: bool) -> dict[s
 
 
 def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
-    from services.backend import Backend
-    from tui.app import CcoUnlinkApp
-
     with embedded_sandbox(settings, reset=arguments.reset_sandbox) as sandbox:
+        # Imported once the sandbox's child is on its way: it starts while Textual loads.
+        from tui.app import CcoUnlinkApp
+
         backend = Backend(target_for(settings, sandbox))
         app = CcoUnlinkApp(
             backend,

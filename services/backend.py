@@ -97,6 +97,15 @@ class Target:
 CHANGES_OVERLAP = timedelta(minutes=10)
 
 
+def _read_or_prepare(cache: ListCache | None) -> CachedList | None:
+    """The cached list; when there is none, the network comes first, so its code is loaded
+    now, while the app starts, rather than after its first frame (see Backend.open)."""
+    cached = cache.load() if cache is not None else None
+    if cached is None:
+        importlib.import_module("services.connections")
+    return cached
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -152,8 +161,7 @@ class Backend:
     async def connect(self) -> tuple[User, Company]:
         """Sign in and settle on the company: the configured one, else the first the user has."""
         procore = (await self.open()).procore
-        user = await procore.me()
-        companies = await procore.companies()
+        user, companies = await asyncio.gather(procore.me(), procore.companies())
         wanted = self.target.company_id
         if wanted:
             chosen = next((c for c in companies if c.id == wanted), None)
@@ -190,14 +198,26 @@ class Backend:
         if cache is not None:
             await asyncio.to_thread(cache.save, loaded, started)
 
-    def read_cached_list_ahead(self) -> None:
-        """Start reading the cached list in a thread now, before it is asked for: an app calls
-        this before its first frame, so a restart's rows are in memory when its screen mounts."""
-        cache = self._cache()
-        if cache is not None and self._read_ahead is None:
-            reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-read")
-            self._read_ahead = (cache.scope, reader.submit(cache.load))
+    def prepare_first_screen(self) -> None:
+        """Begin, in a thread, what an app's first screen needs: the cached list when one may be
+        kept for this sign-in, else the network side's code. Called before the app's first
+        frame, so a restart's rows are in memory when its screen mounts."""
+        if self._read_ahead is None:
+            cache = self._cache()
+            reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-screen")
+            self._read_ahead = (
+                cache.scope if cache else "",
+                reader.submit(_read_or_prepare, cache),
+            )
             reader.shutdown(wait=False)
+
+    def cached_list_at_hand(self) -> CachedList | None:
+        """The cached list if prepare_first_screen has read it already; None otherwise, and
+        never a wait. cached_list() answers with the same list."""
+        cache, ahead = self._cache(), self._read_ahead
+        if cache is None or ahead is None or ahead[0] != cache.scope or not ahead[1].done():
+            return None
+        return None if ahead[1].exception() else ahead[1].result()
 
     async def cached_list(self) -> CachedList | None:
         """The list as last loaded by this user in this company, if it was kept."""
@@ -209,6 +229,8 @@ class Backend:
             # Already read: answered without yielding, so the caller can use it before the
             # event loop paints anything.
             return ahead[1].result() if ahead[1].done() else await asyncio.wrap_future(ahead[1])
+        if not cache.path.exists():
+            return None
         return await asyncio.to_thread(cache.load)
 
     async def changed_ccos(self) -> AsyncIterator[ListChanges]:

@@ -30,8 +30,8 @@ class CcoUnlinkApp(App[None]):
     ) -> None:
         super().__init__()
         self.backend = backend
-        # Read while Textual starts up: a restart's first frame can then hold the cached rows.
-        backend.read_cached_list_ahead()
+        # While Textual starts up: a restart's first frame can then hold the cached rows.
+        backend.prepare_first_screen()
         self.toast_seconds = toast_seconds
         self._initial_theme = theme
         self._keymap = dict(keymap or {})
@@ -50,7 +50,10 @@ class CcoUnlinkApp(App[None]):
             )
         if self._keymap:
             self.set_keymap(self._keymap)
-        self.push_screen(ChangeOrdersScreen(self.backend))
+
+    def get_default_screen(self) -> ChangeOrdersScreen:
+        # The app's one screen is its first: no blank screen to lay out and paint before it.
+        return ChangeOrdersScreen(self.backend)
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

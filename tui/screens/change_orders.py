@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
@@ -31,6 +32,7 @@ UNLINKING = "Unlinking…"
 DELETING = "Deleting…"
 PICKED = "● Picked"
 WAITING = "Waiting…"
+ROWS_ON_SCREEN_WAIT_S = 0.5
 
 
 class ChangeOrdersScreen(Screen[None]):
@@ -99,6 +101,11 @@ class ChangeOrdersScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.table.focus()
+        # A restart's rows, when already read (see Backend.prepare_first_screen), go into the
+        # screen's very first frame rather than the one after.
+        cached = self.backend.cached_list_at_hand()
+        if cached is not None:
+            self._show_cached(cached)
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -117,11 +124,11 @@ class ChangeOrdersScreen(Screen[None]):
         self._set_status("Connecting to Procore…")
         try:
             cached = None if full else await self.backend.cached_list()
-            if cached is not None and not self.table.records:
+            if cached is not None:
                 # Shown before connecting: a restart is not kept waiting for the network.
-                self.table.replace_rows(cached.rows)
-                self._set_status(f"{messages.cached_list(cached.saved_at)} · connecting…")
-                await self._painted()
+                if not self.table.records:
+                    self._show_cached(cached)
+                await self._rows_on_screen()
             if self.backend.company is None:
                 user, company = await self.backend.connect()
                 mode = " · sandbox" if self.backend.is_sandbox else ""
@@ -151,17 +158,16 @@ class ChangeOrdersScreen(Screen[None]):
         finally:
             self._set_status()
 
-    async def _painted(self) -> None:
-        """Wait for the next frame: signing in starts with CPU work (TLS, the HTTP stack) that
-        would otherwise hold the rows already in hand off the screen."""
-        frame: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def _show_cached(self, cached: CachedList) -> None:
+        self.table.replace_rows(cached.rows)
+        self._set_status(f"{messages.cached_list(cached.saved_at)} · connecting…")
 
-        def shown() -> None:
-            if not frame.done():  # cancelled: the app quit before that frame
-                frame.set_result(None)
-
-        self.call_after_refresh(shown)
-        await frame
+    async def _rows_on_screen(self) -> None:
+        """Wait until the rows in hand are painted: signing in starts with CPU work (loading the
+        HTTP stack, TLS) that would otherwise hold them off the screen. Not for long, though:
+        a screen covered by another shows no rows."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.table.rows_painted.wait(), ROWS_ON_SCREEN_WAIT_S)
 
     def _signed_in(self, signed_in: bool | None) -> None:
         """Back from the sign-in screen: load as the person now signed in, or say why not."""

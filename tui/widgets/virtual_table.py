@@ -8,7 +8,7 @@ a Python list, and the screen repaints only what is visible.
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -102,8 +102,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.paints = 0
         """How many times the visible rows were painted: lets a benchmark see the screen update."""
-        self.first_rows_painted_at: float | None = None
-        """perf_counter() when rows were first painted: start-up to first row, for benchmarks."""
+        self.rows_painted = asyncio.Event()
+        """Set once rows have been painted: start-up work that can wait, waits for it."""
         self._width = sum(c.width + 2 * CELL_PADDING for c in self.columns)
 
     # What subclasses provide -----------------------------------------------------------------
@@ -245,8 +245,8 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self.paints += 1
-        if self.first_rows_painted_at is None and self._keys:
-            self.first_rows_painted_at = time.perf_counter()
+        if self._keys:
+            self.rows_painted.set()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
