@@ -8,6 +8,7 @@ as a failure that changed nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -125,6 +126,8 @@ class ProcoreTransport:
         self._sleep = sleep
         self.rate_limit = RateLimitState()
         self._pace_lock = asyncio.Lock()
+        self._window_news = asyncio.Event()
+        """Set whenever an answer has been counted into the rate-limit state."""
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -288,6 +291,7 @@ class ProcoreTransport:
             return response
         finally:
             self.rate_limit.finished(answered)
+            self._window_news.set()
 
     async def _pace(self) -> None:
         """Hold a request back until Procore's rate-limit window has room for it."""
@@ -301,7 +305,14 @@ class ProcoreTransport:
                         f"Procore's rate limit is used up for {int(wait)} more seconds; try "
                         "again then."
                     )
-                await self._sleep(wait + random.uniform(0, 0.05))
+                await self._until_news(wait + random.uniform(0, 0.05))
+
+    async def _until_news(self, seconds: float) -> None:
+        """Wait `seconds`, or less if an answer comes back meanwhile: the answer to a probe of a
+        new window, or any answer counting fewer requests than feared, may make room at once."""
+        self._window_news.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._window_news.wait(), seconds)
 
 
 def _unless_lost(error: ProcoreError, sent_without_answer: bool) -> ProcoreError:
