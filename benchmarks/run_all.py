@@ -3,7 +3,7 @@ benchmarks/run_all.py` (about two minutes, most of it Textual's DataTable at 100
 
 Options: `--rows N` (default 100000), `--projects P --per-project C` (default 500 x 200),
 `--latency-ms L --per-10s R` (default 50 ms, 600 requests per 10 s), `--starts K` (default 9),
-`--skip-datatable`.
+`--skip-datatable`, `--startup-only`.
 """
 
 from __future__ import annotations
@@ -72,6 +72,16 @@ def verdict(ok: bool) -> str:
     return "yes" if ok else "NO"
 
 
+def print_table(lines: list[tuple[str, str, str, str]]) -> None:
+    widths = [max(len(line[i]) for line in lines) for i in range(4)]
+    header = ("measure", "result", "target", "met")
+    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("-+-".join("-" * w for w in widths))
+    for line in lines:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -81,6 +91,7 @@ def main() -> None:
     parser.add_argument("--per-10s", type=int, default=600)
     parser.add_argument("--starts", type=int, default=9)
     parser.add_argument("--skip-datatable", action="store_true")
+    parser.add_argument("--startup-only", action="store_true")
     options = parser.parse_args()
 
     import textual
@@ -125,6 +136,10 @@ def main() -> None:
                     verdict(took <= 1.5 * empty),
                 )
             )
+
+        if options.startup_only:
+            print_table(lines)
+            return
 
         # Seeding and full load ------------------------------------------------------------
         bulk_file = scratch / "bulk.sqlite3"
@@ -211,13 +226,7 @@ def main() -> None:
         )
     )
 
-    widths = [max(len(line[i]) for line in lines) for i in range(4)]
-    header = ("measure", "result", "target", "met")
-    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
-    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print("-+-".join("-" * w for w in widths))
-    for line in lines:
-        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+    print_table(lines)
 
 
 if __name__ == "__main__":

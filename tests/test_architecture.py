@@ -32,33 +32,33 @@ def _offending(folder: Path, forbidden: tuple[str, ...]) -> list[str]:
     )
 
 
-def test_importing_services_pulls_in_no_ui_module() -> None:
+def _loaded_after(imports: str, packages: tuple[str, ...]) -> list[str]:
+    """The modules of `packages` a fresh interpreter holds after running `imports`."""
     code = (
-        "import sys, pkgutil, importlib, services\n"
-        "for m in pkgutil.walk_packages(services.__path__, 'services.'):\n"
-        "    importlib.import_module(m.name)\n"
-        "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('textual', 'rich', 'tui'))\n"
-        "print(','.join(bad))\n"
+        f"import sys\n{imports}\n"
+        f"print(','.join(sorted(n for n in sys.modules if n.split('.')[0] in {packages!r}\n"
+        "                        and sys.modules[n] is not None)))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
     )
-    assert result.stdout.strip() == ""
+    return [name for name in result.stdout.strip().split(",") if name]
+
+
+def test_importing_services_pulls_in_no_ui_module() -> None:
+    every_services_module = (
+        "import pkgutil, importlib, services\n"
+        "for m in pkgutil.walk_packages(services.__path__, 'services.'):\n"
+        "    importlib.import_module(m.name)"
+    )
+    assert _loaded_after(every_services_module, ("textual", "rich", "tui")) == []
 
 
 def test_the_app_starts_without_the_http_stack_or_the_sandbox_server() -> None:
     # A restart paints its cached list before these load (see Backend.open): they cost about a
     # tenth of a second each, and the sandbox runs in a child process of its own.
-    code = (
-        "import sys, cco_unlink.cli, tui.app\n"
-        "heavy = ('httpx', 'httpcore', 'anyio', 'uvicorn', 'starlette')\n"
-        "bad = sorted(n for n in sys.modules if n.split('.')[0] in heavy and sys.modules[n])\n"
-        "print(','.join(bad))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
-    )
-    assert result.stdout.strip() == ""
+    heavy = ("httpx", "httpcore", "anyio", "uvicorn", "starlette")
+    assert _loaded_after("import cco_unlink.cli, tui.app", heavy) == []
 
 
 @pytest.mark.parametrize(

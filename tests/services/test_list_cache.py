@@ -11,6 +11,7 @@ from pathlib import Path
 from sandbox.formats import procore_time
 from sandbox.store import connection
 from services.backend import Backend, Target
+from services.models import CachedList
 from tests.helpers import demo_cco_id, is_linked, load_rows
 
 
@@ -40,6 +41,38 @@ async def test_a_complete_load_is_kept_and_read_back_on_restart(
         await other.aclose()
     finally:
         await again.aclose()
+
+
+def _when_at_hand(backend: Backend, within_s: float = 10.0) -> CachedList | None:
+    deadline = time.monotonic() + within_s
+    while (at_hand := backend.cached_list_at_hand()) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return at_hand
+
+
+async def test_the_list_read_ahead_is_at_hand_for_the_first_frame_and_only_for_its_owner(
+    make_target: Callable[..., Target], tmp_path: Path
+) -> None:
+    cache = tmp_path / "list-cache.sqlite3"
+    first = Backend(make_target(cache_path=cache))
+    try:
+        loaded = await load_rows(first)
+    finally:
+        await first.aclose()
+
+    again = Backend(make_target(cache_path=cache))
+    assert again.cached_list_at_hand() is None  # nothing read yet, and no waiting for it
+    again.prepare_first_screen()
+    at_hand = _when_at_hand(again)
+    assert at_hand is not None
+    assert {cco.id: cco for cco in at_hand.rows} == loaded
+    # The screen's later, awaited read answers with the same list, without reading again.
+    assert await again.cached_list() is at_hand
+
+    other = Backend(make_target("no-push", cache_path=cache))
+    other.prepare_first_screen()
+    assert _when_at_hand(other, within_s=1.0) is None
+    assert await other.cached_list() is None
 
 
 async def test_a_restart_fetches_only_the_changes_and_brings_the_cache_up_to_date(
