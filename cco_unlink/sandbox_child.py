@@ -26,6 +26,8 @@ from services.errors import SettingsError
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 5.0
+# Windows cannot hand a listening socket down (pass_fds): the sandbox runs in-process there.
+HANDS_DOWN_SOCKETS = sys.platform != "win32"
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,15 @@ def sandbox_child(
 ) -> Iterator[EmbeddedSandbox]:
     """Serve the sandbox `config` describes (see `SandboxConfig.from_plain`) on host:port in a
     child process, its data seeded afresh first when `reset`; its diagnostics go to `log_path`."""
-    listener = _listen(host, port)
+    if not HANDS_DOWN_SOCKETS:
+        with _sandbox_in_process(host, port, config, reset=reset) as sandbox:
+            yield sandbox
+        return
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with listener, log_path.open("ab") as child_log:
+    with log_path.open("ab") as child_log, _listen(host, port) as listener:
         child = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.child", str(listener.fileno())],
+            # -P: the sandbox package, never a module of the same name in the current folder.
+            [sys.executable, "-P", "-m", "sandbox.child", str(listener.fileno())],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=child_log,
@@ -58,12 +64,12 @@ def sandbox_child(
     # at once instead of waiting in a queue nobody reads.
     assert child.stdin is not None
     try:
-        child.stdin.write(json.dumps({"config": config, "reset": reset}).encode() + b"\n")
-        child.stdin.flush()
-    except OSError:
-        pass  # It died at once; the first request says it cannot connect, the log says why.
-    url_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-    try:
+        try:
+            child.stdin.write(json.dumps({"config": config, "reset": reset}).encode() + b"\n")
+            child.stdin.flush()
+        except OSError:
+            pass  # It died at once; the first request says it cannot connect, the log says why.
+        url_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         yield EmbeddedSandbox(f"http://{url_host}:{bound[1]}", Path(config["data_file"]))
     finally:
         with suppress(OSError):
@@ -75,6 +81,19 @@ def sandbox_child(
             child.wait()
         if child.returncode:
             log.warning("The embedded sandbox ended with exit status %s", child.returncode)
+
+
+@contextmanager
+def _sandbox_in_process(
+    host: str, port: int, config: dict[str, Any], *, reset: bool
+) -> Iterator[EmbeddedSandbox]:
+    from sandbox import SandboxConfig, SandboxServer, demo
+
+    sandbox_config = SandboxConfig.from_plain(config)
+    if reset:
+        demo.reset(sandbox_config.data_file, sandbox_config.seed)
+    with SandboxServer(sandbox_config, host=host, port=port) as server:
+        yield EmbeddedSandbox(server.base_url, sandbox_config.data_file)
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,10 +13,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services import catalog, messages
+from services import catalog, locations, messages
 from services.audit import AuditLog
 from services.cache import ListCache, scope_of
-from services.errors import ProcorePermissionError, QuickBooksError, SettingsError
+from services.errors import (
+    ProcorePermissionError,
+    ProcoreUnreachableError,
+    QuickBooksError,
+    SettingsError,
+)
 from services.models import (
     CachedList,
     Company,
@@ -36,6 +42,8 @@ if TYPE_CHECKING:
     from services.procore.request_counter import RequestCounter
     from services.quickbooks.connector import QuickBooksConnector
     from services.unlink import UnlinkService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -161,7 +169,18 @@ class Backend:
     async def connect(self) -> tuple[User, Company]:
         """Sign in and settle on the company: the configured one, else the first the user has."""
         procore = (await self.open()).procore
-        user, companies = await asyncio.gather(procore.me(), procore.companies())
+        me, theirs = asyncio.ensure_future(procore.me()), asyncio.ensure_future(procore.companies())
+        try:
+            user, companies = await asyncio.gather(me, theirs)
+        except ProcoreUnreachableError as error:
+            if self.target.is_sandbox:
+                raise ProcoreUnreachableError(
+                    messages.sandbox_not_answering(error.message, locations.log_file())
+                ) from error
+            raise
+        finally:
+            for question in (me, theirs):  # when one failed, the other must not go on alone
+                question.cancel()
         wanted = self.target.company_id
         if wanted:
             chosen = next((c for c in companies if c.id == wanted), None)
@@ -228,7 +247,12 @@ class Backend:
         if ahead is not None and ahead[0] == cache.scope:
             # Already read: answered without yielding, so the caller can use it before the
             # event loop paints anything.
-            return ahead[1].result() if ahead[1].done() else await asyncio.wrap_future(ahead[1])
+            try:
+                return ahead[1].result() if ahead[1].done() else await asyncio.wrap_future(ahead[1])
+            except Exception:
+                # Only a convenience: the list then comes from Procore.
+                log.exception("Reading the list cache ahead failed")
+                return None
         if not cache.path.exists():
             return None
         return await asyncio.to_thread(cache.load)

@@ -18,6 +18,7 @@ from services.procore.tokens import TokenStore
 from services.quickbooks.connector import QuickBooksConnector
 from services.tls import tls_context
 from services.unlink import Actor, UnlinkService
+from services.urls import invalid_url
 
 if TYPE_CHECKING:
     from services.audit import AuditLog
@@ -42,6 +43,14 @@ def procore_credentials(target: Target) -> Credentials:
 
 class Connections:
     def __init__(self, target: Target) -> None:
+        for label, url in (
+            ("Procore URL", target.procore_url),
+            ("connector URL", target.connector_url),
+        ):
+            try:  # the HTTP client's own reading, past Target.check's quicker one
+                httpx.URL(url)
+            except (httpx.InvalidURL, ValueError):
+                raise invalid_url(label, url) from None
         credentials = procore_credentials(target)
         self.sign_in: AuthorizationCode | None = (
             credentials if isinstance(credentials, AuthorizationCode) else None

@@ -60,6 +60,10 @@ class ProcoreUnavailableError(ProcoreError):
     """Procore could not be reached, timed out, or answered 5xx."""
 
 
+class ProcoreUnreachableError(ProcoreUnavailableError):
+    """Nothing answered at Procore's address: refused, reset, or no connection made."""
+
+
 class ProcoreRequestError(ProcoreError):
     """Procore refused the request as malformed or against a business rule (400, 409, 422)."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 
 from services.models import LoadProgress, OutcomeKind, Permission
 
@@ -39,6 +40,10 @@ def permission_missing(missing: tuple[Permission, ...]) -> str:
 
 def quickbooks_unreachable(detail: str) -> str:
     return f"QuickBooks® Desktop could not be reached, so nothing was changed. {detail}".rstrip()
+
+
+def sandbox_not_answering(detail: str, log_file: Path) -> str:
+    return f"{detail} The sandbox may have stopped; {log_file} says why."
 
 
 def procore_failed(detail: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,9 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cco_unlink import sandbox_child as sandbox_child_module
 from cco_unlink.sandbox_child import sandbox_child
-from cco_unlink.sandbox_target import SANDBOX_SECRET
-from services.errors import SettingsError
+from cco_unlink.sandbox_target import SANDBOX_SECRET, sandbox_target
+from sandbox import demo
+from sandbox.config import DEFAULT_SEED
+from services import locations
+from services.backend import Backend
+from services.errors import ProcoreUnreachableError, SettingsError
 from tests.conftest import REPO_ROOT
 
 ADMIN = {"grant_type": "client_credentials", "client_id": "admin", "client_secret": SANDBOX_SECRET}
@@ -92,11 +99,59 @@ def test_a_child_that_cannot_start_fails_requests_at_once_and_logs_why(tmp_path:
 
 def test_reset_seeds_the_demo_data_afresh(tmp_path: Path) -> None:
     data = tmp_path / "sandbox.sqlite3"
-    data.write_bytes(b"not a database, " * 100)
+    demo.reset(data, DEFAULT_SEED)
+    with sqlite3.connect(data) as conn:
+        conn.execute("UPDATE companies SET name = 'Renamed'")
     with sandbox_child(
         "127.0.0.1", 0, {"data_file": str(data)}, reset=True, log_path=tmp_path / "log"
     ) as sandbox:
         assert _token_status(sandbox.base_url) == 200
+        with sqlite3.connect(data) as conn:
+            names = {name for (name,) in conn.execute("SELECT name FROM companies")}
+    assert "Renamed" not in names
+    assert "Summit Ridge Builders" in names
+
+
+def test_the_child_stops_when_the_command_fails_inside(tmp_path: Path) -> None:
+    config = {"data_file": str(tmp_path / "sandbox.sqlite3")}
+    with (
+        pytest.raises(RuntimeError, match="the command failed"),
+        sandbox_child("127.0.0.1", 0, config, reset=False, log_path=tmp_path / "log") as sandbox,
+    ):
+        assert _token_status(sandbox.base_url) == 200
+        raise RuntimeError("the command failed")
+    assert _refuses_connections(sandbox.base_url, within_s=1)
+
+
+def test_where_sockets_cannot_be_handed_down_the_sandbox_runs_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sandbox_child_module, "HANDS_DOWN_SOCKETS", False)
+    config = {"data_file": str(tmp_path / "sandbox.sqlite3")}
+    with sandbox_child("127.0.0.1", 0, config, reset=False, log_path=tmp_path / "log") as sandbox:
+        assert _token_status(sandbox.base_url) == 200
+        assert not (tmp_path / "log").exists()  # no child, so no child's log
+    assert _refuses_connections(sandbox.base_url, within_s=1)
+
+
+def test_a_sandbox_that_stopped_is_named_with_the_log_that_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    with socket.create_server(("127.0.0.1", 0)) as nobody_answers:
+        dead_url = f"http://127.0.0.1:{nobody_answers.getsockname()[1]}"
+    backend = Backend(sandbox_target(dead_url, tmp_path / "audit.jsonl"))
+
+    async def connect() -> None:
+        try:
+            await backend.connect()
+        finally:
+            await backend.aclose()
+
+    with pytest.raises(ProcoreUnreachableError) as refused:
+        asyncio.run(connect())
+    assert "The sandbox may have stopped" in refused.value.message
+    assert str(locations.log_file()) in refused.value.message
 
 
 def test_a_port_in_use_is_a_clear_settings_error(tmp_path: Path) -> None:

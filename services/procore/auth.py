@@ -24,6 +24,7 @@ from services.errors import (
     ProcoreReplyError,
     ProcoreSignInRequiredError,
     ProcoreUnavailableError,
+    ProcoreUnreachableError,
 )
 from services.procore import endpoints
 from services.procore.tokens import TokenPair, TokenStore, pair_from_answer
@@ -54,7 +55,7 @@ async def _post_token(http: httpx.AsyncClient, login_url: str, form: dict[str, s
     try:
         response = await http.post(f"{login_url}{endpoints.TOKEN}", data=form)
     except httpx.TransportError as error:
-        raise ProcoreUnavailableError(
+        raise ProcoreUnreachableError(
             f"Procore could not be reached to sign in ({type(error).__name__})."
         ) from None
     if response.status_code in (400, 401, 403):

@@ -27,6 +27,7 @@ from services.errors import (
     ProcoreReplyError,
     ProcoreRequestError,
     ProcoreUnavailableError,
+    ProcoreUnreachableError,
 )
 from services.procore import endpoints
 from services.procore.auth import Credentials
@@ -233,7 +234,7 @@ class ProcoreTransport:
                 response = await self._request_once(method, url, params, json, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 # Nothing reached the server: always safe to try again.
-                failure: ProcoreError = ProcoreUnavailableError(
+                failure: ProcoreError = ProcoreUnreachableError(
                     f"Procore could not be reached ({_describe(error)})."
                 )
             except httpx.TransportError as error:

@@ -113,7 +113,7 @@ class QuickBooksConnector:
             response = await self._http.post(self.url, content=document, headers=headers)
         except httpx.TimeoutException:
             raise QuickBooksUnreachableError("QuickBooks Desktop did not answer in time.") from None
-        except httpx.TransportError:
+        except (httpx.TransportError, httpx.InvalidURL):
             raise QuickBooksUnreachableError(
                 f"The QuickBooks connector at {self.url} cannot be reached."
             ) from None

@@ -17,6 +17,7 @@ from services.errors import ProcoreSignInRequiredError, ProcoreUnavailableError
 from services.procore.auth import AuthorizationCode, ClientCredentials
 from services.procore.client import ProcoreClient
 from services.procore.tokens import TokenPair, TokenStore
+from services.procore.transport import ProcoreTransport, RateLimitState
 from tests.procore.conftest import StartSandbox
 from tests.procore.oauth_steps import approve
 
@@ -153,3 +154,45 @@ async def test_with_no_sign_in_the_client_asks_for_one(
         await client.me()
     await client.aclose()
     assert inspect.issued_pairs(sandbox.config.data_file) == []
+
+
+class _FixedToken:
+    async def access_token(self, http: httpx.AsyncClient, base_url: str) -> str:
+        return "token"
+
+    def forget(self, access_token: str) -> None:
+        pass
+
+
+async def test_a_request_held_back_goes_as_soon_as_an_answer_makes_room(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every answer takes a moment and says 5 requests are left in a window resetting in a minute.
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.2)
+        reset = str(int(time.time()) + 60)
+        headers = {
+            "X-Rate-Limit-Limit": "10",
+            "X-Rate-Limit-Remaining": "5",
+            "X-Rate-Limit-Reset": reset,
+        }
+        return httpx.Response(200, json={}, headers=headers)
+
+    # Without the wake-up a request held back behind a probe would wait this long.
+    monkeypatch.setattr(RateLimitState, "PROBE_SECONDS", 30.0)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        transport = ProcoreTransport("http://procore.test", _FixedToken(), http=http)
+        # The window was used up and its reset has just passed: the next request probes it.
+        transport.rate_limit.update(
+            httpx.Headers(
+                {
+                    "X-Rate-Limit-Limit": "10",
+                    "X-Rate-Limit-Remaining": "0",
+                    "X-Rate-Limit-Reset": str(time.time() - 1),
+                }
+            )
+        )
+        probe = asyncio.create_task(transport.get("/rest/v1.0/me", company_id=None))
+        await asyncio.sleep(0)
+        held_back = asyncio.create_task(transport.get("/rest/v1.0/me", company_id=None))
+        await asyncio.wait_for(asyncio.gather(probe, held_back), timeout=10)

@@ -50,7 +50,7 @@ def _when_at_hand(backend: Backend, within_s: float = 10.0) -> CachedList | None
     return at_hand
 
 
-async def test_the_list_read_ahead_is_at_hand_for_the_first_frame_and_only_for_its_owner(
+async def test_the_list_read_ahead_is_at_hand_for_the_first_frame_and_is_the_users_own(
     make_target: Callable[..., Target], tmp_path: Path
 ) -> None:
     cache = tmp_path / "list-cache.sqlite3"
@@ -69,6 +69,7 @@ async def test_the_list_read_ahead_is_at_hand_for_the_first_frame_and_only_for_i
     # The screen's later, awaited read answers with the same list, without reading again.
     assert await again.cached_list() is at_hand
 
+    # Another user on the same machine reads ahead their own list (none), never this one.
     other = Backend(make_target("no-push", cache_path=cache))
     other.prepare_first_screen()
     assert _when_at_hand(other, within_s=1.0) is None

@@ -128,7 +128,8 @@ class ChangeOrdersScreen(Screen[None]):
                 # Shown before connecting: a restart is not kept waiting for the network.
                 if not self.table.records:
                     self._show_cached(cached)
-                await self._rows_on_screen()
+                if cached.rows:
+                    await self._rows_on_screen()
             if self.backend.company is None:
                 user, company = await self.backend.connect()
                 mode = " · sandbox" if self.backend.is_sandbox else ""
