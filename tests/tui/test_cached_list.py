@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,7 +42,12 @@ async def test_a_restart_shows_the_cached_list_at_once_then_says_what_changed(
 
     # A slow network: the cached rows must not wait for it.
     sandbox.config.latency_ms = 150
-    app = CcoUnlinkApp(Backend(make_target(cache_path=cache)))
+    backend = Backend(make_target(cache_path=cache))
+    app = CcoUnlinkApp(backend)  # starts reading the cached list ahead
+    for _ in range(500):  # as on a real start, it is in hand when the screen mounts
+        if backend.cached_list_at_hand() is not None:
+            break
+        await asyncio.sleep(0.01)
     async with app.run_test(size=(180, 40), notifications=True) as pilot:
         for _ in range(200):
             await pilot.pause(0.01)
@@ -52,6 +58,8 @@ async def test_a_restart_shows_the_cached_list_at_once_then_says_what_changed(
         assert screen.table.row_count == total
         assert screen.table.has_row(gone)
         assert "cached list from" in status_of(screen)
+        await pilot.pause(0.1)  # still signing in (150 ms a request): still marked as cached
+        assert "cached list from" in status_of(screen), status_of(screen)
 
         await settle(pilot)
         assert not screen.table.has_row(gone)

@@ -121,13 +121,14 @@ class ChangeOrdersScreen(Screen[None]):
     async def load(self, full: bool = False) -> None:
         """Show the cached list at once if there is one, then bring it up to date: only what
         changed since, or everything when `full` (the refresh key) or nothing is cached."""
-        self._set_status("Connecting to Procore…")
         try:
             cached = None if full else await self.backend.cached_list()
-            if cached is not None:
-                # Shown before connecting: a restart is not kept waiting for the network.
-                if not self.table.records:
-                    self._show_cached(cached)
+            if cached is None:
+                self._set_status("Connecting to Procore…")
+            else:
+                # Shown before connecting, marked as cached: a restart does not wait for the
+                # network. (on_mount may have shown it already, from the read-ahead.)
+                self._show_cached(cached)
                 if cached.rows:
                     await self._rows_on_screen()
             if self.backend.company is None:
@@ -160,7 +161,8 @@ class ChangeOrdersScreen(Screen[None]):
             self._set_status()
 
     def _show_cached(self, cached: CachedList) -> None:
-        self.table.replace_rows(cached.rows)
+        if not self.table.records:
+            self.table.replace_rows(cached.rows)
         self._set_status(f"{messages.cached_list(cached.saved_at)} · connecting…")
 
     async def _rows_on_screen(self) -> None:
