@@ -92,7 +92,10 @@ def _sandbox_in_process(
     sandbox_config = SandboxConfig.from_plain(config)
     if reset:
         demo.reset(sandbox_config.data_file, sandbox_config.seed)
-    with SandboxServer(sandbox_config, host=host, port=port) as server:
+    with (
+        _listen(host, port) as listener,
+        SandboxServer(sandbox_config, listener=listener) as server,
+    ):
         yield EmbeddedSandbox(server.base_url, sandbox_config.data_file)
 
 

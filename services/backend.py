@@ -169,18 +169,15 @@ class Backend:
     async def connect(self) -> tuple[User, Company]:
         """Sign in and settle on the company: the configured one, else the first the user has."""
         procore = (await self.open()).procore
-        me, theirs = asyncio.ensure_future(procore.me()), asyncio.ensure_future(procore.companies())
         try:
-            user, companies = await asyncio.gather(me, theirs)
+            # Not cancelled when the other fails: it may be saving a single-use refresh token.
+            user, companies = await asyncio.gather(procore.me(), procore.companies())
         except ProcoreUnreachableError as error:
             if self.target.is_sandbox:
                 raise ProcoreUnreachableError(
                     messages.sandbox_not_answering(error.message, locations.log_file())
                 ) from error
             raise
-        finally:
-            for question in (me, theirs):  # when one failed, the other must not go on alone
-                question.cancel()
         wanted = self.target.company_id
         if wanted:
             chosen = next((c for c in companies if c.id == wanted), None)

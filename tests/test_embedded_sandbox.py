@@ -154,7 +154,11 @@ def test_a_sandbox_that_stopped_is_named_with_the_log_that_says_why(
     assert str(locations.log_file()) in refused.value.message
 
 
-def test_a_port_in_use_is_a_clear_settings_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hands_down_sockets", [True, False])
+def test_a_port_in_use_is_a_clear_settings_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hands_down_sockets: bool
+) -> None:
+    monkeypatch.setattr(sandbox_child_module, "HANDS_DOWN_SOCKETS", hands_down_sockets)
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         with (

@@ -55,9 +55,10 @@ async def _post_token(http: httpx.AsyncClient, login_url: str, form: dict[str, s
     try:
         response = await http.post(f"{login_url}{endpoints.TOKEN}", data=form)
     except httpx.TransportError as error:
-        raise ProcoreUnreachableError(
-            f"Procore could not be reached to sign in ({type(error).__name__})."
-        ) from None
+        nothing_answered = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+        failure = ProcoreUnreachableError if nothing_answered else ProcoreUnavailableError
+        detail = type(error).__name__
+        raise failure(f"Procore could not be reached to sign in ({detail}).") from None
     if response.status_code in (400, 401, 403):
         raise ProcoreAuthError(_oauth_error_text(response))
     if response.status_code != 200:
