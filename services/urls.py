@@ -64,6 +64,6 @@ def _written_port(authority: str) -> int | None:
             ipaddress.IPv4Address(name)
     if not port_text:
         return None
-    if not port_text.isdigit():
+    if not (port_text.isascii() and port_text.isdigit()):
         raise ValueError(f"port {port_text!r}")
     return int(port_text)

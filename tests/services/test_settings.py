@@ -107,6 +107,7 @@ def test_remote_mode_without_a_url_is_refused_clearly(tmp_path: Path) -> None:
         ("https://192.168.1.256:8443/qbxml", "not a valid URL"),
         ("https://procore.example.com:443:443", "not a valid URL"),
         ("https://[::1]x/", "not a valid URL"),
+        ("https://procore.example.com:\uff18\uff14\uff14\uff13", "not a valid URL"),  # 8443, wide
         ("http://127.0.0.1:99999/x", "port 99999"),
         ("ftp://example.com", "must start with http:// or https://"),
         ("http://procore.example.com", "must use https:// beyond this machine"),
