@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sandbox import demo
 from sandbox.formats import procore_time, qb_date, qb_time
-from sandbox.store import connection, create_schema, set_meta, transaction
+from sandbox.store import fresh_database, set_meta, transaction
 
 COMMITMENTS_PER_PROJECT = 4
 DELETED_EVERY = 10
@@ -29,12 +29,7 @@ def reset_bulk(
     data_file: Path, *, projects: int = 500, ccos_per_project: int = 200, seed: int = 1
 ) -> None:
     """Wipe `data_file` and fill it with the big company."""
-    data_file = Path(data_file)
-    data_file.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{data_file}{suffix}").unlink(missing_ok=True)
-    with connection(data_file) as conn:
-        create_schema(conn)
+    with fresh_database(data_file) as conn:
         conn.execute("PRAGMA synchronous = OFF")
         with transaction(conn):
             seed_bulk(conn, projects=projects, ccos_per_project=ccos_per_project, seed=seed)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sandbox import qb_ids
 from sandbox.formats import epoch_of, money, procore_time, qb_date, qb_time
-from sandbox.store import connection, create_schema, is_seeded, set_meta, transaction
+from sandbox.store import fresh_database, is_seeded, set_meta, transaction
 
 SUMMIT_COMPANY_ID = 5_200_001
 HARBOR_COMPANY_ID = 5_200_002
@@ -549,14 +549,8 @@ def seed_database(conn: sqlite3.Connection, seed: int) -> None:
 
 def reset(data_file: Path, seed: int) -> None:
     """Wipe `data_file` and seed it afresh."""
-    data_file = Path(data_file)
-    data_file.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{data_file}{suffix}").unlink(missing_ok=True)
-    with connection(data_file) as conn:
-        create_schema(conn)
-        with transaction(conn):
-            seed_database(conn, seed)
+    with fresh_database(data_file) as conn, transaction(conn):
+        seed_database(conn, seed)
 
 
 def ensure(data_file: Path, seed: int) -> None:

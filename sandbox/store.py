@@ -202,6 +202,18 @@ def create_schema(conn: sqlite3.Connection) -> None:
     )
 
 
+@contextmanager
+def fresh_database(data_file: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to `data_file` wiped (with its journal files) and given the empty schema."""
+    data_file = Path(data_file)
+    data_file.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{data_file}{suffix}").unlink(missing_ok=True)
+    with connection(data_file) as conn:
+        create_schema(conn)
+        yield conn
+
+
 def is_seeded(data_file: Path) -> bool:
     """True when the file exists and holds a complete demo data set."""
     if not data_file.exists() or data_file.stat().st_size == 0:
