@@ -16,7 +16,7 @@ import httpx
 from cco_unlink.cli import EXIT_FAILURE, EXIT_OK, embedded_sandbox, target_for
 from services.backend import Target
 from services.connections import procore_credentials
-from services.errors import CcoUnlinkError, SettingsError
+from services.errors import CcoUnlinkError
 from services.procore.auth import AuthorizationCode
 from services.procore.client import ProcoreClient
 from services.settings import Settings
@@ -44,10 +44,7 @@ def run_login_command(
 
 
 async def _login(target: Target, code: str | None, ask: Ask, say: Say) -> int:
-    if not target.client_secret:
-        raise SettingsError(
-            "No Procore client secret: set PROCORE_CLIENT_SECRET or [procore] client_secret."
-        )
+    target.check_procore()
     credentials = procore_credentials(target)
     client = ProcoreClient(target.procore_url, credentials, timeout=target.procore_timeout)
     try:
@@ -76,6 +73,7 @@ async def _login(target: Target, code: str | None, ask: Ask, say: Say) -> int:
 
 
 async def _logout(target: Target, say: Say) -> int:
+    target.check_procore()
     credentials = procore_credentials(target)
     if not isinstance(credentials, AuthorizationCode):
         say("Service accounts keep no sign-in on this machine; nothing to do.")

@@ -77,11 +77,20 @@ class Target:
 
     def check(self) -> None:
         """Refuse a target that cannot work, before any connection is tried."""
-        for label, url in (
-            ("Procore URL", self.procore_url),
-            ("Procore sign-in URL", self.login_url),
-            ("connector URL", self.connector_url),
-        ):
+        self.check_procore()
+        if self.connector_url:
+            check_url("connector URL", self.connector_url)
+        if not self.connector_token:
+            raise SettingsError(
+                "No QuickBooks connector token: set QUICKBOOKS_CONNECTOR_TOKEN or "
+                "[quickbooks] token."
+            )
+
+    def check_procore(self) -> None:
+        """The Procore half of check(), for commands that sign in and nothing more: its URLs
+        (https beyond this machine: the secret goes with the sign-in), its client, its grant."""
+        procore_urls = (("Procore URL", self.procore_url), ("Procore sign-in URL", self.login_url))
+        for label, url in procore_urls:
             if url:
                 check_url(label, url)
         if not self.client_id:
@@ -89,14 +98,7 @@ class Target:
         if self.grant == "authorization_code" and self.token_file is None:
             raise SettingsError("The authorization_code grant needs a place to keep the sign-in.")
         if not self.client_secret:
-            raise SettingsError(
-                "No Procore client secret: set PROCORE_CLIENT_SECRET or [procore] client_secret."
-            )
-        if not self.connector_token:
-            raise SettingsError(
-                "No QuickBooks connector token: set QUICKBOOKS_CONNECTOR_TOKEN or "
-                "[quickbooks] token."
-            )
+            raise SettingsError(messages.NO_CLIENT_SECRET)
 
 
 # Changes are asked for from a little before the cached list was saved: a change made while that

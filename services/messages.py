@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from services.models import LoadProgress, OutcomeKind, Permission
+from services.settings import PROCORE_SECRET_ENV
 
 UNLINKED = "Successfully Unlinked"
 STILL_IN_QUICKBOOKS = "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
@@ -98,6 +99,7 @@ def loading(progress: LoadProgress) -> str:
 
 
 CHECKING_FOR_CHANGES = "checking Procore for changes…"
+NO_CLIENT_SECRET = f"No Procore client secret: set {PROCORE_SECRET_ENV} or [procore] client_secret."
 
 
 def _when(moment: datetime) -> str:
@@ -110,7 +112,7 @@ def cached_list(saved_at: datetime) -> str:
 
 def checking(progress: LoadProgress) -> str:
     return (
-        f"checking Procore for changes… projects {progress.projects_done}/"
+        f"{CHECKING_FOR_CHANGES} projects {progress.projects_done}/"
         f"{progress.projects_total}, {progress.rows} changed so far"
     )
 

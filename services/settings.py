@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar, get_args, get_type_hints
 import tomli_w
 
 from services.errors import SettingsError
+from services.procore.endpoints import OOB_REDIRECT
 
 SETTINGS_ENV = "CCO_UNLINK_SETTINGS"
 PROCORE_SECRET_ENV = "PROCORE_CLIENT_SECRET"
@@ -40,7 +41,7 @@ class ProcoreSettings:
     base_url: str = ""
     login_url: str = ""
     grant: GrantType = "client_credentials"
-    redirect_uri: str = "urn:ietf:wg:oauth:2.0:oob"
+    redirect_uri: str = OOB_REDIRECT
     client_id: str = "admin"
     client_secret: str = field(default="", repr=False)
     company_id: int = 0
@@ -186,18 +187,15 @@ def _read_file(path: Path) -> Settings:
 def _from_mapping(raw: dict[str, Any], name: str, text: str) -> Settings:
     sections: dict[str, Any] = {}
     for section, value in raw.items():
-        line, column = _locate(text, section, None)
         if section == "keys":
             sections["keys"] = _read_keys(value, name, text)
             continue
         section_type = _SECTIONS.get(section)
         if section_type is None:
             known = ", ".join([*_SECTIONS, "keys"])
-            raise SettingsError(
-                f"unknown section [{section}] (known: {known})", file=name, line=line, column=column
-            )
+            raise _located(f"unknown section [{section}] (known: {known})", name, text, section)
         if not isinstance(value, dict):
-            raise SettingsError(f"[{section}] must be a table", file=name, line=line, column=column)
+            raise _located(f"[{section}] must be a table", name, text, section)
         sections[section] = _read_section(section, section_type, value, name, text)
     return Settings(**sections, source=name)
 
@@ -209,22 +207,24 @@ def _read_section(
     fields = {f.name for f in dataclasses.fields(section_type)}
     checked: dict[str, Any] = {}
     for key, value in values.items():
-        line, column = _locate(text, section, key)
         if key not in fields:
             known = ", ".join(sorted(fields))
-            raise SettingsError(
-                f"unknown key '{key}' in [{section}] (known: {known})",
-                file=name,
-                line=line,
-                column=column,
+            raise _located(
+                f"unknown key '{key}' in [{section}] (known: {known})", name, text, section, key
             )
         problem = _check_value(hints[key], value) or _check_limit(section, key, value)
         if problem:
-            raise SettingsError(
-                f"[{section}] {key}: {problem}", file=name, line=line, column=column
-            )
+            raise _located(f"[{section}] {key}: {problem}", name, text, section, key)
         checked[key] = float(value) if hints[key] is float else value
     return section_type(**checked)
+
+
+def _located(
+    message: str, name: str, text: str, section: str, key: str | None = None
+) -> SettingsError:
+    """The error, pointing at the section or key in the file: looked up only when raised."""
+    line, column = _locate(text, section, key)
+    return SettingsError(message, file=name, line=line, column=column)
 
 
 # Upper bounds where a larger number cannot work.
@@ -261,22 +261,20 @@ def _check_value(hint: Any, value: Any) -> str:
 
 
 def _read_keys(value: Any, name: str, text: str) -> dict[str, str]:
-    line, column = _locate(text, "keys", None)
     if not isinstance(value, dict):
-        raise SettingsError("[keys] must be a table", file=name, line=line, column=column)
+        raise _located("[keys] must be a table", name, text, "keys")
     keymap: dict[str, str] = {}
     for binding_id, keys in value.items():
-        line, column = _locate(text, "keys", binding_id)
         if not _KEY_ID.match(binding_id):
-            raise SettingsError(
-                f"[keys] '{binding_id}' is not a binding id", file=name, line=line, column=column
-            )
+            problem = f"[keys] '{binding_id}' is not a binding id"
+            raise _located(problem, name, text, "keys", binding_id)
         if not isinstance(keys, str) or not keys.strip():
-            raise SettingsError(
+            raise _located(
                 f'[keys] {binding_id}: must be keys such as "u,ctrl+u", not {keys!r}',
-                file=name,
-                line=line,
-                column=column,
+                name,
+                text,
+                "keys",
+                binding_id,
             )
         keymap[binding_id] = keys.replace(" ", "")
     return keymap

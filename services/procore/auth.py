@@ -108,9 +108,7 @@ class ClientCredentials:
 
     async def _request_token(self, http: httpx.AsyncClient, login_url: str) -> _Token:
         if not self._client_secret:
-            raise ProcoreAuthError(
-                "No Procore client secret: set PROCORE_CLIENT_SECRET or [procore] client_secret."
-            )
+            raise ProcoreAuthError(messages.NO_CLIENT_SECRET)
         form = {
             "grant_type": "client_credentials",
             "client_id": self.client_id,

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from cco_unlink.login import run_login_command
 from sandbox import SandboxServer, inspect
 from services.backend import Backend, Target
+from services.errors import SettingsError
 from services.procore.tokens import TokenStore
 from services.settings import SandboxSettings, Settings, replace
 from tests.helpers import is_linked
@@ -170,3 +172,24 @@ async def test_a_persons_cached_list_is_never_shown_to_the_next_person(
         assert await second.cached_list() is None  # signed in as someone else: not admin's
     finally:
         await second.aclose()
+
+
+def test_login_refuses_to_send_the_secret_over_plain_http_beyond_this_machine() -> None:
+    settings = Settings()
+    settings = replace(
+        settings,
+        backend=replace(settings.backend, mode="remote"),
+        procore=replace(
+            settings.procore,
+            environment="custom",
+            base_url="http://procore.example.com",
+            client_secret="not-to-be-sent",
+        ),
+        quickbooks=replace(
+            settings.quickbooks, connector_url="https://qb.example.com/qbxml", token="t"
+        ),
+    )
+    said: list[str] = []
+    with pytest.raises(SettingsError, match="must use https:// beyond this machine"):
+        run_login_command(settings, argparse.Namespace(command="login", code="x"), say=said.append)
+    assert said == []  # nothing was sent, nothing was asked
