@@ -15,7 +15,7 @@ from services.backend import Backend, Target
 from tests.helpers import demo_cco_id, is_linked
 from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle, unlink
 from tui.app import CcoUnlinkApp
-from tui.screens.change_orders import LIST_TITLE
+from tui.screens.change_orders import LIST_TITLE, WAITING
 from tui.screens.confirm import ConfirmScreen
 
 
@@ -312,3 +312,22 @@ async def test_an_unexpected_error_says_the_result_is_unknown_and_the_app_keeps_
         assert "a bug" not in toast.message
         assert screen.table.get_cell(cco_id, "status") == "Failed"
         assert pilot.app.is_running
+
+
+async def test_a_cco_waiting_in_a_batch_is_not_unlinked_or_picked_a_second_time(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    gone = demo_cco_id(sandbox_data, in_quickbooks=False)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        screen.table.mark(gone, WAITING)  # as a batch marks the CCOs it has yet to reach
+        select(pilot, gone)
+        await pilot.press("u")
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, ConfirmScreen)
+        assert any("already being worked on" in n.message for n in notifications(pilot))
+        await pilot.press("a")  # pick every row shown: all but the waiting one
+        await pilot.pause()
+        assert gone not in screen.picked
+        assert len(screen.picked) == screen.table.row_count - 1
+    assert is_linked(sandbox_data, gone)

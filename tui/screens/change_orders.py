@@ -32,6 +32,8 @@ UNLINKING = "Unlinking…"
 DELETING = "Deleting…"
 PICKED = "● Picked"
 WAITING = "Waiting…"
+BUSY = (UNLINKING, DELETING, WAITING)
+"""A row in one of these states is being worked on: not to be picked or started again."""
 ROWS_ON_SCREEN_WAIT_S = 0.5
 
 
@@ -292,7 +294,7 @@ class ChangeOrdersScreen(Screen[None]):
 
     def action_pick(self) -> None:
         cco = self.selected()
-        if cco is None or self.table.status.get(cco.id) in (UNLINKING, DELETING, WAITING):
+        if cco is None or self._busy(cco.id):
             return
         if cco.id in self._picked:
             del self._picked[cco.id]
@@ -305,7 +307,7 @@ class ChangeOrdersScreen(Screen[None]):
 
     def action_pick_shown(self) -> None:
         """Pick every row the filter shows; when all are picked already, drop them all."""
-        shown = [key for key in self.table.row_keys if self.table.status.get(key) != UNLINKING]
+        shown = [key for key in self.table.row_keys if not self._busy(key)]
         if shown and all(key in self._picked for key in shown):
             for key in shown:
                 del self._picked[key]
@@ -326,8 +328,7 @@ class ChangeOrdersScreen(Screen[None]):
         if cco is None:
             self._toast(Look("warning", "Nothing selected"), "Select a CCO to unlink.")
             return
-        if self.table.status.get(cco.id) in (UNLINKING, DELETING):
-            self._toast(Look("warning", "Busy"), f"{cco.label} is already being worked on.")
+        if self._said_busy(cco):
             return
         self.confirm_and_unlink(cco)
 
@@ -424,6 +425,16 @@ class ChangeOrdersScreen(Screen[None]):
         if outcome.kind is OutcomeKind.SIGN_IN_REQUIRED and self.backend.sign_in is not None:
             self.app.push_screen(SignInScreen(self.backend, outcome.message), self._signed_in)
 
+    def _busy(self, cco_id: int) -> bool:
+        return self.table.status.get(cco_id) in BUSY
+
+    def _said_busy(self, cco: SyncedCco) -> bool:
+        """True, with a word to the person, when `cco` is already being worked on."""
+        if self._busy(cco.id):
+            self._toast(Look("warning", "Busy"), f"{cco.label} is already being worked on.")
+            return True
+        return False
+
     def _mark(self, cco_id: int, status: str) -> None:
         self.table.mark(cco_id, status)
 
@@ -436,6 +447,8 @@ class ChangeOrdersScreen(Screen[None]):
     def action_delete_in_quickbooks(self) -> None:
         cco = self.selected()
         if cco is None or not self.backend.is_sandbox:
+            return
+        if self._said_busy(cco):
             return
         self.confirm_and_delete(cco)
 
