@@ -20,8 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from sandbox_process import sandbox_process
-
+from cco_unlink.sandbox_child import sandbox_child
 from cco_unlink.sandbox_target import sandbox_target
 from services.backend import Backend
 
@@ -64,8 +63,16 @@ def floor_seconds(requests_in_window: int, latency_s: float, per_10s: int) -> fl
 def main() -> None:
     data, latency_ms, per_10s = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     scratch = Path(sys.argv[4]) if len(sys.argv) > 4 else data.parent
-    with sandbox_process(data, latency_ms=latency_ms, per_10s=per_10s) as url:
-        figures = asyncio.run(load(url, scratch))
+    # The sandbox in its own process, as the app runs it: Procore is another machine.
+    config = {
+        "data_file": str(data),
+        "latency_ms": latency_ms,
+        "rate_limit_per_10s": per_10s,
+        "rate_limit_per_hour": 1_000_000,
+    }
+    log_path = scratch / "sandbox.log"
+    with sandbox_child("127.0.0.1", 0, config, reset=False, log_path=log_path) as sandbox:
+        figures = asyncio.run(load(sandbox.base_url, scratch))
     # The sign-in's requests share the window with the load's, so they count towards the floor.
     figures["floor"] = floor_seconds(int(figures["requests_in_window"]), latency_ms / 1000, per_10s)
     print(json.dumps(figures))

@@ -24,6 +24,7 @@ from pathlib import Path
 from startup import timed_start
 
 from sandbox import bulk_seed
+from services import locations
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -107,7 +108,7 @@ def main() -> None:
         # busy moments weigh on both alike.
         home = scratch / "home"
         env = at_home(home)
-        list_cache = home / "data" / "cco-unlink" / "list-cache.sqlite3"
+        list_cache = home / "data" / locations.APP_NAME / locations.list_cache_file().name
         timed_start("empty", env)  # writes the bytecode cache of Textual's modules
         timed_start("app", env)  # seeds the sandbox's demo data, writes the bytecode cache
         empties, firsts, agains = [], [], []
