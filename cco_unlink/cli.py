@@ -324,6 +324,7 @@ def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     from sandbox import SandboxConfig, SandboxServer, demo
+    from sandbox.connector import CONNECTOR_TOKEN
 
     config = SandboxConfig.from_plain(_sandbox_values(settings, arguments.data, arguments.reset))
     if arguments.reset:
@@ -333,9 +334,10 @@ def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
     try:
         print(f"Procore API:          {server.base_url}", flush=True)
         print(f"QuickBooks connector: {server.connector_url}", flush=True)
+        logins = ", ".join(user.login for user in demo.USERS)
         print(
-            "Demo users (client secret 'sandbox'): admin, no-push, not-commitments-admin, "
-            "erp-read-only. Connector token: sandbox. Ctrl-C stops.",
+            f"Demo users (client secret '{demo.CLIENT_SECRET}'): {logins}. "
+            f"Connector token: {CONNECTOR_TOKEN}. Ctrl-C stops.",
             flush=True,
         )
         threading.Event().wait()

@@ -9,6 +9,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from services.backend import Backend
+from services.settings import UiSettings
 from tui.screens.change_orders import ChangeOrdersScreen
 
 
@@ -24,8 +25,8 @@ class CcoUnlinkApp(App[None]):
         self,
         backend: Backend,
         *,
-        theme: str = "textual-dark",
-        toast_seconds: float = 6.0,
+        theme: str = UiSettings.theme,
+        toast_seconds: float = UiSettings.toast_seconds,
         keymap: dict[str, str] | None = None,
     ) -> None:
         super().__init__()

@@ -16,7 +16,8 @@ from textual.widgets import Footer, Header, Input, Static
 
 from services import messages
 from services.errors import CcoUnlinkError, ProcoreSignInRequiredError
-from services.models import CachedList, OutcomeKind, SyncedCco, UnlinkOutcome
+from services.models import CachedList, Company, OutcomeKind, SyncedCco, UnlinkOutcome, User
+from services.settings import UiSettings
 from tui.feedback import OUTCOME_SEVERITY, ROW_STATUS, Look, error_look
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.sign_in import SignInScreen
@@ -140,8 +141,7 @@ class ChangeOrdersScreen(Screen[None]):
                     await self._rows_on_screen()
             if self.backend.company is None:
                 user, company = await self.backend.connect()
-                mode = " · sandbox" if self.backend.is_sandbox else ""
-                self.sub_title = f"{company.name} · {user.login}{mode}"
+                self._show_account(user, company)
                 if cached is None and not full:
                     # A person's cached list is theirs alone: known only once signed in.
                     cached = await self.backend.cached_list()
@@ -182,9 +182,12 @@ class ChangeOrdersScreen(Screen[None]):
     def _signed_in(self, signed_in: bool | None) -> None:
         """Back from the sign-in screen: load as the person now signed in, or say why not."""
         if signed_in and self.backend.user and self.backend.company:
-            mode = " · sandbox" if self.backend.is_sandbox else ""
-            self.sub_title = f"{self.backend.company.name} · {self.backend.user.login}{mode}"
+            self._show_account(self.backend.user, self.backend.company)
             self.load()
+
+    def _show_account(self, user: User, company: Company) -> None:
+        mode = " · sandbox" if self.backend.is_sandbox else ""
+        self.sub_title = f"{company.name} · {user.login}{mode}"
 
     async def _load_everything(self) -> None:
         first_batch = True
@@ -480,7 +483,7 @@ class ChangeOrdersScreen(Screen[None]):
     # ---------------------------------------------------------------------------------------
 
     def _toast(self, look: Look, message: str) -> None:
-        seconds = getattr(self.app, "toast_seconds", 6.0)
+        seconds = getattr(self.app, "toast_seconds", UiSettings.toast_seconds)
         self.app.notify(
             message,
             title=look.title,
