@@ -314,12 +314,11 @@ class ChangeOrdersScreen(Screen[None]):
         if shown and all(key in self._picked for key in shown):
             for key in shown:
                 del self._picked[key]
-                self._mark(key, "")
+            self.table.mark_many(shown, "")
         else:
-            for key in shown:
-                if key not in self._picked:
-                    self._picked[key] = None
-                    self._mark(key, PICKED)
+            newly = [key for key in shown if key not in self._picked]
+            self._picked.update(dict.fromkeys(newly))
+            self.table.mark_many(newly, PICKED)
         self._set_status()
 
     def action_unlink(self) -> None:
@@ -382,8 +381,7 @@ class ChangeOrdersScreen(Screen[None]):
             return
         for cco in ccos:
             self._picked.pop(cco.id, None)
-        for cco in ccos:
-            self._mark(cco.id, WAITING)
+        self.table.mark_many([cco.id for cco in ccos], WAITING)
         outcomes: list[UnlinkOutcome] = []
         # One after another: QuickBooks Desktop answers one request at a time anyway, and a
         # person can watch the rows go.

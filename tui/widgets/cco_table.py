@@ -155,10 +155,20 @@ class CcoTable(VirtualTable):
         self.remove_key(cco_id)
 
     def mark(self, cco_id: int, status: str) -> None:
-        self.status[cco_id] = status
-        if "status" in self._sort_keys:
-            self._sort_keys["status"][cco_id] = status
-        self.refresh_row(cco_id)
+        self.mark_many([cco_id], status)
+
+    def mark_many(self, cco_ids: Sequence[int], status: str) -> None:
+        """Set the status of many rows with one repaint: finding each row's line to repaint
+        it alone cost a second over 100,000 rows."""
+        sort_keys = self._sort_keys.get("status")
+        for cco_id in cco_ids:
+            self.status[cco_id] = status
+            if sort_keys is not None:
+                sort_keys[cco_id] = status
+        if len(cco_ids) == 1:
+            self.refresh_row(cco_ids[0])
+        else:
+            self.refresh()
 
     def get_cell(self, cco_id: int, column: str) -> str:
         return self.cells_for(cco_id)[COLUMN_KEYS.index(column)]
