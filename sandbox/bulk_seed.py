@@ -112,6 +112,7 @@ def seed_bulk(conn: sqlite3.Connection, *, projects: int, ccos_per_project: int,
             title = demo.CCO_TITLES[rng.randrange(len(demo.CCO_TITLES))]
             line_id = counter.next_id(synced)
             number = f"{k // COMMITMENTS_PER_PROJECT + 1:03d}"
+            synced_text = procore_time(synced)  # both its update and its sync: once per CCO
             ccos.append(
                 (
                     cco_id,
@@ -121,10 +122,10 @@ def seed_bulk(conn: sqlite3.Connection, *, projects: int, ccos_per_project: int,
                     title,
                     "approved",
                     procore_time(synced - demo.DAY),
-                    procore_time(synced),
+                    synced_text,
                     line_id,
                     json.dumps({"po_txn_id": txn_id, "txn_line_ids": [line_id]}),
-                    procore_time(synced),
+                    synced_text,
                 )
             )
             cco_lines.append((line_item_id, cco_id, 0, f"Labor - {title}", cents, line_id))

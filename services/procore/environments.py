@@ -57,10 +57,7 @@ def resolve(name: str, base_url: str = "", login_url: str = "") -> Environment:
     for known in NAMED.values():
         if base_url == known.api_url and not login_url:
             return known
-    if base_url:
-        _check_url("base_url", base_url)
-        if login_url:
-            _check_url("login_url", login_url)
+    if base_url:  # already checked as a URL with the rest of the settings (services/urls.py)
         return Environment(CUSTOM, base_url, login_url or base_url)
     if name == CUSTOM:
         raise SettingsError('[procore] environment = "custom" needs [procore] base_url.')
@@ -74,8 +71,3 @@ def resolve(name: str, base_url: str = "", login_url: str = "") -> Environment:
 def embedded(url: str) -> Environment:
     """The embedded sandbox: one name whatever port it got, since its data file outlives it."""
     return Environment(EMBEDDED_SANDBOX, url.rstrip("/"), url.rstrip("/"))
-
-
-def _check_url(key: str, url: str) -> None:
-    if not url.startswith(("http://", "https://")):
-        raise SettingsError(f"[procore] {key} must start with http:// or https://, not {url!r}.")
