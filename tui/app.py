@@ -6,20 +6,18 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 
 from services.backend import Backend
 from services.settings import UiSettings
+from tui.bindings import APP_BINDINGS
 from tui.screens.change_orders import ChangeOrdersScreen
 
 
 class CcoUnlinkApp(App[None]):
     TITLE = "Commitment Change Orders"
     CSS_PATH = Path(__file__).with_name("app.tcss")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="quit", tooltip="Leave cco-unlink"),
-        Binding("question_mark,f1", "toggle_help", "Keys", id="help", tooltip="Show every key"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     def __init__(
         self,

@@ -7,7 +7,9 @@ Severity maps to colour through app.tcss: "information" is a green toast, "error
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from textual.app import App
 from textual.notifications import SeverityLevel
 
 from services.errors import (
@@ -23,6 +25,7 @@ from services.errors import (
     SettingsError,
 )
 from services.models import OutcomeKind
+from services.settings import UiSettings
 
 
 @dataclass(frozen=True)
@@ -72,3 +75,15 @@ def error_look(error: CcoUnlinkError) -> Look:
         if isinstance(error, error_type):
             return Look("error", title)
     return Look("error", "Something went wrong")
+
+
+def toast(app: App[Any], look: Look, message: str) -> None:
+    """Show `message` as a toast; errors stay twice as long, to be read in full."""
+    seconds = getattr(app, "toast_seconds", UiSettings.toast_seconds)
+    app.notify(
+        message,
+        title=look.title,
+        severity=look.severity,
+        timeout=seconds * (2 if look.severity == "error" else 1),
+        markup=False,
+    )

@@ -15,8 +15,9 @@ from services.backend import Backend, Target
 from tests.helpers import demo_cco_id, is_linked
 from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle, unlink
 from tui.app import CcoUnlinkApp
-from tui.screens.change_orders import LIST_TITLE, WAITING
+from tui.screens.change_orders import LIST_TITLE
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.unlink_actions import WAITING
 
 
 async def test_the_screen_lists_every_synced_cco_under_its_title(

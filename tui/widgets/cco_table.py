@@ -11,9 +11,10 @@ from itertools import compress, repeat
 from operator import contains
 from typing import ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 
 from services.models import SyncedCco
+from tui.bindings import TABLE_BINDINGS
 from tui.widgets.virtual_table import Column, VirtualTable
 
 # Widths fit the whole row in 180 columns; longer text ends in "…", and the filter still searches
@@ -90,14 +91,7 @@ _SORT_KEYS: dict[str, Callable[[SyncedCco], SortKey]] = {
 
 
 class CcoTable(VirtualTable):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="cursor-down"),
-        Binding("k", "cursor_up", "Up", show=False, id="cursor-up"),
-        Binding("s", "sort_next", "Sort", id="sort", tooltip="Sort by the next column"),
-        Binding(
-            "S", "sort_reverse", "Reverse", show=False, id="sort-reverse", tooltip="Flip the order"
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = TABLE_BINDINGS
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(COLUMNS, id=id)

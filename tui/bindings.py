@@ -1,0 +1,44 @@
+"""Every key of the app, with the id a person remaps it by in settings.toml's [keys]."""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+APP_BINDINGS: list[BindingType] = [
+    Binding("q", "quit", "Quit", id="quit", tooltip="Leave cco-unlink"),
+    Binding("question_mark,f1", "toggle_help", "Keys", id="help", tooltip="Show every key"),
+]
+
+LIST_BINDINGS: list[BindingType] = [
+    Binding("u", "unlink", "Unlink", id="unlink", tooltip="Unlink the picked CCOs, else this one"),
+    Binding("space", "pick", "Pick", id="pick", tooltip="Pick this CCO for one unlink of many"),
+    Binding("a", "pick_shown", "Pick all", id="pick-shown", tooltip="Pick every row shown"),
+    # A priority binding runs as the key arrives, before later keys are passed on: see
+    # FilterInput.open for why that order matters.
+    Binding(
+        "slash",
+        "filter",
+        "Filter",
+        id="filter",
+        tooltip="Show only rows with every word",
+        priority=True,
+    ),
+    Binding("r", "refresh", "Refresh", id="refresh", tooltip="Load the list again from Procore"),
+    Binding(
+        "x",
+        "delete_in_quickbooks",
+        "Delete in QBD (sandbox)",
+        id="delete-in-quickbooks",
+        tooltip="Sandbox only: delete the CCO's lines in the simulated QuickBooks",
+    ),
+    Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
+]
+
+TABLE_BINDINGS: list[BindingType] = [
+    Binding("j", "cursor_down", "Down", show=False, id="cursor-down"),
+    Binding("k", "cursor_up", "Up", show=False, id="cursor-up"),
+    Binding("s", "sort_next", "Sort", id="sort", tooltip="Sort by the next column"),
+    Binding(
+        "S", "sort_reverse", "Reverse", show=False, id="sort-reverse", tooltip="Flip the order"
+    ),
+]

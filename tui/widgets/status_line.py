@@ -1,0 +1,41 @@
+"""The line under the list: how many CCOs, what the filter shows, what is picked, how fresh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    total: int
+    shown: int
+    filter_words: tuple[str, ...] = ()
+    picked: int = 0
+    cache_note: str = ""
+
+
+def summary_text(summary: ListSummary) -> str:
+    total = summary.total
+    text = f"{total} synced CCO{'s' if total != 1 else ''}"
+    if summary.filter_words:
+        text += f" · filter “{' '.join(summary.filter_words)}”: {summary.shown} shown"
+    if summary.picked:
+        text += f" · {summary.picked} picked (u unlinks them)"
+    if summary.cache_note:
+        text += f" · {summary.cache_note}"
+    return text
+
+
+class StatusLine(Static):
+    """Shows either a passing state ("Connecting…") or the list's summary."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+
+    def say(self, text: str) -> None:
+        self.update(text)
+
+    def summarize(self, summary: ListSummary) -> None:
+        self.update(summary_text(summary))
