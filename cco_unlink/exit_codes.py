@@ -6,6 +6,7 @@ else". When one command handles several CCOs it exits with the highest code amon
 
 from __future__ import annotations
 
+from services.check import CheckKind
 from services.errors import CcoUnlinkError, ProcoreError, QuickBooksError, SettingsError
 from services.models import OutcomeKind
 
@@ -37,6 +38,18 @@ FOR_OUTCOME: dict[OutcomeKind, int] = {
     OutcomeKind.PROCORE_FAILED: PROCORE_FAILED,
     OutcomeKind.SIGN_IN_REQUIRED: PROCORE_FAILED,
     OutcomeKind.OUTCOME_UNKNOWN: OUTCOME_UNKNOWN,
+}
+
+
+# `cco-unlink check`: 0 when every CCO is gone from QuickBooks (or unlinked already), 3 when any
+# is still there; not knowing is never 0.
+FOR_CHECK: dict[CheckKind, int] = {
+    CheckKind.GONE: OK,
+    CheckKind.NOT_LINKED: OK,
+    CheckKind.IN_QUICKBOOKS: STILL_IN_QUICKBOOKS,
+    CheckKind.UNKNOWN: QUICKBOOKS_UNREACHABLE,
+    CheckKind.PROCORE_FAILED: PROCORE_FAILED,
+    CheckKind.NOT_FOUND: BAD_INPUT,
 }
 
 

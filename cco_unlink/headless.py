@@ -23,11 +23,12 @@ from cco_unlink import exit_codes
 from services import catalog, locations, messages
 from services.audit import AuditLog, AuditRecord, DamagedLine
 from services.backend import Backend
+from services.check import CheckResult
 from services.errors import CcoUnlinkError, ProcoreError, SettingsError
-from services.models import Company, Project, SyncedCco, UnlinkOutcome
+from services.models import Company, Project, QuickBooksEvidence, SyncedCco, UnlinkOutcome
 from services.settings import Settings
 
-COMMANDS = ("list", "unlink", "audit")
+COMMANDS = ("list", "check", "unlink", "audit")
 
 BackendOpener = Callable[[], contextlib.AbstractContextManager[Backend]]
 
@@ -41,6 +42,22 @@ def add_commands(commands: Any) -> None:
     )
     listing.add_argument("--project", metavar="ID", type=_record_id, help="this project only")
     listing.add_argument("--json", action="store_true", help="one JSON object per CCO")
+
+    check = commands.add_parser(
+        "check",
+        help="check CCOs in QuickBooks Desktop without changing anything",
+        description=(
+            "Ask QuickBooks® Desktop whether each CCO is still there, and what of it remains; "
+            "nothing is changed. Without --cco, every synced CCO of the project. Exit status 0 "
+            "when all are gone, 3 when any is still there."
+        ),
+    )
+    check.add_argument("--project", metavar="ID", type=_record_id, required=True)
+    check.add_argument(
+        "--cco", metavar="ID", type=_record_id, action="append",
+        help="CCO id; repeat for several (default: every synced CCO of the project)",
+    )  # fmt: skip
+    check.add_argument("--json", action="store_true", help="one JSON object per CCO")
 
     unlink = commands.add_parser(
         "unlink",
@@ -96,6 +113,10 @@ async def _run_with(
     try:
         if arguments.command == "list":
             return await list_command(backend, arguments.project, arguments.json, out, err)
+        if arguments.command == "check":
+            return await check_command(
+                backend, arguments.project, arguments.cco, arguments.json, out, err
+            )
         return await unlink_command(
             backend, arguments.project, arguments.cco, arguments.json, out, err
         )
@@ -133,6 +154,25 @@ async def unlink_command(
         print(f"cco-unlink: {error.message}", file=err)
         return exit_codes.for_error(error)
     return max(report.exit_code for report in reports)
+
+
+async def check_command(
+    backend: Backend,
+    project_id: int,
+    cco_ids: Sequence[int] | None,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """`cco-unlink check`: one line per CCO; 0 when all are gone, else the highest status."""
+    try:
+        results = await check_ccos(
+            backend, project_id, cco_ids, lambda result: write_checks([result], as_json, out)
+        )
+    except CcoUnlinkError as error:
+        print(f"cco-unlink: {error.message}", file=err)
+        return exit_codes.for_error(error)
+    return max((result.exit_code for result in results), default=exit_codes.OK)
 
 
 # ---------------------------------------------------------------------------------------- list
@@ -213,6 +253,7 @@ class UnlinkReport:
             "exit_code": self.exit_code,
             "missing": [permission.value for permission in self.outcome.missing],
             "evidence": self.outcome.evidence,
+            "quickbooks": evidence_json(self.outcome.quickbooks),
             "audit_error": self.outcome.audit_error or None,
         }
 
@@ -247,7 +288,8 @@ def write_reports(reports: Sequence[UnlinkReport], as_json: bool, out: TextIO) -
             print(json.dumps(report.as_json(), ensure_ascii=False), file=out)
             continue
         number = f"#{report.cco_number} " if report.cco_number else ""
-        print(f"CCO {number}(id {report.cco_id}): {report.outcome.message}", file=out)
+        text = messages.outcome_text(report.outcome).replace("\n", "\n  ")
+        print(f"CCO {number}(id {report.cco_id}): {text}", file=out)
         if report.outcome.audit_error:
             print(f"  {report.outcome.audit_error}", file=out)
     out.flush()
@@ -284,6 +326,88 @@ async def _unlisted(backend: Backend, company: Company, project: Project, cco_id
         link=None,
         po_reference="",
     )
+
+
+# --------------------------------------------------------------------------------------- check
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """One CCO's check, as the headless commands tell it."""
+
+    project_id: int
+    cco_number: str
+    result: CheckResult
+
+    @property
+    def exit_code(self) -> int:
+        return exit_codes.FOR_CHECK[self.result.kind]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project_id": self.project_id,
+            "cco_id": self.result.cco_id,
+            "cco_number": self.cco_number,
+            "result": self.result.kind.value,
+            "message": self.result.message,
+            "exit_code": self.exit_code,
+            "quickbooks": evidence_json(self.result.evidence),
+        }
+
+
+def evidence_json(evidence: QuickBooksEvidence | None) -> dict[str, Any] | None:
+    """What QuickBooks said of a CCO, for scripts: the order (null when it is gone) and the
+    CCO's lines still on it."""
+    if evidence is None:
+        return None
+    order = evidence.purchase_order
+    return {
+        "po_txn_id": evidence.link.po_txn_id,
+        "purchase_order": None
+        if order is None
+        else {
+            "txn_id": order.txn_id,
+            "ref_number": order.ref_number,
+            "vendor": order.vendor,
+            "time_modified": order.time_modified,
+        },
+        "cco_lines": list(evidence.link.txn_line_ids),
+        "lines_remaining": list(evidence.remaining),
+        "checked_at": evidence.checked_at.isoformat(),
+    }
+
+
+async def check_ccos(
+    backend: Backend,
+    project_id: int,
+    cco_ids: Sequence[int] | None,
+    on_report: Callable[[CheckReport], None] | None = None,
+) -> list[CheckReport]:
+    """Check each CCO named (or every synced CCO of the project) in QuickBooks, in turn."""
+    _, company = await backend.connect()
+    project = await _project(backend, company, project_id)
+    listed = {
+        row.id: row for row in await catalog.project_ccos(backend.procore, company.id, project)
+    }
+    wanted = list(cco_ids) if cco_ids else sorted(listed)
+    reports = []
+    for cco_id in wanted:
+        cco = listed.get(cco_id) or await _unlisted(backend, company, project, cco_id)
+        report = CheckReport(project.id, cco.number, await backend.check(cco))
+        reports.append(report)
+        if on_report is not None:
+            on_report(report)
+    return reports
+
+
+def write_checks(reports: Sequence[CheckReport], as_json: bool, out: TextIO) -> None:
+    for report in reports:
+        if as_json:
+            print(json.dumps(report.as_json(), ensure_ascii=False), file=out)
+            continue
+        number = f"#{report.cco_number} " if report.cco_number else ""
+        print(f"CCO {number}(id {report.result.cco_id}): {report.result.message}", file=out)
+    out.flush()
 
 
 # --------------------------------------------------------------------------------------- audit

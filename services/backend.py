@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from services import catalog, locations, messages
 from services.audit import AuditLog
 from services.cache import ListCache, scope_of
+from services.check import CheckResult, QuickBooksCheck
 from services.errors import (
     ProcorePermissionError,
     ProcoreUnreachableError,
@@ -290,6 +291,11 @@ class Backend:
         if cache is not None and (outcome.kind.succeeded or outcome.kind is OutcomeKind.NOT_FOUND):
             await asyncio.to_thread(cache.forget, cco.id)
         return outcome
+
+    async def check(self, cco: SyncedCco) -> CheckResult:
+        """Whether the CCO is still in QuickBooks Desktop, with the evidence; changes nothing."""
+        company = await self._company()
+        return await QuickBooksCheck(self.procore, self.quickbooks, company.id).check(cco)
 
     async def delete_in_quickbooks(self, cco: SyncedCco) -> str:
         """Sandbox only: delete the CCO's lines from its purchase order, as step 1 of the fix."""

@@ -10,7 +10,13 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from services.models import LoadProgress, OutcomeKind, Permission
+from services.models import (
+    LoadProgress,
+    OutcomeKind,
+    Permission,
+    QuickBooksEvidence,
+    UnlinkOutcome,
+)
 from services.settings import PROCORE_SECRET_ENV
 
 UNLINKED = "Successfully Unlinked"
@@ -33,10 +39,70 @@ PERMISSION_NAMES = {
 }
 
 
+# As the article says: this privilege is not one a company admin can grant alone.
+CAN_PUSH_ON_REQUEST = (
+    "Procore enables 'Can Push to Accounting' on request: ask your company's Procore point of "
+    "contact."
+)
+
+
 def permission_missing(missing: tuple[Permission, ...]) -> str:
     names = [PERMISSION_NAMES[permission] for permission in missing]
     needed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return f"You cannot unlink this CCO: you need {needed}. Nothing was changed."
+    text = f"You cannot unlink this CCO: you need {needed}. Nothing was changed."
+    if Permission.CAN_PUSH_TO_ACCOUNTING in missing:
+        text += f" {CAN_PUSH_ON_REQUEST}"
+    return text
+
+
+def _lines(count: int) -> str:
+    return f"{count} line{'s' if count != 1 else ''}"
+
+
+def still_on_po(evidence: QuickBooksEvidence) -> str:
+    """What QuickBooks still holds of a CCO: the order and how many of its lines."""
+    order = evidence.purchase_order
+    remaining, total = len(evidence.remaining), len(evidence.link.txn_line_ids)
+    where = f"PO {evidence.po_label}"
+    if order is not None:
+        facts = [fact for fact in (order.vendor, f"TxnID {order.txn_id}") if fact]
+        if order.time_modified:
+            facts.append(f"modified {order.time_modified}")
+        where += f" ({', '.join(facts)})"
+    return f"{remaining} of its {_lines(total)} still on {where}."
+
+
+def gone_from_quickbooks(evidence: QuickBooksEvidence) -> str:
+    if evidence.purchase_order is None:
+        return (
+            f"Gone from QuickBooks® Desktop: purchase order {evidence.link.po_txn_id} no longer "
+            "exists. Ready to unlink."
+        )
+    return (
+        f"Gone from QuickBooks® Desktop: none of its {_lines(len(evidence.link.txn_line_ids))} "
+        f"is on PO {evidence.po_label} any more. Ready to unlink."
+    )
+
+
+def quickbooks_not_asked(detail: str) -> str:
+    return (
+        f"QuickBooks® Desktop could not be asked, so whether the CCO is gone is not known. {detail}"
+    ).rstrip()
+
+
+def outcome_text(outcome: UnlinkOutcome) -> str:
+    """An outcome's message with the evidence behind a refusal: the exact message first, then
+    the purchase order and how many of the CCO's lines remain on it."""
+    if outcome.kind is OutcomeKind.STILL_IN_QUICKBOOKS and outcome.quickbooks is not None:
+        return f"{outcome.message}\n{still_on_po(outcome.quickbooks)}"
+    if outcome.kind is OutcomeKind.UNLINKED:
+        return f"{outcome.message}\n{NEXT_STEP}"
+    return outcome.message
+
+
+NEXT_STEP = (
+    "Next, in Procore: delete or correct this CCO, then export it to QuickBooks® Desktop again."
+)
 
 
 def quickbooks_unreachable(detail: str) -> str:

@@ -155,6 +155,54 @@ class Presence(enum.Enum):
     ABSENT = "absent"
 
 
+@dataclass(frozen=True)
+class PurchaseOrderSeen:
+    """The purchase order as QuickBooks Desktop described it when asked."""
+
+    txn_id: str
+    ref_number: str
+    vendor: str
+    time_modified: str
+    line_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuickBooksEvidence:
+    """What QuickBooks Desktop holds of one CCO, read live: its purchase order (None when
+    QuickBooks says there is no such order) and which of the CCO's lines are still on it."""
+
+    link: QuickBooksLink
+    purchase_order: PurchaseOrderSeen | None
+    checked_at: datetime
+
+    @property
+    def remaining(self) -> tuple[str, ...]:
+        """The CCO's TxnLineIDs still on the purchase order, in the CCO's order."""
+        if self.purchase_order is None:
+            return ()
+        on_order = set(self.purchase_order.line_ids)
+        return tuple(line for line in self.link.txn_line_ids if line in on_order)
+
+    @property
+    def presence(self) -> Presence:
+        return Presence.PRESENT if self.remaining else Presence.ABSENT
+
+    @property
+    def po_label(self) -> str:
+        """How a person finds the order in QuickBooks: its RefNumber, else its TxnID."""
+        order = self.purchase_order
+        return (order.ref_number if order and order.ref_number else "") or self.link.po_txn_id
+
+    def summary(self) -> str:
+        """One line for the audit log."""
+        txn_id = self.link.po_txn_id
+        if self.purchase_order is None:
+            return f"purchase order {txn_id} is not in QuickBooks"
+        if self.remaining:
+            return f"purchase order {txn_id} still has line(s) {', '.join(self.remaining)}"
+        return f"purchase order {txn_id} has none of line(s) {', '.join(self.link.txn_line_ids)}"
+
+
 class OutcomeKind(enum.Enum):
     UNLINKED = "unlinked"
     ALREADY_UNLINKED = "already_unlinked"
@@ -182,6 +230,8 @@ class UnlinkOutcome:
     """What QuickBooks said, for the audit log: e.g. 'PO 1A-17… absent (status 500)'."""
     audit_error: str = ""
     """Set when the attempt could not be written to the audit log."""
+    quickbooks: QuickBooksEvidence | None = None
+    """What QuickBooks held of the CCO, when it was asked and answered."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from services import messages
 from services.audit import AuditLog, AuditRecord
+from services.check import link_of
 from services.errors import (
     ProcoreAuthError,
     ProcoreError,
@@ -28,12 +29,11 @@ from services.models import (
     OutcomeKind,
     Permission,
     Presence,
-    QuickBooksLink,
     SyncedCco,
     UnlinkOutcome,
     User,
 )
-from services.procore import endpoints, parsing
+from services.procore import endpoints
 from services.procore.client import LinksCleared, ProcoreClient
 from services.quickbooks.connector import QuickBooksConnector
 
@@ -127,13 +127,12 @@ class UnlinkService:
             )
 
         # 3. QuickBooks must say the CCO is gone. Not knowing is not "gone".
-        # Only the fresh record counts: the list's copy may be old, or come from the cache. Every
-        # line the unlink clears is checked, whether origin_data names it or only the line does.
-        link = _with_line_items(parsing.quickbooks_link(state.origin_data), state)
+        # Only the fresh record counts: the list's copy may be old, or come from the cache.
+        link = link_of(state)
         if link is None:
             return outcome(OutcomeKind.QUICKBOOKS_UNREACHABLE, messages.NO_QUICKBOOKS_LOCATION)
         try:
-            presence, evidence = await self.quickbooks.presence(link)
+            found = await self.quickbooks.evidence(link)
         except QuickBooksError as error:
             log.warning("QuickBooks check failed for CCO %s: %s", cco.id, error.message)
             return outcome(
@@ -141,13 +140,19 @@ class UnlinkService:
                 messages.quickbooks_unreachable(error.message),
                 evidence=f"unknown: {error.message}",
             )
-        if presence is Presence.PRESENT:
-            return outcome(
-                OutcomeKind.STILL_IN_QUICKBOOKS, messages.STILL_IN_QUICKBOOKS, evidence=evidence
+        if found.presence is Presence.PRESENT:
+            return replace(
+                outcome(
+                    OutcomeKind.STILL_IN_QUICKBOOKS,
+                    messages.STILL_IN_QUICKBOOKS,
+                    evidence=found.summary(),
+                ),
+                quickbooks=found,
             )
 
         # 4. Clear the link in Procore.
-        return await self._clear(cco, state, evidence)
+        cleared = await self._clear(cco, state, found.summary())
+        return replace(cleared, quickbooks=found)
 
     async def _clear(self, cco: SyncedCco, state: CcoState, evidence: str) -> UnlinkOutcome:
         company_id = self.actor.company_id
@@ -238,15 +243,6 @@ def _refused(error: ProcoreError, cco_id: int, evidence: str = "") -> UnlinkOutc
     else:
         kind, message = OutcomeKind.PROCORE_FAILED, messages.procore_failed(error.message)
     return UnlinkOutcome(kind, message, cco_id, evidence=evidence)
-
-
-def _with_line_items(link: QuickBooksLink | None, state: CcoState) -> QuickBooksLink | None:
-    """The CCO's QuickBooks lines: those origin_data names and those its line items carry."""
-    if link is None:
-        return None
-    from_items = [line.origin_id for line in state.line_items if line.origin_id]
-    extra = tuple(line for line in from_items if line not in link.txn_line_ids)
-    return QuickBooksLink(link.po_txn_id, link.txn_line_ids + extra) if extra else link
 
 
 def _unknown(cco: SyncedCco, message: str, evidence: str) -> UnlinkOutcome:

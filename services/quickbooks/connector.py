@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from datetime import UTC, datetime
 
 import httpx
 
@@ -16,7 +17,7 @@ from services.errors import (
     QuickBooksStatusError,
     QuickBooksUnreachableError,
 )
-from services.models import Presence, QuickBooksLink
+from services.models import PurchaseOrderSeen, QuickBooksEvidence, QuickBooksLink
 from services.quickbooks import qbxml
 from services.quickbooks.qbxml import NOT_FOUND_STATUSES, PurchaseOrder
 
@@ -45,19 +46,22 @@ class QuickBooksConnector:
         if self._owns_http:
             await self._http.aclose()
 
-    async def presence(self, link: QuickBooksLink) -> tuple[Presence, str]:
-        """Whether any of the CCO's lines is still on its purchase order, and the evidence."""
+    async def evidence(self, link: QuickBooksLink) -> QuickBooksEvidence:
+        """The CCO's purchase order as QuickBooks holds it now, and which of its lines remain.
+        Changes nothing; raises QuickBooksError when QuickBooks cannot say."""
         order = await self.purchase_order(link.po_txn_id)
-        if order is None:
-            return Presence.ABSENT, f"purchase order {link.po_txn_id} is not in QuickBooks"
-        remaining = [line for line in link.txn_line_ids if line in order.line_ids]
-        if remaining:
-            return Presence.PRESENT, (
-                f"purchase order {link.po_txn_id} still has line(s) {', '.join(remaining)}"
+        seen = (
+            None
+            if order is None
+            else PurchaseOrderSeen(
+                txn_id=order.txn_id,
+                ref_number=order.ref_number,
+                vendor=order.vendor,
+                time_modified=order.time_modified,
+                line_ids=order.line_ids,
             )
-        return Presence.ABSENT, (
-            f"purchase order {link.po_txn_id} has none of line(s) {', '.join(link.txn_line_ids)}"
         )
+        return QuickBooksEvidence(link, seen, datetime.now(UTC))
 
     async def purchase_order(self, txn_id: str) -> PurchaseOrder | None:
         """The purchase order with its lines, or None when QuickBooks says it does not exist."""

@@ -35,6 +35,10 @@ class PurchaseOrder:
     edit_sequence: str
     ref_number: str
     line_ids: tuple[str, ...]
+    vendor: str = ""
+    """The vendor's FullName, as QuickBooks names it."""
+    time_modified: str = ""
+    """When QuickBooks last changed the order, as it writes it (ISO 8601 with its offset)."""
 
 
 def _document(*requests: ET.Element) -> bytes:
@@ -142,4 +146,6 @@ def read_purchase_order(answer: ET.Element, txn_id: str) -> PurchaseOrder:
         edit_sequence=edit_sequence,
         ref_number=ret.findtext("RefNumber") or "",
         line_ids=tuple(line_ids),
+        vendor=ret.findtext("VendorRef/FullName") or "",
+        time_modified=ret.findtext("TimeModified") or "",
     )

@@ -28,7 +28,9 @@ def test_requests_validate_against_the_qbxml_schema(qbxml_schema: Any, document:
 
 RESPONSE = b"""<?xml version="1.0"?><QBXML><QBXMLMsgsRs>
 <PurchaseOrderQueryRs requestID="%s" statusCode="0" statusSeverity="Info" statusMessage="Status OK">
-<PurchaseOrderRet><TxnID>T-1</TxnID><EditSequence>42</EditSequence><RefNumber>PO-7</RefNumber>
+<PurchaseOrderRet><TxnID>T-1</TxnID><TimeModified>2026-01-05T09:30:00-05:00</TimeModified>
+<EditSequence>42</EditSequence><VendorRef><ListID>80-1</ListID><FullName>Acme Concrete</FullName>
+</VendorRef><RefNumber>PO-7</RefNumber>
 <PurchaseOrderLineRet><TxnLineID>L-1</TxnLineID></PurchaseOrderLineRet>
 <PurchaseOrderLineGroupRet><PurchaseOrderLineRet><TxnLineID>L-2</TxnLineID></PurchaseOrderLineRet>
 </PurchaseOrderLineGroupRet></PurchaseOrderRet></PurchaseOrderQueryRs></QBXMLMsgsRs></QBXML>"""
@@ -40,6 +42,7 @@ def test_a_purchase_order_answer_is_read_with_grouped_lines() -> None:
     assert status.ok
     assert order.line_ids == ("L-1", "L-2")
     assert (order.edit_sequence, order.ref_number) == ("42", "PO-7")
+    assert (order.vendor, order.time_modified) == ("Acme Concrete", "2026-01-05T09:30:00-05:00")
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,9 @@ async def test_each_missing_permission_is_named_and_nothing_changes(
     assert outcome.missing == (missing,)
     assert named in outcome.message
     assert "Nothing was changed" in outcome.message
+    # As the article says, only Procore grants the privilege, through the company's contact.
+    on_request = "Procore point of contact" in outcome.message
+    assert on_request is (missing is Permission.CAN_PUSH_TO_ACCOUNTING)
     assert is_linked(sandbox_data, cco_id)
 
 

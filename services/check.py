@@ -1,0 +1,90 @@
+"""Check CCOs in QuickBooks Desktop without changing anything: the unlink's own question, asked
+ahead of it, so a person sees which CCOs are ready to unlink and what QuickBooks still holds of
+the others."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from services import messages
+from services.errors import ProcoreError, ProcoreNotFoundError, QuickBooksError
+from services.models import CcoState, QuickBooksEvidence, QuickBooksLink, SyncedCco
+from services.procore import parsing
+
+if TYPE_CHECKING:
+    from services.procore.client import ProcoreClient
+    from services.quickbooks.connector import QuickBooksConnector
+
+log = logging.getLogger(__name__)
+
+
+class CheckKind(enum.Enum):
+    GONE = "gone"
+    """QuickBooks says the CCO is gone: an unlink would go through (permissions allowing)."""
+    IN_QUICKBOOKS = "in_quickbooks"
+    NOT_LINKED = "not_linked"
+    """Procore holds no link any more: someone unlinked it already."""
+    UNKNOWN = "unknown"
+    """QuickBooks could not be asked, or Procore does not say where the CCO is."""
+    PROCORE_FAILED = "procore_failed"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    cco_id: int
+    kind: CheckKind
+    message: str
+    evidence: QuickBooksEvidence | None = None
+
+
+def link_of(state: CcoState) -> QuickBooksLink | None:
+    """The CCO's QuickBooks lines as Procore holds them now: those origin_data names and those
+    its line items carry. Every line an unlink would clear is checked."""
+    link = parsing.quickbooks_link(state.origin_data)
+    if link is None:
+        return None
+    from_items = [line.origin_id for line in state.line_items if line.origin_id]
+    extra = tuple(line for line in from_items if line not in link.txn_line_ids)
+    return QuickBooksLink(link.po_txn_id, link.txn_line_ids + extra) if extra else link
+
+
+class QuickBooksCheck:
+    def __init__(
+        self, procore: ProcoreClient, quickbooks: QuickBooksConnector, company_id: int
+    ) -> None:
+        self.procore = procore
+        self.quickbooks = quickbooks
+        self.company_id = company_id
+
+    async def check(self, cco: SyncedCco) -> CheckResult:
+        """Read the CCO fresh from Procore, then ask QuickBooks for its purchase order. Every path
+        ends in a CheckResult; nothing is changed anywhere."""
+        try:
+            state = await self.procore.change_order(self.company_id, cco.project_id, cco.id)
+        except ProcoreNotFoundError:
+            return CheckResult(cco.id, CheckKind.NOT_FOUND, messages.NOT_FOUND)
+        except ProcoreError as error:
+            return CheckResult(cco.id, CheckKind.PROCORE_FAILED, error.message)
+        if not state.is_linked:
+            return CheckResult(cco.id, CheckKind.NOT_LINKED, messages.ALREADY_UNLINKED)
+        link = link_of(state)
+        if link is None:
+            return CheckResult(cco.id, CheckKind.UNKNOWN, messages.NO_QUICKBOOKS_LOCATION)
+        try:
+            evidence = await self.quickbooks.evidence(link)
+        except QuickBooksError as error:
+            log.warning("QuickBooks check failed for CCO %s: %s", cco.id, error.message)
+            return CheckResult(
+                cco.id, CheckKind.UNKNOWN, messages.quickbooks_not_asked(error.message)
+            )
+        if evidence.remaining:
+            return CheckResult(
+                cco.id, CheckKind.IN_QUICKBOOKS, messages.still_on_po(evidence), evidence
+            )
+        return CheckResult(
+            cco.id, CheckKind.GONE, messages.gone_from_quickbooks(evidence), evidence
+        )
