@@ -59,6 +59,9 @@ class Faults:
     # Tests only: a change is answered 200 with an empty entity list and not applied, as a broken
     # proxy or a server bug would.
     fake_change_success: bool = False
+    # Tests only: the External Data Sync action lists every `line_item` under `errors` (200) and
+    # leaves it linked, as Procore does with an item it will not process.
+    refuse_line_items: bool = False
 
 
 @dataclass

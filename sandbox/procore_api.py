@@ -19,7 +19,7 @@ from sandbox.access import (
     tools_answer,
 )
 from sandbox.errors import bad_request, not_found
-from sandbox.external_data import external_data_endpoint
+from sandbox.external_data import external_data_endpoint, external_data_sync_endpoint
 from sandbox.oauth import authenticate
 from sandbox.paging import paginate
 from sandbox.store import connection
@@ -219,6 +219,11 @@ ROUTES = [
     Route(
         "/rest/v1.0/companies/{company_id:int}/external_data",
         external_data_endpoint,
+        methods=["PATCH"],
+    ),
+    Route(
+        "/rest/v1.0/companies/{company_id:int}/external_data/sync",
+        external_data_sync_endpoint,
         methods=["PATCH"],
     ),
     Route("/rest/v1.0/projects", projects, methods=["GET"]),

@@ -68,6 +68,10 @@ class ProcoreRequestError(ProcoreError):
     """Procore refused the request as malformed or against a business rule (400, 409, 422)."""
 
 
+class ProcoreItemsRefusedError(ProcoreError):
+    """Procore answered a sync action (200) but listed some of the items sent under `errors`."""
+
+
 class ProcoreReplyError(ProcoreError):
     """Procore's reply could not be read: not JSON, or a field missing or of the wrong type."""
 

@@ -117,6 +117,13 @@ def procore_failed(detail: str) -> str:
     return f"Procore refused or failed the unlink, so nothing was changed. {detail}".rstrip()
 
 
+def items_refused(cco_number: str, detail: str) -> str:
+    return (
+        f"Procore refused to unlink CCO {cco_number}: {detail}. Part of it may have been cleared: "
+        "refresh to see the CCO's state before trying again."
+    )
+
+
 def outcome_unknown(detail: str) -> str:
     return (
         "The unlink was sent to Procore but its result could not be confirmed. Refresh to see "

@@ -17,6 +17,7 @@ from services.check import link_of
 from services.errors import (
     ProcoreAuthError,
     ProcoreError,
+    ProcoreItemsRefusedError,
     ProcoreNotFoundError,
     ProcorePermissionError,
     ProcoreRequestError,
@@ -178,6 +179,8 @@ class UnlinkService:
         except (ProcoreAuthError, ProcoreRequestError) as error:
             # Refused before anything was applied: Procore said so itself.
             return _refused(error, cco.id, evidence)
+        except ProcoreItemsRefusedError as error:
+            return await self._items_refused(cco, error, evidence)
         except ProcoreError as error:
             # A lost, unreadable, overloaded or rate-limited answer says nothing of whether the
             # change was applied: only reading the CCO back does.
@@ -197,6 +200,18 @@ class UnlinkService:
         return UnlinkOutcome(
             OutcomeKind.ALREADY_UNLINKED, messages.ALREADY_UNLINKED, cco.id, evidence=evidence
         )
+
+    async def _items_refused(
+        self, cco: SyncedCco, error: ProcoreItemsRefusedError, evidence: str
+    ) -> UnlinkOutcome:
+        """Procore answered 200 but listed items under `errors`: a failure, unless reading the
+        CCO back finds no link left on it (the refused items held none)."""
+        state = await self._read_back(cco)
+        if isinstance(state, ProcoreError) or state.is_linked:
+            return UnlinkOutcome(
+                OutcomeKind.PROCORE_FAILED, error.message, cco.id, evidence=evidence
+            )
+        return UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, cco.id, evidence=evidence)
 
     async def _resolve_unknown(self, cco: SyncedCco, detail: str, evidence: str) -> UnlinkOutcome:
         """The change went out and no answer came back: read the CCO to learn what happened."""

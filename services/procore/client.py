@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from services.errors import ProcorePermissionError, ProcoreReplyError
+from services import messages
+from services.errors import ProcoreItemsRefusedError, ProcorePermissionError, ProcoreReplyError
 from services.models import AccessLevel, CcoState, Commitment, Company, Project, User
 from services.procore import endpoints, parsing
 from services.procore.auth import Credentials
@@ -124,45 +125,40 @@ class ProcoreClient:
     async def clear_links(
         self, company_id: int, state: CcoState, *, idempotency_key: str | None = None
     ) -> LinksCleared:
-        """Set origin_id (and origin_data) to null on the CCO and each of its line items.
+        """Mark the CCO and each of its line items unsynced through ERP External Data Sync.
 
         The answer says whether this request changed anything and whether it confirms every
-        item cleared; only a read-back says for sure (services/unlink.py does one).
+        item cleared; only a read-back says for sure (services/unlink.py does one). An item
+        Procore lists under `errors` fails the unlink, whatever the status.
         """
-        body: list[dict[str, Any]] = [
-            {
-                "item_type": endpoints.CHANGE_ORDER_ITEM_TYPE,
-                "item_id": state.id,
-                "origin_id": None,
-                "origin_data": None,
-            }
-        ]
-        body += [
-            {
-                "item_type": endpoints.CHANGE_ORDER_LINE_ITEM_TYPE,
-                "item_id": line.id,
-                "origin_id": None,
-            }
-            for line in state.line_items
-        ]
-        headers = {endpoints.IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
-        # Clearing a link twice leaves it cleared: safe to send again when an answer is lost.
-        answer = await self.transport.patch(
-            endpoints.external_data(company_id),
-            company_id=company_id,
-            body=body,
-            headers=headers,
-            idempotent=True,
-        )
-        if isinstance(answer, dict) and answer.get("errors"):
-            raise ProcoreReplyError(
-                f"Procore reported errors clearing the link: {answer['errors']}"
+        updates = [_unsynced(endpoints.CHANGE_ORDER_ITEM_TYPE, state.id)]
+        updates += [_unsynced(endpoints.LINE_ITEM_TYPE, line.id) for line in state.line_items]
+        size = endpoints.SYNC_MAX_ITEMS
+        chunks = [updates[start : start + size] for start in range(0, len(updates), size)]
+        changed = False
+        confirmed = True
+        for number, chunk in enumerate(chunks):
+            headers = None
+            if idempotency_key:
+                key = idempotency_key if len(chunks) == 1 else f"{idempotency_key}-{number}"
+                headers = {endpoints.IDEMPOTENCY_HEADER: key}
+            # Clearing a link twice leaves it cleared: safe to send again when an answer is lost.
+            answer = await self.transport.patch(
+                endpoints.external_data_sync(company_id),
+                company_id=company_id,
+                body={"updates": chunk},
+                headers=headers,
+                idempotent=True,
             )
-        sent = {(item["item_type"], item["item_id"]) for item in body}
-        return LinksCleared(
-            changed=parsing.cleared_anything(answer),
-            confirmed=parsing.confirms_cleared(answer, sent),
-        )
+            refused = parsing.sync_errors(answer)
+            if refused:
+                raise ProcoreItemsRefusedError(
+                    messages.items_refused(state.number, "; ".join(refused))
+                )
+            sent = {(item["item_type"], item["item_id"]) for item in chunk}
+            changed = changed or parsing.cleared_anything(answer)
+            confirmed = confirmed and parsing.confirms_cleared(answer, sent)
+        return LinksCleared(changed=changed, confirmed=confirmed)
 
     async def _list(
         self, path: str, company_id: int | None, params: dict[str, Any]
@@ -172,3 +168,14 @@ class ProcoreClient:
         ):
             for item in page:
                 yield item
+
+
+def _unsynced(item_type: str, item_id: int) -> dict[str, Any]:
+    """One External Data update that clears an item's ERP link."""
+    return {
+        "item_type": item_type,
+        "item_id": item_id,
+        "origin_id": None,
+        "origin_code": None,
+        "origin_data": None,
+    }

@@ -17,8 +17,12 @@ PERMISSIONS = "/rest/v1.0/settings/permissions"
 COMMITMENTS_TOOL = "commitments"
 ERP_INTEGRATIONS_TOOL = "erp_integrations"
 
-CHANGE_ORDER_ITEM_TYPE = "CommitmentChangeOrder"
-CHANGE_ORDER_LINE_ITEM_TYPE = "CommitmentChangeOrderLineItem"
+# ERP External Data item types (Procore's External Data reference): `change_order` is the CCO's
+# header (Procore uses it for prime and commitment change orders alike), `line_item` each line.
+CHANGE_ORDER_ITEM_TYPE = "change_order"
+LINE_ITEM_TYPE = "line_item"
+# A sync action takes at most this many items in one request (Procore's "Using Sync Actions").
+SYNC_MAX_ITEMS = 1000
 
 COMPANY_HEADER = "Procore-Company-Id"
 # Sent with the unlink so that a retry after a lost answer gets the first answer again (choice:
@@ -43,5 +47,6 @@ def change_order(project_id: int, change_order_id: int) -> str:
     return f"{change_orders(project_id)}/{change_order_id}"
 
 
-def external_data(company_id: int) -> str:
-    return f"/rest/v1.0/companies/{company_id}/external_data"
+def external_data_sync(company_id: int) -> str:
+    """ERP External Data Sync: where Procore's ERP docs mark a record unsynced (the unlink)."""
+    return f"/rest/v1.0/companies/{company_id}/external_data/sync"

@@ -237,6 +237,34 @@ def can_push_to_accounting(value: Any) -> bool:
     return flag
 
 
+def sync_errors(answer: Any) -> list[str]:
+    """What a sync action's answer lists under `errors`, each entry told in a few words.
+
+    Procore documents that a sync action answers 200 with `{"entities", "errors"}` but not the
+    shape of an error entry, so any entry counts, whatever it holds (choice).
+    """
+    errors = answer.get("errors") if isinstance(answer, dict) else None
+    if not errors:
+        return []
+    entries = errors if isinstance(errors, list) else [errors]
+    return [_error_entry(entry) for entry in entries]
+
+
+def _error_entry(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)[:200]
+    item = " ".join(str(entry[key]) for key in ("item_type", "item_id") if key in entry)
+    detail = next(
+        (entry[key] for key in ("errors", "error", "message") if entry.get(key)), "refused"
+    )
+    if isinstance(detail, dict):
+        detail = "; ".join(f"{name} {text}" for name, text in detail.items())
+    elif isinstance(detail, list):
+        detail = "; ".join(str(text) for text in detail)
+    text = f"{item}: {detail}" if item else str(detail)
+    return text[:200]
+
+
 def cleared_anything(answer: Any) -> bool:
     """Whether an external_data answer says the request changed at least one item.
 

@@ -261,6 +261,19 @@ def test_error_bodies_have_procores_shapes(sandbox: SandboxServer, http: httpx.C
             ),
             422,
         ),
+        (
+            # Not an External Data item type in Procore: a CCO's header is `change_order`.
+            http.patch(
+                f"/rest/v1.0/companies/{SUMMIT_COMPANY_ID}/external_data/sync",
+                json={
+                    "updates": [
+                        {"item_type": "CommitmentChangeOrder", "item_id": 1, "origin_id": None}
+                    ]
+                },
+                headers=_bearer(token),
+            ),
+            422,
+        ),
     ]
     for response, status in cases:
         assert response.status_code == status, response.text

@@ -78,9 +78,9 @@ def test_each_user_is_refused_what_their_permissions_forbid(
     summit_cco = inspect.synced_ccos(sandbox_data, SUMMIT)[0]
     harbor_cco = inspect.synced_ccos(sandbox_data, HARBOR)
     body = [
-        {"item_type": "CommitmentChangeOrder", "item_id": summit_cco.id, "origin_id": None},
+        {"item_type": "change_order", "item_id": summit_cco.id, "origin_id": None},
         *(
-            {"item_type": "CommitmentChangeOrderLineItem", "item_id": i, "origin_id": None}
+            {"item_type": "line_item", "item_id": i, "origin_id": None}
             for i in summit_cco.line_item_ids
         ),
     ]

@@ -83,7 +83,7 @@ def test_the_same_idempotency_key_gets_the_first_answer_again(
             },
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "Procore-Company-Id": str(company)}
-        body = [{"item_type": "CommitmentChangeOrder", "item_id": cco_id, "origin_id": None}]
+        body = [{"item_type": "change_order", "item_id": cco_id, "origin_id": None}]
         path = f"/rest/v1.0/companies/{company}/external_data"
         keyed = {**headers, "Idempotency-Key": "k-1"}
 

@@ -84,7 +84,7 @@ def test_existing_file_is_reused_not_reseeded(sbx_factory: ServerFactory, tmp_pa
     with httpx.Client(base_url=server.base_url) as client:
         response = client.patch(
             f"/rest/v1.0/companies/{SUMMIT_COMPANY_ID}/external_data",
-            json=[{"item_type": "CommitmentChangeOrder", "item_id": cco.id, "origin_id": None}],
+            json=[{"item_type": "change_order", "item_id": cco.id, "origin_id": None}],
             headers=auth_headers(client),
         )
         assert response.status_code == 200
