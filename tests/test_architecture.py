@@ -1,5 +1,5 @@
 """The layering the project promises, checked: services/ never loads a UI toolkit, tui/ speaks no
-HTTP or XML itself, and sandbox/ shares no code with the client."""
+HTTP or XML itself, and sandbox/ and connector/ share no code with the client or each other."""
 
 from __future__ import annotations
 
@@ -64,9 +64,13 @@ def test_the_app_starts_without_the_http_stack_or_the_sandbox_server() -> None:
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
-        ("services", ("textual", "rich", "tui", "sandbox", "cco_unlink")),
-        ("tui", ("httpx", "xml", "lxml", "sandbox", "starlette", "uvicorn")),
-        ("sandbox", ("services", "tui", "cco_unlink")),
+        ("services", ("textual", "rich", "tui", "sandbox", "cco_unlink", "connector")),
+        ("tui", ("httpx", "xml", "lxml", "sandbox", "starlette", "uvicorn", "connector")),
+        ("sandbox", ("services", "tui", "cco_unlink", "connector")),
+        # The connector is the far side of the wire from services/ (cco-unlink's client) and
+        # from the sandbox's simulated Web Connector: a protocol mistake must not hide in code
+        # both sides share. cco_unlink/ wires it up; it knows none of them.
+        ("connector", ("services", "tui", "sandbox", "cco_unlink", "textual", "httpx")),
     ],
 )
 def test_packages_keep_to_their_side(package: str, forbidden: tuple[str, ...]) -> None:
