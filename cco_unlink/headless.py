@@ -23,6 +23,7 @@ from cco_unlink import exit_codes
 from services import catalog, locations, messages
 from services.audit import AuditLog, AuditRecord, DamagedLine
 from services.backend import Backend
+from services.batch import UnlinkBatch
 from services.check import CheckResult
 from services.errors import CcoUnlinkError, ProcoreError, SettingsError
 from services.models import Company, Project, QuickBooksEvidence, SyncedCco, UnlinkOutcome
@@ -148,7 +149,13 @@ async def unlink_command(
     """`cco-unlink unlink`: one line per CCO; the highest exit status among them."""
     try:
         reports = await unlink_ccos(
-            backend, project_id, cco_ids, lambda report: write_reports([report], as_json, out)
+            backend,
+            project_id,
+            cco_ids,
+            lambda report: write_reports([report], as_json, out),
+            lambda cco: print(
+                f"cco-unlink: CCO (id {cco.id}): {messages.BATCH_NOT_TRIED}", file=err
+            ),
         )
     except CcoUnlinkError as error:
         print(f"cco-unlink: {error.message}", file=err)
@@ -263,6 +270,7 @@ async def unlink_ccos(
     project_id: int,
     cco_ids: Sequence[int],
     on_report: Callable[[UnlinkReport], None] | None = None,
+    on_not_tried: Callable[[SyncedCco], None] | None = None,
 ) -> list[UnlinkReport]:
     """Unlink each CCO in turn through the screen's own service; `on_report` hears each outcome
     as it comes, so an interrupted run has already said what it did."""
@@ -271,14 +279,25 @@ async def unlink_ccos(
     listed = {
         row.id: row for row in await catalog.project_ccos(backend.procore, company.id, project)
     }
-    reports = []
-    for cco_id in cco_ids:
-        cco = listed.get(cco_id) or await _unlisted(backend, company, project, cco_id)
-        outcome = await backend.unlink(cco)
-        report = UnlinkReport(project.id, cco_id, cco.number, outcome)
+    ccos = [
+        listed.get(cco_id) or await _unlisted(backend, company, project, cco_id)
+        for cco_id in cco_ids
+    ]
+    reports: list[UnlinkReport] = []
+
+    def heard(cco: SyncedCco, outcome: UnlinkOutcome) -> None:
+        report = UnlinkReport(project.id, cco.id, cco.number, outcome)
         reports.append(report)
         if on_report is not None:
             on_report(report)
+
+    # The screen's own batch: the same order, the same stop after a failure that would repeat.
+    batch = UnlinkBatch(ccos, backend.unlink)
+    await batch.run(on_outcome=heard)
+    if on_not_tried is not None:
+        for result in batch.results:
+            if result.outcome is None:
+                on_not_tried(result.cco)
     return reports
 
 

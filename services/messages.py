@@ -220,6 +220,16 @@ _MANY_OUTCOME_WORDS = {
 }
 
 
+NOT_TRIED = "not tried"
+BATCH_STOPPED = "Stopped after the CCO in progress."
+BATCH_NOT_TRIED = "not tried: the run stopped before it. Nothing was changed."
+
+
+def outcome_words(kind: OutcomeKind) -> str:
+    """An outcome in a few words, for a list of many."""
+    return _MANY_OUTCOME_WORDS[kind]
+
+
 def unlinked_many(kinds: list[OutcomeKind], total: int) -> str:
     """One line for an unlink of many: how many ended each way, and how many were not tried."""
     counts = Counter(kinds)
@@ -227,7 +237,7 @@ def unlinked_many(kinds: list[OutcomeKind], total: int) -> str:
         f"{counts[kind]} {words}" for kind, words in _MANY_OUTCOME_WORDS.items() if counts[kind]
     ]
     if len(kinds) < total:
-        parts.append(f"{total - len(kinds)} not tried")
+        parts.append(f"{total - len(kinds)} {NOT_TRIED}")
     return "; ".join(parts) + "."
 
 
