@@ -96,6 +96,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         config.rate_limit_per_10s,
         hour_s=config.rate_limit_hour_window_s,
         spike_s=config.rate_limit_spike_window_s,
+        clock=config.clock,
     )
     routes = [
         Route("/oauth/authorize", authorize_page, methods=["GET"]),

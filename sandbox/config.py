@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,9 @@ class SandboxConfig:
     faults: Faults = field(default_factory=Faults)
     # Lifetime of issued access tokens; Procore's is 5400 s. Tests shorten it to see expiry.
     token_ttl_s: int = 5400
+    # The time the rate-limit windows are counted in (Unix seconds). Tests share a clock of their
+    # own with the client, so a window fills and empties without waiting it out.
+    clock: Callable[[], float] = time.time
 
     @classmethod
     def from_plain(cls, values: dict[str, Any]) -> SandboxConfig:

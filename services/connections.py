@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from services.clock import SYSTEM_CLOCK, Clock
 from services.procore.auth import AuthorizationCode, ClientCredentials, Credentials
 from services.procore.client import ProcoreClient
 from services.procore.request_counter import RequestCounter
@@ -42,7 +43,7 @@ def procore_credentials(target: Target) -> Credentials:
 
 
 class Connections:
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, clock: Clock = SYSTEM_CLOCK) -> None:
         for label, url in (
             ("Procore URL", target.procore_url),
             ("connector URL", target.connector_url),
@@ -67,6 +68,7 @@ class Connections:
             credentials,
             per_page=target.per_page,
             http=self._procore_http,
+            clock=clock,
         )
         self._quickbooks_http = httpx.AsyncClient(
             timeout=httpx.Timeout(target.quickbooks_timeout, connect=10.0),

@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 
 from services import messages
+from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import ProcoreItemsRefusedError, ProcorePermissionError, ProcoreReplyError
 from services.models import AccessLevel, CcoState, Commitment, Company, Project, User
 from services.procore import endpoints, parsing
 from services.procore.auth import Credentials
-from services.procore.transport import ProcoreTransport, Sleep
+from services.procore.transport import ProcoreTransport
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,11 @@ class ProcoreClient:
         timeout: float = 30.0,
         per_page: int = 100,
         http: httpx.AsyncClient | None = None,
-        sleep: Sleep | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        options: dict[str, Any] = {"timeout": timeout, "http": http}
-        if sleep is not None:
-            options["sleep"] = sleep
-        self.transport = ProcoreTransport(base_url, credentials, **options)
+        self.transport = ProcoreTransport(
+            base_url, credentials, timeout=timeout, http=http, clock=clock
+        )
         self.per_page = per_page
 
     async def aclose(self) -> None:

@@ -8,15 +8,14 @@ as a failure that changed nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
+from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import (
     ProcoreAuthError,
     ProcoreError,
@@ -34,8 +33,6 @@ from services.procore.auth import Credentials
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
-
 _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
 
@@ -46,7 +43,7 @@ class RateLimitState:
     Procore reports whichever window (hourly or 10-second spike) is nearer to running out. Each
     request leaving takes one from `remaining`; each answer sets it to what Procore counted. When
     nothing is left the client waits for the reset, then lets one request through to learn the
-    new budget while the others wait a moment for its answer.
+    new budget while the others wait for its answer.
     """
 
     # How long other requests hold back while one probes a window that has just reset.
@@ -58,6 +55,8 @@ class RateLimitState:
         self.reset_at: float | None = None
         self.in_flight = 0
         """Requests reserved and not answered yet: Procore may not have counted them."""
+        self.probing = False
+        """A request is out to learn a new window's budget; the others wait for an answer."""
         self._reported_reset: float | None = None
 
     def update(self, headers: httpx.Headers) -> None:
@@ -86,6 +85,7 @@ class RateLimitState:
     def finished(self, headers: httpx.Headers | None) -> None:
         """One reserved request is over, answered with these headers or not answered at all."""
         self.in_flight = max(0, self.in_flight - 1)
+        self.probing = False
         if headers is not None:
             self.update(headers)
 
@@ -103,6 +103,7 @@ class RateLimitState:
         # The window has moved on: this request probes it; the next ones wait for its answer.
         self.reset_at = now + self.PROBE_SECONDS
         self.in_flight += 1
+        self.probing = True
         return 0.0
 
 
@@ -116,7 +117,7 @@ class ProcoreTransport:
         http: httpx.AsyncClient | None = None,
         max_attempts: int = 4,
         max_wait_seconds: float = 30.0,
-        sleep: Sleep = asyncio.sleep,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
@@ -124,7 +125,8 @@ class ProcoreTransport:
         self._owns_http = http is None
         self._max_attempts = max_attempts
         self._max_wait = max_wait_seconds
-        self._sleep = sleep
+        self._clock = clock
+        """Reads the time and waits, for pacing and retries (a test's clock skips the waits)."""
         self.rate_limit = RateLimitState()
         self._pace_lock = asyncio.Lock()
         self._window_news = asyncio.Event()
@@ -258,7 +260,7 @@ class ProcoreTransport:
                     raise _unless_lost(failure, sent_without_answer)
                 if response.status_code != 429 and not safe_to_repeat:
                     raise failure
-                server_wait = _server_wait(response)
+                server_wait = _server_wait(response, self._clock.time())
                 if server_wait is not None and server_wait > self._max_wait:
                     raise failure
             if attempt >= self._max_attempts:
@@ -271,7 +273,7 @@ class ProcoreTransport:
                 # do not all come back in the same instant.
                 delay = server_wait + random.uniform(0, min(2.0, 0.25 * 2**attempt))
             log.info("Procore %s %s failed (%s); retrying in %.1f s", method, path, failure, delay)
-            await self._sleep(delay)
+            await self._clock.sleep(delay)
 
     async def _request_once(
         self,
@@ -298,7 +300,7 @@ class ProcoreTransport:
         """Hold a request back until Procore's rate-limit window has room for it."""
         async with self._pace_lock:  # one waiter at a time, so each sees the others' requests
             while True:
-                wait = self.rate_limit.reserve(time.time())
+                wait = self.rate_limit.reserve(self._clock.time())
                 if wait <= 0:
                     return
                 if wait > self._max_wait:
@@ -306,14 +308,25 @@ class ProcoreTransport:
                         f"Procore's rate limit is used up for {int(wait)} more seconds; try "
                         "again then."
                     )
-                await self._until_news(wait + random.uniform(0, 0.05))
+                if self.rate_limit.probing:
+                    # However long the probe takes, its answer (or its failure) says more than
+                    # a guess at the time: wait for it rather than probe a second time.
+                    self._window_news.clear()
+                    await self._window_news.wait()
+                else:
+                    await self._until_news(wait + random.uniform(0, 0.05))
 
     async def _until_news(self, seconds: float) -> None:
-        """Wait `seconds`, or less if an answer comes back meanwhile: the answer to a probe of a
-        new window, or any answer counting fewer requests than feared, may make room at once."""
+        """Wait `seconds`, or less if an answer comes back meanwhile: any answer counting fewer
+        requests than feared may make room at once."""
         self._window_news.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._window_news.wait(), seconds)
+        news = asyncio.ensure_future(self._window_news.wait())
+        nap = asyncio.ensure_future(self._clock.sleep(seconds))
+        try:
+            await asyncio.wait((news, nap), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            news.cancel()
+            nap.cancel()
 
 
 def _unless_lost(error: ProcoreError, sent_without_answer: bool) -> ProcoreError:
@@ -329,7 +342,7 @@ def _backoff(attempt: int) -> float:
     return random.uniform(0.1, min(8.0, 0.5 * 2 ** (attempt - 1)))
 
 
-def _server_wait(response: httpx.Response) -> float | None:
+def _server_wait(response: httpx.Response, now: float) -> float | None:
     retry_after = response.headers.get("Retry-After")
     if retry_after is not None:
         try:
@@ -339,7 +352,7 @@ def _server_wait(response: httpx.Response) -> float | None:
     reset = response.headers.get("X-Rate-Limit-Reset")
     if response.status_code == 429 and reset is not None:
         try:
-            return max(0.0, float(reset) - time.time())
+            return max(0.0, float(reset) - now)
         except ValueError:
             return None
     return None

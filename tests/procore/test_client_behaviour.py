@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import stat
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,6 +17,7 @@ from services.procore.auth import AuthorizationCode, ClientCredentials
 from services.procore.client import ProcoreClient
 from services.procore.tokens import TokenPair, TokenStore
 from services.procore.transport import ProcoreTransport, RateLimitState
+from tests.clock import JumpingClock
 from tests.procore.conftest import StartSandbox
 from tests.procore.oauth_steps import approve
 
@@ -34,19 +34,22 @@ def _recording_http(statuses: Counter[int]) -> httpx.AsyncClient:
 async def test_a_paced_run_of_hundreds_of_requests_sees_no_429(
     start_sandbox: StartSandbox,
 ) -> None:
-    server = start_sandbox(rate_limit_per_10s=50, rate_limit_spike_window_s=1.0)
+    clock = JumpingClock()
+    server = start_sandbox(rate_limit_per_10s=50, rate_limit_spike_window_s=1.0, clock=clock.time)
     statuses: Counter[int] = Counter()
     async with _recording_http(statuses) as http:
-        client = ProcoreClient(server.base_url, ClientCredentials("admin", "sandbox"), http=http)
+        client = ProcoreClient(
+            server.base_url, ClientCredentials("admin", "sandbox"), http=http, clock=clock
+        )
         gate = asyncio.Semaphore(4)  # as the catalog loads: a few at once
 
         async def one() -> None:
             async with gate:
                 await client.me()
 
-        started = time.monotonic()
+        started = clock.time()
         await asyncio.wait_for(asyncio.gather(*(one() for _ in range(PACED_REQUESTS))), 60)
-        elapsed = time.monotonic() - started
+        elapsed = clock.time() - started
     assert statuses[429] == 0, statuses
     assert statuses[200] == PACED_REQUESTS + 1  # and the token grant
     # It did have to wait: 200 requests at 50 a second cannot finish in under 3 s.
@@ -56,11 +59,12 @@ async def test_a_paced_run_of_hundreds_of_requests_sees_no_429(
 async def test_recovers_from_a_forced_429_by_waiting_for_the_reset(
     start_sandbox: StartSandbox,
 ) -> None:
-    server = start_sandbox(rate_limit_per_10s=5, rate_limit_spike_window_s=1.0)
+    clock = JumpingClock()
+    server = start_sandbox(rate_limit_per_10s=5, rate_limit_spike_window_s=1.0, clock=clock.time)
     statuses: Counter[int] = Counter()
     async with _recording_http(statuses) as http:
         credentials = ClientCredentials("admin", "sandbox")
-        client = ProcoreClient(server.base_url, credentials, http=http)
+        client = ProcoreClient(server.base_url, credentials, http=http, clock=clock)
         token = await credentials.access_token(http, server.base_url)
         # Someone else spends the token's window behind the client's back.
         async with httpx.AsyncClient(base_url=server.base_url) as other:
@@ -69,22 +73,24 @@ async def test_recovers_from_a_forced_429_by_waiting_for_the_reset(
         user = await client.me()
     assert user.login == "admin"
     assert statuses[429] >= 1 and statuses[200] >= 2
+    assert clock.waited >= 1.0  # until the spent window freed up
 
 
 async def test_recovers_from_503_and_does_not_repeat_an_unsafe_change(
     sandbox: SandboxServer,
 ) -> None:
     statuses: Counter[int] = Counter()
+    # Procore comes back while the client waits out the Retry-After.
+    clock = JumpingClock(on_sleep=lambda _: setattr(sandbox.faults, "procore_unavailable", False))
     async with _recording_http(statuses) as http:
-        client = ProcoreClient(sandbox.base_url, ClientCredentials("admin", "sandbox"), http=http)
+        client = ProcoreClient(
+            sandbox.base_url, ClientCredentials("admin", "sandbox"), http=http, clock=clock
+        )
         await client.me()
         sandbox.faults.procore_unavailable = True
-        # Procore comes back while the client waits out the Retry-After.
-        timer = threading.Timer(0.5, lambda: setattr(sandbox.faults, "procore_unavailable", False))
-        timer.start()
         assert (await client.me()).login == "admin"
-        timer.join()
         assert statuses[503] == 1
+        assert clock.sleeps and clock.sleeps[0] >= 1.0  # it waited out the Retry-After
 
         sandbox.faults.procore_unavailable = True
         before = sum(statuses.values())

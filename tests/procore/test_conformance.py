@@ -4,7 +4,6 @@ and token rotation, company scoping, paging, rate limits and error bodies."""
 from __future__ import annotations
 
 import re
-import time
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ import pytest
 
 from sandbox import SandboxServer, inspect
 from sandbox.demo import HARBOR_COMPANY_ID, SUMMIT_COMPANY_ID
+from tests.clock import JumpingClock
 from tests.procore.conftest import StartSandbox
 from tests.procore.oauth_steps import approve
 
@@ -204,10 +204,12 @@ def test_money_is_a_string_decimal_and_ids_are_integers(
 def test_rate_limit_reports_the_nearer_window_then_429_until_the_reset(
     start_sandbox: StartSandbox,
 ) -> None:
+    clock = JumpingClock()
     server = start_sandbox(
         rate_limit_per_10s=3,
         rate_limit_spike_window_s=1.0,
         rate_limit_per_hour=50,
+        clock=clock.time,
     )
     with httpx.Client(base_url=server.base_url, timeout=10.0) as http:
         headers = _bearer(_client_credentials(http), None)
@@ -228,7 +230,8 @@ def test_rate_limit_reports_the_nearer_window_then_429_until_the_reset(
         reset = int(limited.headers["X-Rate-Limit-Reset"])
         assert limited.headers["X-Rate-Limit-Remaining"] == "0"
         assert int(limited.headers["Retry-After"]) >= 1
-        time.sleep(max(0.0, reset - time.time()) + 0.05)
+        assert http.get("/rest/v1.0/me", headers=headers).status_code == 429
+        clock.advance_to(reset + 0.05)
         assert http.get("/rest/v1.0/me", headers=headers).status_code == 200
 
 

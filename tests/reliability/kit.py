@@ -1,5 +1,9 @@
 """Helpers for the reliability tests: run the headless commands in-process, and put the demo's
-links back between rounds so that one data set serves hundreds of attempts."""
+links back between rounds so that one data set serves hundreds of attempts.
+
+Each command runs on a clock of its own that skips the waits between retries (tests.clock): the
+sandbox's faults are drawn per request, not per second, so the waits decide nothing here.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any
 
 from cco_unlink import headless
 from services.backend import Backend, Target
+from tests.clock import JumpingClock
 
 LinkSnapshot = dict[int, tuple[Any, ...]]
 
@@ -28,7 +33,7 @@ class CommandRun:
 
 async def headless_unlink(target: Target, project_id: int, cco_ids: list[int]) -> CommandRun:
     """`cco-unlink unlink --project P --cco C... --json`, in this process, as a fresh command."""
-    backend = Backend(target)
+    backend = Backend(target, JumpingClock())
     out, err = io.StringIO(), io.StringIO()
     try:
         status = await headless.unlink_command(backend, project_id, cco_ids, True, out, err)
@@ -38,7 +43,7 @@ async def headless_unlink(target: Target, project_id: int, cco_ids: list[int]) -
 
 
 async def headless_list(target: Target, project_id: int | None = None) -> CommandRun:
-    backend = Backend(target)
+    backend = Backend(target, JumpingClock())
     out, err = io.StringIO(), io.StringIO()
     try:
         status = await headless.list_command(backend, project_id, True, out, err)

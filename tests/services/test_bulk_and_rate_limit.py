@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sandbox import SandboxConfig, SandboxServer, bulk_seed, inspect
 from services.backend import Backend, Target
+from tests.clock import JumpingClock
 from tests.helpers import load_rows
 
 
@@ -49,9 +50,10 @@ async def test_a_load_needing_more_requests_than_the_limit_waits_instead_of_a_42
     make_target: Callable[..., Target], sandbox_data: Path, tmp_path: Path
 ) -> None:
     """The demo load takes about 18 requests; the limit allows 12 per 10 s."""
-    config = SandboxConfig(data_file=sandbox_data, rate_limit_per_10s=12)
+    clock = JumpingClock()
+    config = SandboxConfig(data_file=sandbox_data, rate_limit_per_10s=12, clock=clock.time)
     with SandboxServer(config, port=0) as server:
-        backend = Backend(_target(server, tmp_path))
+        backend = Backend(_target(server, tmp_path), clock)
         try:
             rows = await load_rows(backend)
             wire = backend.wire
@@ -59,4 +61,5 @@ async def test_a_load_needing_more_requests_than_the_limit_waits_instead_of_a_42
             await backend.aclose()
     assert wire.requests > 12
     assert wire.rate_limited == 0
+    assert clock.waited >= 1.0  # it held back until the window had room
     assert set(rows) == {c.id for c in inspect.synced_ccos(sandbox_data) if c.company_id == 5200001}
