@@ -3,8 +3,11 @@
 `seed_bulk(path, projects=500, ccos_per_project=200)` writes "Summit Ridge Builders" at that scale
 in a few seconds: rows are generated in memory and written with one executemany per table inside
 one transaction. The demo users and their permissions are the ones of the demo data, so the same
-sign-ins work. Every CCO is synced (one line on its commitment's purchase order); every tenth one is
-already deleted in QuickBooks, so unlinks succeed and are refused in the usual proportions.
+sign-ins work. A share of the projects (`synced_share`, all by default) is synced with QuickBooks:
+each of their commitments and CCOs is too (a CCO is one line on its commitment's purchase order),
+and every tenth CCO is already deleted in QuickBooks, so unlinks succeed and are refused in the
+usual proportions. The other projects are not synced: neither they, their commitments nor their
+CCOs carry an origin_id, as in a company that runs some jobs outside QuickBooks.
 
 The default demo data (sandbox.demo) is untouched by this module.
 """
@@ -16,7 +19,7 @@ import random
 import sqlite3
 from pathlib import Path
 
-from sandbox import demo
+from sandbox import demo, qb_ids
 from sandbox.formats import procore_time, qb_date, qb_time
 from sandbox.store import fresh_database, set_meta, transaction
 
@@ -26,16 +29,41 @@ _QB_COUNTER_KEY = "qb_txn_counter"
 
 
 def reset_bulk(
-    data_file: Path, *, projects: int = 500, ccos_per_project: int = 200, seed: int = 1
+    data_file: Path,
+    *,
+    projects: int = 500,
+    ccos_per_project: int = 200,
+    seed: int = 1,
+    synced_share: float = 1.0,
 ) -> None:
     """Wipe `data_file` and fill it with the big company."""
     with fresh_database(data_file) as conn:
         conn.execute("PRAGMA synchronous = OFF")
         with transaction(conn):
-            seed_bulk(conn, projects=projects, ccos_per_project=ccos_per_project, seed=seed)
+            seed_bulk(
+                conn,
+                projects=projects,
+                ccos_per_project=ccos_per_project,
+                seed=seed,
+                synced_share=synced_share,
+            )
 
 
-def seed_bulk(conn: sqlite3.Connection, *, projects: int, ccos_per_project: int, seed: int) -> None:
+def is_synced(n: int, share: float) -> bool:
+    """Whether project number `n` (from 0) is synced: `share` of them, spread evenly."""
+    return int((n + 1) * share) > int(n * share)
+
+
+def seed_bulk(
+    conn: sqlite3.Connection,
+    *,
+    projects: int,
+    ccos_per_project: int,
+    seed: int,
+    synced_share: float = 1.0,
+) -> None:
+    if not 0.0 <= synced_share <= 1.0:
+        raise ValueError(f"synced_share is a share from 0 to 1, not {synced_share}")
     rng = random.Random(seed)
     company = demo.SUMMIT_COMPANY_ID
     conn.execute(
@@ -49,14 +77,19 @@ def seed_bulk(conn: sqlite3.Connection, *, projects: int, ccos_per_project: int,
     )
     vendor_rows, qb_vendor_ids = _vendors(conn, company)
     project_ids = [demo.PROJECT_ID_BASE + n for n in range(projects)]
+    synced_projects = [is_synced(n, synced_share) for n in range(projects)]
     conn.executemany(
-        "INSERT INTO projects(id, company_id, name, project_number) VALUES (?, ?, ?, ?)",
+        "INSERT INTO projects(id, company_id, name, project_number, origin_id)"
+        " VALUES (?, ?, ?, ?, ?)",
         (
             (
                 pid,
                 company,
                 f"{demo.PROJECT_POOL[n % len(demo.PROJECT_POOL)][0]} {n + 1:03d}",
                 f"B-{n + 1:04d}",
+                qb_ids.list_id(demo.JOB_LIST_BASE + n, demo.QB_FILE_EPOCH)
+                if synced_projects[n]
+                else None,
             )
             for n, pid in enumerate(project_ids)
         ),
@@ -70,6 +103,7 @@ def seed_bulk(conn: sqlite3.Connection, *, projects: int, ccos_per_project: int,
     cco_id = demo.CCO_ID_BASE
     line_item_id = demo.LINE_ITEM_ID_BASE
     for n, project_id in enumerate(project_ids):
+        synced_project = synced_projects[n]
         owned = []
         for seq in range(1, COMMITMENTS_PER_PROJECT + 1):
             commitment_id = demo.COMMITMENT_ID_BASE + n * COMMITMENTS_PER_PROJECT + seq - 1
@@ -85,25 +119,26 @@ def seed_bulk(conn: sqlite3.Connection, *, projects: int, ccos_per_project: int,
                     f"{vendor_name.split()[0]} Subcontract",
                     "Approved",
                     vendor_id,
-                    txn_id,
-                    json.dumps({"ref_number": ref}),
+                    txn_id if synced_project else None,
+                    json.dumps({"ref_number": ref}) if synced_project else None,
                     procore_time(created - demo.DAY),
                     procore_time(created),
                 )
             )
-            purchase_orders.append(
-                (
-                    txn_id,
-                    1000 + len(purchase_orders),
-                    qb_time(created),
-                    qb_time(created),
-                    str(created),
-                    qb_vendor_ids[vendor_name],
-                    qb_date(created),
-                    ref,
-                    "Subcontract",
+            if synced_project:
+                purchase_orders.append(
+                    (
+                        txn_id,
+                        1000 + len(purchase_orders),
+                        qb_time(created),
+                        qb_time(created),
+                        str(created),
+                        qb_vendor_ids[vendor_name],
+                        qb_date(created),
+                        ref,
+                        "Subcontract",
+                    )
                 )
-            )
             owned.append((commitment_id, txn_id))
         for k in range(ccos_per_project):
             commitment_id, txn_id = owned[k % COMMITMENTS_PER_PROJECT]
@@ -113,6 +148,7 @@ def seed_bulk(conn: sqlite3.Connection, *, projects: int, ccos_per_project: int,
             line_id = counter.next_id(synced)
             number = f"{k // COMMITMENTS_PER_PROJECT + 1:03d}"
             synced_text = procore_time(synced)  # both its update and its sync: once per CCO
+            link = json.dumps({"po_txn_id": txn_id, "txn_line_ids": [line_id]})
             ccos.append(
                 (
                     cco_id,
@@ -123,13 +159,22 @@ def seed_bulk(conn: sqlite3.Connection, *, projects: int, ccos_per_project: int,
                     "approved",
                     procore_time(synced - demo.DAY),
                     synced_text,
-                    line_id,
-                    json.dumps({"po_txn_id": txn_id, "txn_line_ids": [line_id]}),
-                    synced_text,
+                    line_id if synced_project else None,
+                    link if synced_project else None,
+                    synced_text if synced_project else None,
                 )
             )
-            cco_lines.append((line_item_id, cco_id, 0, f"Labor - {title}", cents, line_id))
-            if (cco_id - demo.CCO_ID_BASE) % DELETED_EVERY != 0:
+            cco_lines.append(
+                (
+                    line_item_id,
+                    cco_id,
+                    0,
+                    f"Labor - {title}",
+                    cents,
+                    line_id if synced_project else None,
+                )
+            )
+            if synced_project and (cco_id - demo.CCO_ID_BASE) % DELETED_EVERY != 0:
                 po_lines.append(
                     (
                         line_id,

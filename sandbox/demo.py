@@ -42,6 +42,8 @@ CLIENT_SECRET = "sandbox"
 # The fixed clock of the demo world: the QuickBooks file opens in the autumn, change orders are
 # exported over the winter, and the "mistakes" are deleted in QuickBooks in late February.
 QB_FILE_EPOCH = epoch_of(2025, 9, 2, 14, 0)
+# ListIDs of the Customer:Jobs that synced projects are linked to.
+JOB_LIST_BASE = 0x80000401
 PO_START_EPOCH = epoch_of(2025, 10, 6, 15, 0)
 CCO_START_EPOCH = epoch_of(2026, 1, 5, 15, 0)
 DELETION_EPOCH = epoch_of(2026, 2, 23, 17, 30)
@@ -226,9 +228,12 @@ class _Builder:
     def project(self, company_id: int, name: str, number: str) -> int:
         project_id = self.next_project
         self.next_project += 1
+        # Every demo project is synced with QuickBooks as a Customer:Job.
+        job = qb_ids.list_id(JOB_LIST_BASE + project_id - PROJECT_ID_BASE, QB_FILE_EPOCH)
         self.conn.execute(
-            "INSERT INTO projects(id, company_id, name, project_number) VALUES (?, ?, ?, ?)",
-            (project_id, company_id, name, number),
+            "INSERT INTO projects(id, company_id, name, project_number, origin_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (project_id, company_id, name, number, job),
         )
         return project_id
 

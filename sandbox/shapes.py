@@ -20,6 +20,10 @@ def project(row: sqlite3.Row) -> JSON:
         "display_name": f"{row['project_number']} - {row['name']}",
         "project_number": row["project_number"],
         "company": {"id": row["company_id"], "name": row["company_name"]},
+        # Set when the project is synced with the ERP; only such a project holds synced records.
+        "origin_id": row["origin_id"],
+        "origin_code": None,
+        "origin_data": None,
     }
 
 

@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS projects (
     id             INTEGER PRIMARY KEY,
     company_id     INTEGER NOT NULL REFERENCES companies(id),
     name           TEXT NOT NULL,
-    project_number TEXT NOT NULL
+    project_number TEXT NOT NULL,
+    origin_id      TEXT -- the QuickBooks Customer:Job it is synced with; NULL: not synced
 );
 -- scope is 'project' (scope_id = project id) or 'company' (scope_id = company id).
 CREATE TABLE IF NOT EXISTS tool_levels (
@@ -197,9 +198,24 @@ def create_schema(conn: sqlite3.Connection) -> None:
     # WAL lets the tests' read-only inspection run while the server writes.
     conn.execute("PRAGMA journal_mode = WAL")
     conn.executescript(SCHEMA)
+    _add_project_origin(conn)
     conn.execute(
         "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
     )
+
+
+def _add_project_origin(conn: sqlite3.Connection) -> None:
+    """Data seeded before projects had an origin_id: a project holding a synced commitment was
+    synced with QuickBooks, so it gets one (its Customer:Job is not known: a stand-in id)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(projects)")}
+    if "origin_id" in columns:
+        return
+    conn.execute("ALTER TABLE projects ADD COLUMN origin_id TEXT")
+    conn.execute(
+        "UPDATE projects SET origin_id = 'job-' || id WHERE id IN"
+        " (SELECT project_id FROM commitments WHERE origin_id IS NOT NULL)"
+    )
+    conn.commit()
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from sandbox_testkit import auth_headers
 from sandbox import inspect as sbx_inspect
 from sandbox.demo import SUMMIT_COMPANY_ID
 from sandbox.server import SandboxServer
+from sandbox.store import connection, create_schema
 
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -66,6 +68,8 @@ def test_projects_and_commitments_shapes(http: httpx.Client, admin: dict[str, st
         assert project["id"] > 2**31  # past a signed 32-bit int
         assert project["company"] == {"id": SUMMIT_COMPANY_ID, "name": "Summit Ridge Builders"}
         assert project["display_name"].endswith(project["name"])
+        # Every demo project is synced with QuickBooks as a Customer:Job.
+        assert re.match(r"^[0-9A-F]+-\d{10}$", project["origin_id"])
     seen = 0
     for project in projects:
         for kind in ("purchase_order_contracts", "work_order_contracts"):
@@ -122,3 +126,25 @@ def test_cco_list_filter_and_show(
     assert f"{total / 100:.2f}" == cco["grand_total"]
 
     assert http.get(f"{path}/1", headers=admin).status_code == 404
+
+
+def test_data_seeded_before_projects_had_an_origin_id_gets_one_where_synced(
+    sbx: SandboxServer,
+) -> None:
+    data = sbx.config.data_file
+    with sqlite3.connect(data) as conn:
+        conn.execute("ALTER TABLE projects DROP COLUMN origin_id")
+        conn.execute(
+            "INSERT INTO projects(id, company_id, name, project_number) VALUES (7, ?, 'Yard', 'Y')",
+            (SUMMIT_COMPANY_ID,),
+        )
+    with connection(data) as conn:
+        create_schema(conn)
+    with sqlite3.connect(data) as conn:
+        origins = dict(
+            conn.execute(
+                "SELECT id, origin_id FROM projects WHERE company_id = ?", (SUMMIT_COMPANY_ID,)
+            ).fetchall()
+        )
+    assert origins.pop(7) is None  # no synced commitment: not synced
+    assert len(origins) == 5 and all(origins.values())

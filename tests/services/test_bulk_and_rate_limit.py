@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,3 +64,22 @@ async def test_a_load_needing_more_requests_than_the_limit_waits_instead_of_a_42
     assert wire.rate_limited == 0
     assert clock.waited >= 1.0  # it held back until the window had room
     assert set(rows) == {c.id for c in inspect.synced_ccos(sandbox_data) if c.company_id == 5200001}
+
+
+def test_a_bulk_company_can_run_some_projects_outside_quickbooks(tmp_path: Path) -> None:
+    data = tmp_path / "bulk.sqlite3"
+    bulk_seed.reset_bulk(data, projects=10, ccos_per_project=4, synced_share=0.3)
+    with sqlite3.connect(data) as conn:
+        synced_projects = {
+            pid for (pid,) in conn.execute("SELECT id FROM projects WHERE origin_id IS NOT NULL")
+        }
+        unsynced_commitments = conn.execute(
+            "SELECT COUNT(*) FROM commitments k JOIN projects p ON p.id = k.project_id"
+            " WHERE p.origin_id IS NULL AND k.origin_id IS NOT NULL"
+        ).fetchone()[0]
+    assert len(synced_projects) == 3
+    assert unsynced_commitments == 0
+    synced = inspect.synced_ccos(data)
+    assert {cco.project_id for cco in synced} == synced_projects
+    assert len(synced) == 3 * 4
+    assert len(inspect.unsynced_cco_ids(data)) == 7 * 4
