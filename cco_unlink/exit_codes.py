@@ -13,7 +13,8 @@ from services.models import OutcomeKind
 OK = 0
 """Unlinked, or already unlinked by someone else: the CCO is not linked any more."""
 FAILURE = 1
-"""Something outside the product went wrong: a file could not be read or written, Ctrl-C."""
+"""Something outside the product went wrong: a file could not be read or written (an unlink is
+refused when the audit log cannot take its line), Ctrl-C."""
 BAD_INPUT = 2
 """Bad settings or arguments, a missing secret, an unknown project or CCO id. Nothing changed."""
 STILL_IN_QUICKBOOKS = 3
@@ -21,7 +22,8 @@ STILL_IN_QUICKBOOKS = 3
 PERMISSION_MISSING = 4
 """The user lacks one of the three permissions an unlink needs. Nothing changed."""
 QUICKBOOKS_UNREACHABLE = 5
-"""QuickBooks Desktop could not be asked, or its answer could not be read. Nothing changed."""
+"""QuickBooks Desktop could not be asked, its answer could not be read, or Procore's records do
+not agree on which purchase order holds the CCO. Nothing changed."""
 PROCORE_FAILED = 6
 """Procore could not be reached, refused or failed the change, or the sign-in must be renewed
 (`cco-unlink login`). Nothing changed."""
@@ -38,6 +40,8 @@ FOR_OUTCOME: dict[OutcomeKind, int] = {
     OutcomeKind.PROCORE_FAILED: PROCORE_FAILED,
     OutcomeKind.SIGN_IN_REQUIRED: PROCORE_FAILED,
     OutcomeKind.OUTCOME_UNKNOWN: OUTCOME_UNKNOWN,
+    OutcomeKind.CANNOT_TELL: QUICKBOOKS_UNREACHABLE,
+    OutcomeKind.REFUSED: FAILURE,
 }
 
 

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from cco_unlink import exit_codes
 from services import catalog, locations, messages
-from services.audit import AuditLog, AuditRecord, DamagedLine
+from services.audit import Action, AuditLog, AuditRecord, DamagedLine
 from services.backend import Backend
 from services.batch import UnlinkBatch
 from services.check import CheckResult
@@ -103,7 +103,9 @@ def run(
     out = out or sys.stdout
     err = err or sys.stderr
     if arguments.command == "audit":
-        return show_audit(locations.audit_file(settings.audit.path), arguments.json, out, err)
+        path = locations.audit_file(settings.audit.path)
+        settle_open_attempts(path, open_backend, err)
+        return show_audit(path, arguments.json, out, err)
     with open_backend() as backend:
         return asyncio.run(_run_with(backend, arguments, out, err))
 
@@ -432,29 +434,65 @@ def write_checks(reports: Sequence[CheckReport], as_json: bool, out: TextIO) -> 
 # --------------------------------------------------------------------------------------- audit
 
 
-def show_audit(path: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
-    """Print every record; name each damaged line on stderr and go on past it."""
+def settle_open_attempts(path: Path, open_backend: BackendOpener, err: TextIO) -> None:
+    """Before showing the log, read back from Procore what attempts a stopped run left open did,
+    and record it; what cannot be read back now is said on stderr and shown as not settled."""
     try:
-        for entry in AuditLog(path).read():
-            if isinstance(entry, DamagedLine):
-                print(
-                    "cco-unlink: "
-                    + messages.audit_line_damaged(str(path), entry.line_number, entry.problem),
-                    file=err,
-                )
-                continue
-            print(_audit_line(entry, as_json), file=out)
+        open_attempts = len(AuditLog(path).unsettled())
+    except OSError:
+        return  # show_audit says why the file cannot be read
+    if not open_attempts:
+        return
+    try:
+        with open_backend() as backend:
+            problem = asyncio.run(_settle_with(backend))
+    except CcoUnlinkError as error:
+        problem = error.message
+    if problem:
+        print(f"cco-unlink: {messages.unsettled_left(open_attempts, problem)}", file=err)
+
+
+async def _settle_with(backend: Backend) -> str:
+    try:
+        await backend.connect()  # settles what it can (Backend.settle_unfinished)
+    finally:
+        await backend.aclose()
+    report = backend.settlement
+    return report.problem if report is not None and report.left else ""
+
+
+def show_audit(path: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
+    """Print every record; name each damaged line on stderr and go on past it. A started line
+    is shown only while its attempt is open: then it says so."""
+    try:
+        entries = list(AuditLog(path).read())
     except OSError as error:
         print(f"cco-unlink: {path}: {error.strerror or error}", file=err)
         return exit_codes.FAILURE
+    ended = {e.attempt for e in entries if isinstance(e, AuditRecord) and not e.started}
+    for entry in entries:
+        if isinstance(entry, DamagedLine):
+            print(
+                "cco-unlink: "
+                + messages.audit_line_damaged(str(path), entry.line_number, entry.problem),
+                file=err,
+            )
+        elif as_json:
+            print(json.dumps(asdict(entry), ensure_ascii=False), file=out)
+        elif not entry.started or entry.attempt not in ended:
+            print(_audit_line(entry), file=out)
     return exit_codes.OK
 
 
-def _audit_line(record: AuditRecord, as_json: bool) -> str:
-    if as_json:
-        return json.dumps(asdict(record), ensure_ascii=False)
+def _audit_line(record: AuditRecord) -> str:
+    action = "" if record.action == Action.UNLINK else f"{record.action} "
+    said = (
+        f"NOT SETTLED: {messages.NOT_SETTLED}"
+        if record.started
+        else f"{record.outcome}: {record.message}"
+    )
     return (
         f"{record.time}  {record.user}  company {record.company_id}  project "
         f"{record.project_id}  CCO #{record.cco_number or '?'} (id {record.cco_id})  "
-        f"{record.outcome}: {record.message}"
+        f"{action}{said}"
     )

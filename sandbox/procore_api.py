@@ -100,9 +100,23 @@ def _commitments(kind: str) -> Callable[[Request], Awaitable[Response]]:
                 f"{COMMITMENT_SELECT} WHERE k.project_id = ? AND k.kind = ? ORDER BY k.id",
                 (project["id"], kind),
             ).fetchall()
+        wanted = _id_filter(request)
+        if wanted is not None:
+            rows = [row for row in rows if row["id"] in wanted]
         return _list(request, [shapes.commitment(r) for r in rows])
 
     return endpoint
+
+
+def _id_filter(request: Request) -> set[int] | None:
+    """`filters[id][]=…`, repeatable, as Procore's commitment lists take it; None when absent."""
+    raw = request.query_params.getlist("filters[id][]")
+    if not raw:
+        return None
+    try:
+        return {int(value) for value in raw}
+    except ValueError:
+        raise bad_request("filters[id][] must be integers") from None
 
 
 def _bool_filter(request: Request, name: str) -> bool | None:

@@ -1,18 +1,75 @@
-"""The audit log: one JSON line per unlink attempt, on disk before the outcome is shown.
+"""The audit log: a JSON line for every attempt, on disk before the change it records goes out.
+
+A change to Procore or QuickBooks is recorded in two phases. `AuditLog.attempt` writes a "started"
+line (who, what, the request's idempotency key) and fsyncs it before the caller sends anything;
+`Attempt.settle` writes the "ended" line with the outcome. A crash, a kill -9, a cancellation or
+an exception in between leaves a started line with no end: `unsettled()` finds it, and the next
+run reads the truth back from Procore and settles it (services/settle.py). An attempt that changed
+nothing (refused before sending) is a single "ended" line.
 
 Each record is written with a single append and fsynced, so a crash leaves at most one torn last
-line; the reader reports such a line and goes on with the rest.
+line and two processes writing at once never interleave; the reader names a damaged line and goes
+on with the rest.
 """
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import json
 import os
+import socket
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from services.errors import AuditUnwritableError
+
+
+class Action(enum.StrEnum):
+    """What a started attempt may change; services/settle.py knows how to read each one back."""
+
+    UNLINK = "unlink"
+    """Clear a CCO's QuickBooks link in Procore."""
+    QUICKBOOKS_DELETE = "quickbooks_delete"
+    """Delete a CCO's lines from its purchase order in QuickBooks (sandbox only)."""
+    PROCORE_DELETE = "procore_delete"
+    """Delete a CCO in Procore."""
+
+
+class QuickBooksDeleted(enum.StrEnum):
+    """The outcomes of a QUICKBOOKS_DELETE attempt (an unlink's are OutcomeKind values)."""
+
+    YES = "deleted_in_quickbooks"
+    ALREADY_GONE = "already_gone_from_quickbooks"
+    FAILED = "not_deleted_in_quickbooks"
+
+
+class Phase(enum.StrEnum):
+    STARTED = "started"
+    """Written and fsynced before the change is sent; its outcome is not known yet."""
+    ENDED = "ended"
+    """The outcome of an attempt, started or not."""
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person (or service account) acting, as Procore named them."""
+
+    login: str
+    id: int
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The CCO an attempt is about."""
+
+    company_id: int
+    project_id: int
+    cco_id: int
+    cco_number: str
 
 
 @dataclass(frozen=True)
@@ -26,10 +83,24 @@ class AuditRecord:
     evidence: str
     outcome: str
     message: str
+    action: str = Action.UNLINK.value
+    phase: str = Phase.ENDED.value
+    attempt: str = ""
+    """The attempt's key (the idempotency key sent with its request): joins its two lines."""
+    user_id: int = 0
+    pid: int = 0
+    """The process that started the attempt, so a live one is not settled by another."""
+    host: str = ""
+    settled_later: bool = False
+    """True on an ended line written by a later run that read the outcome back."""
 
     @staticmethod
     def now() -> str:
         return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    @property
+    def started(self) -> bool:
+        return self.phase == Phase.STARTED.value
 
 
 @dataclass(frozen=True)
@@ -38,14 +109,87 @@ class DamagedLine:
     problem: str
 
 
+@dataclass
+class Attempt:
+    """A change about to be sent: its started line is on disk; settle() writes its end."""
+
+    log: AuditLog
+    record: AuditRecord
+    settled: bool = field(default=False)
+
+    @property
+    def key(self) -> str:
+        return self.record.attempt
+
+    def settle(self, outcome: str, message: str, evidence: str | None = None) -> None:
+        """Write the outcome. Raises AuditUnwritableError; the attempt then stays unsettled on
+        disk and a later run settles it from Procore."""
+        ended = replace(
+            self.record,
+            time=AuditRecord.now(),
+            phase=Phase.ENDED.value,
+            outcome=outcome,
+            message=message,
+            evidence=self.record.evidence if evidence is None else evidence,
+        )
+        self.log.append(ended)
+        self.settled = True
+
+
+_HOST = socket.gethostname()
+
+
 class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._in_flight: set[str] = set()
+        """Keys of this process's attempts still under way: not for unsettled() to settle."""
+
+    def check_writable(self) -> None:
+        """Refuse, with the reason, when no line could be added: before any change is sent."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        except OSError as error:
+            raise AuditUnwritableError(str(self.path), error.strerror or str(error)) from None
+
+    def record(
+        self,
+        action: Action,
+        who: Who,
+        subject: Subject,
+        outcome: str,
+        message: str,
+        evidence: str = "",
+    ) -> None:
+        """One line for an attempt that sent nothing (refused, or stopped before the change)."""
+        self.append(_new(action, who, subject, Phase.ENDED, "", outcome, message, evidence))
+
+    @contextlib.contextmanager
+    def attempt(
+        self, action: Action, who: Who, subject: Subject, key: str, evidence: str = ""
+    ) -> Iterator[Attempt]:
+        """Write and fsync the started line, then hand the attempt to the caller, who sends the
+        change and settles it. Raises AuditUnwritableError before anything is sent. Leaving the
+        block unsettled (an exception, a cancellation) leaves the attempt for unsettled()."""
+        if not who.login or not who.id:
+            raise AuditUnwritableError(str(self.path), "who is acting is not known")
+        started = _new(action, who, subject, Phase.STARTED, key, "", "", evidence)
+        self.append(started)
+        self._in_flight.add(key)
+        try:
+            yield Attempt(self, started)
+        finally:
+            self._in_flight.discard(key)
 
     def append(self, record: AuditRecord) -> None:
+        """Add one line, fsynced. Raises AuditUnwritableError."""
         line = json.dumps(asdict(record), ensure_ascii=False, separators=(",", ":")) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise AuditUnwritableError(str(self.path), error.strerror or str(error)) from None
         try:
             data = line.encode("utf-8")
             if _ends_torn(descriptor):
@@ -55,8 +199,23 @@ class AuditLog:
             # One write with O_APPEND: records from several processes never interleave.
             os.write(descriptor, data)
             os.fsync(descriptor)
+        except OSError as error:
+            raise AuditUnwritableError(str(self.path), error.strerror or str(error)) from None
         finally:
             os.close(descriptor)
+
+    def settle_later(self, started: AuditRecord, outcome: str, message: str) -> AuditRecord:
+        """Write the end of an attempt a stopped process left open, as read back now."""
+        ended = replace(
+            started,
+            time=AuditRecord.now(),
+            phase=Phase.ENDED.value,
+            outcome=outcome,
+            message=message,
+            settled_later=True,
+        )
+        self.append(ended)
+        return ended
 
     def read(self) -> Iterator[AuditRecord | DamagedLine]:
         try:
@@ -69,8 +228,90 @@ class AuditLog:
                     continue
                 yield _parse(raw, number)
 
+    def unsettled(self, company_id: int | None = None) -> list[AuditRecord]:
+        """Started attempts with no end, oldest first, that no live process is still making:
+        a crash, a kill or an exception cut them short. Of one company only, when given."""
+        open_attempts: dict[str, AuditRecord] = {}
+        for entry in self.read():
+            if not isinstance(entry, AuditRecord) or not entry.attempt:
+                continue
+            if entry.started:
+                open_attempts[entry.attempt] = entry
+            else:
+                open_attempts.pop(entry.attempt, None)
+        return [
+            record
+            for record in open_attempts.values()
+            if (company_id is None or record.company_id == company_id)
+            and not self._still_running(record)
+        ]
+
+    def _still_running(self, record: AuditRecord) -> bool:
+        if record.attempt in self._in_flight:
+            return True
+        if record.host != _HOST or record.pid == os.getpid():
+            # This process's own attempt, not in flight: it was cut short. Another host's
+            # process cannot be asked; its request has long ended when the next run reads.
+            return False
+        return _process_alive(record.pid)
+
+
+def _new(
+    action: Action,
+    who: Who,
+    subject: Subject,
+    phase: Phase,
+    key: str,
+    outcome: str,
+    message: str,
+    evidence: str,
+) -> AuditRecord:
+    return AuditRecord(
+        time=AuditRecord.now(),
+        user=who.login,
+        company_id=subject.company_id,
+        project_id=subject.project_id,
+        cco_id=subject.cco_id,
+        cco_number=subject.cco_number,
+        evidence=evidence,
+        outcome=outcome,
+        message=message,
+        action=action.value,
+        phase=phase.value,
+        attempt=key,
+        user_id=who.id,
+        pid=os.getpid(),
+        host=_HOST,
+    )
+
+
+def _process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process holds that id: assume it is still ours to wait for
+    return True
+
 
 _FIELDS = tuple(AuditRecord.__dataclass_fields__)
+_REQUIRED = tuple(
+    name for name, spec in AuditRecord.__dataclass_fields__.items() if spec.default is MISSING
+)
+"""The fields every record has held since the first version; later ones have defaults."""
+_FIELD_TYPES: dict[str, type] = {
+    name: (
+        bool
+        if name == "settled_later"
+        else int
+        if name in ("company_id", "project_id", "cco_id", "user_id", "pid")
+        else str
+    )
+    for name in _FIELDS
+}
 
 
 def _ends_torn(descriptor: int) -> bool:
@@ -81,18 +322,14 @@ def _ends_torn(descriptor: int) -> bool:
 def _parse(raw: bytes, number: int) -> AuditRecord | DamagedLine:
     try:
         data: Any = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return DamagedLine(number, "not a complete JSON record (cut short or damaged)")
-    if not isinstance(data, dict) or set(data) != set(_FIELDS):
+    if not isinstance(data, dict) or not set(_REQUIRED) <= set(data) <= set(_FIELDS):
         return DamagedLine(number, "not an audit record")
-    record = AuditRecord(**data)
-    for name, kind in _FIELD_TYPES.items():
-        value = getattr(record, name)
-        if isinstance(value, bool) or not isinstance(value, kind):
+    for name, value in data.items():
+        kind = _FIELD_TYPES[name]
+        if isinstance(value, bool) is not (kind is bool) or not isinstance(value, kind):
             return DamagedLine(number, f"an audit record whose '{name}' is of the wrong type")
-    return record
-
-
-_FIELD_TYPES: dict[str, type] = {
-    name: int if name in ("company_id", "project_id", "cco_id") else str for name in _FIELDS
-}
+    if data.get("phase", Phase.ENDED.value) not in set(Phase):
+        return DamagedLine(number, "an audit record of an unknown phase")
+    return AuditRecord(**data)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from services import catalog, locations, messages
-from services.audit import AuditLog
+from services.audit import Action, AuditLog, QuickBooksDeleted, Subject, Who
 from services.cache import ListCache, scope_of
 from services.check import CheckResult, QuickBooksCheck
 from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import (
+    CcoUnlinkError,
     ProcorePermissionError,
     ProcoreUnreachableError,
     QuickBooksError,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from services.procore.client import ProcoreClient
     from services.procore.request_counter import RequestCounter
     from services.quickbooks.connector import QuickBooksConnector
+    from services.settle import SettleReport
     from services.unlink import UnlinkService
 
 log = logging.getLogger(__name__)
@@ -134,6 +137,8 @@ class Backend:
         self._connections: Connections | None = None
         self._unlinker: UnlinkService | None = None
         self._read_ahead: tuple[str, Future[CachedList | None]] | None = None
+        self.settlement: SettleReport | None = None
+        """What the last connect() found of attempts a stopped run left open, and settled."""
 
     @property
     def is_sandbox(self) -> bool:
@@ -197,7 +202,22 @@ class Backend:
             raise ProcorePermissionError(f"User '{user.login}' belongs to no Procore company.")
         self.user, self.company = user, chosen
         self._unlinker = self.connections.unlinker(self.audit, user, chosen.id)
+        self.settlement = await self.settle_unfinished()
         return user, chosen
+
+    async def settle_unfinished(self) -> SettleReport:
+        """Read back what attempts left open by a stopped run did, and record it (see
+        services/settle.py). Never raises for the backend's sake: what cannot be read back now
+        stays open, and is named in the report."""
+        from services.settle import Backends, SettleReport, settle_unfinished
+
+        assert self.company is not None
+        backends = Backends(self.procore, self.quickbooks)
+        try:
+            return await settle_unfinished(self.audit, backends, self.company.id)
+        except CcoUnlinkError as error:
+            log.warning("open attempts not settled: %s", error.message)
+            return SettleReport(problem=error.message)
 
     async def complete_sign_in(self, code: str) -> tuple[User, Company]:
         """Exchange the code the person pasted, keep the tokens, and connect again as them."""
@@ -306,10 +326,31 @@ class Backend:
             raise QuickBooksError("Deleting in QuickBooks Desktop is offered in the sandbox only.")
         if cco.link is None:
             raise QuickBooksError(messages.NO_QUICKBOOKS_LOCATION)
-        deleted = await (await self.open()).quickbooks.delete_lines(cco.link)
-        return (
-            messages.QUICKBOOKS_LINES_DELETED if deleted else messages.QUICKBOOKS_LINES_ALREADY_GONE
+        user, company = self.user, self.company
+        if user is None or company is None:
+            user, company = await self.connect()
+        who, subject = (
+            Who(user.login, user.id),
+            Subject(company.id, cco.project_id, cco.id, cco.number),
         )
+        quickbooks = (await self.open()).quickbooks
+        with self.audit.attempt(
+            Action.QUICKBOOKS_DELETE, who, subject, uuid.uuid4().hex, evidence=cco.link.po_txn_id
+        ) as attempt:
+            try:
+                deleted = await quickbooks.delete_lines(cco.link)
+            except QuickBooksError as error:
+                attempt.settle(QuickBooksDeleted.FAILED, error.message)
+                raise
+            message = (
+                messages.QUICKBOOKS_LINES_DELETED
+                if deleted
+                else messages.QUICKBOOKS_LINES_ALREADY_GONE
+            )
+            attempt.settle(
+                QuickBooksDeleted.YES if deleted else QuickBooksDeleted.ALREADY_GONE, message
+            )
+        return message
 
     async def aclose(self) -> None:
         if self._connections is not None:

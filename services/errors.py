@@ -27,6 +27,18 @@ class SettingsError(CcoUnlinkError):
         self.column = column
 
 
+class AuditUnwritableError(CcoUnlinkError):
+    """The audit log cannot take a line: no change may be sent until it can."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"The audit log at {path} cannot be written ({reason}), so nothing was sent or "
+            "changed. Fix the file or [audit] path and try again."
+        )
+        self.path = path
+        self.reason = reason
+
+
 class ProcoreError(CcoUnlinkError):
     """Procore answered with a failure, or could not be asked."""
 

@@ -217,6 +217,8 @@ _MANY_OUTCOME_WORDS = {
     OutcomeKind.SIGN_IN_REQUIRED: "stopped: sign in to Procore again",
     OutcomeKind.OUTCOME_UNKNOWN: "sent but not confirmed",
     OutcomeKind.NOT_FOUND: "no longer in Procore",
+    OutcomeKind.CANNOT_TELL: "not checked: Procore's records disagree",
+    OutcomeKind.REFUSED: "refused before sending",
 }
 
 
@@ -264,3 +266,52 @@ UNEXPECTED_LOAD = (
     "An unexpected error stopped loading the list; press r to try again. The details are in the "
     "log file."
 )
+
+
+def cannot_tell(detail: str) -> str:
+    return (
+        "Cannot tell whether this CCO is gone from QuickBooks® Desktop: "
+        f"{detail} Nothing was changed."
+    )
+
+
+def po_disagrees(cco_po: str, commitment_po: str) -> str:
+    return (
+        f"the CCO names purchase order {cco_po}, but its commitment is exported as {commitment_po}."
+    )
+
+
+COMMITMENT_UNREADABLE = "Procore does not say which purchase order the CCO's commitment is."
+COMMITMENT_NOT_LINKED = "its commitment is not linked to a purchase order in QuickBooks® Desktop."
+
+
+def refused(reason: str) -> str:
+    return f"Nothing was sent: {reason}"
+
+
+ACTOR_UNKNOWN = (
+    "Procore did not say who you are (login and id), and no change is made without knowing who "
+    "makes it. Sign in again, or ask your Procore admin to check this user."
+)
+
+SETTLED_LATER_SUFFIX = "confirmed later"
+"""Ends the message of an attempt settled by a later run, which read its outcome back."""
+
+
+UNLINKED_LATER = "unlinked"
+NOT_APPLIED_LATER = "not applied: Procore still shows the CCO linked"
+NOT_FOUND_LATER = "the CCO no longer exists in Procore, or you can no longer see it"
+
+
+def settled_later(outcome: str) -> str:
+    return f"{outcome}, {SETTLED_LATER_SUFFIX} (the process that sent it stopped before saying)."
+
+
+NOT_SETTLED = "attempt started, outcome not known yet: the next run reads it back from Procore"
+
+
+def unsettled_left(count: int, detail: str) -> str:
+    return (
+        f"{count} started attempt(s) could not be read back from Procore yet ({detail}); they "
+        "are shown as not settled."
+    )

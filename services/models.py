@@ -101,6 +101,8 @@ class CcoState:
     origin_id: str | None
     origin_data: str | None
     line_items: tuple[CcoLineItem, ...] = field(default_factory=tuple)
+    commitment_id: int | None = None
+    """The commitment (purchase order) the CCO changes, as Procore says now."""
 
     @property
     def is_linked(self) -> bool:
@@ -213,6 +215,10 @@ class OutcomeKind(enum.Enum):
     SIGN_IN_REQUIRED = "sign_in_required"
     OUTCOME_UNKNOWN = "outcome_unknown"
     NOT_FOUND = "not_found"
+    CANNOT_TELL = "cannot_tell"
+    """Procore's records disagree on which purchase order holds the CCO: nothing changed."""
+    REFUSED = "refused"
+    """Not sent: the audit log cannot be written, or who is acting is not known."""
 
     @property
     def succeeded(self) -> bool:

@@ -1,7 +1,9 @@
 """The unlink workflow: permissions, then QuickBooks, then Procore, and an audit record of it all.
 
 The order is the product's rule: nothing is changed in Procore unless QuickBooks Desktop has said,
-in so many words, that the CCO is gone. Every path ends in an UnlinkOutcome; none raises.
+in so many words, that the CCO is gone, about the purchase order its commitment is exported as.
+Before the change goes out its attempt is on disk (services/audit.py); every path ends in an
+UnlinkOutcome, and the only exceptions that escape leave that attempt for the next run to settle.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import uuid
 from dataclasses import dataclass, replace
 
 from services import messages
-from services.audit import AuditLog, AuditRecord
+from services.audit import Action, AuditLog, Subject, Who
 from services.check import link_of
 from services.errors import (
+    AuditUnwritableError,
     ProcoreAuthError,
     ProcoreError,
     ProcoreItemsRefusedError,
@@ -30,6 +33,7 @@ from services.models import (
     OutcomeKind,
     Permission,
     Presence,
+    QuickBooksLink,
     SyncedCco,
     UnlinkOutcome,
     User,
@@ -39,6 +43,13 @@ from services.procore.client import LinksCleared, ProcoreClient
 from services.quickbooks.connector import QuickBooksConnector
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """An outcome whose audit lines are written already (a change was sent)."""
+
+    outcome: UnlinkOutcome
 
 
 @dataclass(frozen=True)
@@ -63,13 +74,43 @@ class UnlinkService:
         self.actor = actor
 
     async def unlink(self, cco: SyncedCco) -> UnlinkOutcome:
-        outcome = await self._attempt(cco)
+        who = self._who()
+        if not who.login or not who.id:
+            return self._ended(cco, self._refused_outcome(cco, messages.ACTOR_UNKNOWN))
         try:
-            self._record(cco, outcome)
-        except OSError as error:
-            log.error("audit log %s could not be written: %s", self.audit.path, error)
+            self.audit.check_writable()
+        except AuditUnwritableError as error:
+            # Nothing is asked or changed that could not be accounted for.
+            return UnlinkOutcome(OutcomeKind.REFUSED, error.message, cco.id)
+        outcome = await self._attempt(cco)
+        if isinstance(outcome, _Recorded):
+            return outcome.outcome
+        return self._ended(cco, outcome)
+
+    def _ended(self, cco: SyncedCco, outcome: UnlinkOutcome) -> UnlinkOutcome:
+        """Record an attempt that sent no change: one line."""
+        try:
+            self.audit.record(
+                Action.UNLINK,
+                self._who(),
+                self._subject(cco),
+                outcome.kind.value,
+                outcome.message,
+                outcome.evidence,
+            )
+        except AuditUnwritableError as error:
+            log.error("audit log could not be written: %s", error.message)
             outcome = replace(outcome, audit_error=messages.audit_failed(str(self.audit.path)))
         return outcome
+
+    def _refused_outcome(self, cco: SyncedCco, reason: str) -> UnlinkOutcome:
+        return UnlinkOutcome(OutcomeKind.REFUSED, messages.refused(reason), cco.id)
+
+    def _who(self) -> Who:
+        return Who(self.actor.user.login, self.actor.user.id)
+
+    def _subject(self, cco: SyncedCco) -> Subject:
+        return Subject(self.actor.company_id, cco.project_id, cco.id, cco.number)
 
     async def missing_permissions(self, project_id: int) -> tuple[Permission, ...]:
         """Which of the three required permissions the user lacks on this project."""
@@ -94,7 +135,7 @@ class UnlinkService:
             missing.append(Permission.CAN_PUSH_TO_ACCOUNTING)
         return tuple(missing)
 
-    async def _attempt(self, cco: SyncedCco) -> UnlinkOutcome:
+    async def _attempt(self, cco: SyncedCco) -> UnlinkOutcome | _Recorded:
         company_id = self.actor.company_id
 
         def outcome(
@@ -132,6 +173,14 @@ class UnlinkService:
         link = link_of(state)
         if link is None:
             return outcome(OutcomeKind.QUICKBOOKS_UNREACHABLE, messages.NO_QUICKBOOKS_LOCATION)
+        # "Purchase order not found" proves the CCO gone only for the right purchase order: the
+        # one Procore exported the CCO's commitment as, read now. Any doubt is "cannot tell".
+        try:
+            disagreement = await self._po_disagreement(cco, state, link)
+        except ProcoreError as error:
+            return _refused(error, cco.id)
+        if disagreement:
+            return outcome(OutcomeKind.CANNOT_TELL, messages.cannot_tell(disagreement))
         try:
             found = await self.quickbooks.evidence(link)
         except QuickBooksError as error:
@@ -151,15 +200,47 @@ class UnlinkService:
                 quickbooks=found,
             )
 
-        # 4. Clear the link in Procore.
-        cleared = await self._clear(cco, state, found.summary())
-        return replace(cleared, quickbooks=found)
-
-    async def _clear(self, cco: SyncedCco, state: CcoState, evidence: str) -> UnlinkOutcome:
-        company_id = self.actor.company_id
+        # 4. Clear the link in Procore, its attempt on disk first.
+        evidence = found.summary()
         # One key per attempt: the transport's retries reuse it, so a retry after a lost answer
-        # is told what the first try did instead of "nothing to change".
+        # is told what the first try did instead of "nothing to change"; the audit log joins the
+        # attempt's two lines with it.
         key = uuid.uuid4().hex
+        try:
+            with self.audit.attempt(
+                Action.UNLINK, self._who(), self._subject(cco), key, evidence
+            ) as attempt:
+                cleared = await self._clear(cco, state, evidence, key)
+                try:
+                    attempt.settle(cleared.kind.value, cleared.message, cleared.evidence)
+                except AuditUnwritableError as error:
+                    log.error("audit log could not be written: %s", error.message)
+                    cleared = replace(
+                        cleared, audit_error=messages.audit_failed(str(self.audit.path))
+                    )
+        except AuditUnwritableError as error:
+            return _Recorded(UnlinkOutcome(OutcomeKind.REFUSED, error.message, cco.id))
+        return _Recorded(replace(cleared, quickbooks=found))
+
+    async def _po_disagreement(self, cco: SyncedCco, state: CcoState, link: QuickBooksLink) -> str:
+        """Why the CCO's purchase order cannot be trusted to be its commitment's; "" when it can."""
+        if state.commitment_id is None:
+            return messages.COMMITMENT_UNREADABLE
+        commitment = await self.procore.commitment(
+            self.actor.company_id, cco.project_id, state.commitment_id
+        )
+        if commitment is None:
+            return messages.COMMITMENT_UNREADABLE
+        if commitment.origin_id is None:
+            return messages.COMMITMENT_NOT_LINKED
+        if commitment.origin_id != link.po_txn_id:
+            return messages.po_disagrees(link.po_txn_id, commitment.origin_id)
+        return ""
+
+    async def _clear(
+        self, cco: SyncedCco, state: CcoState, evidence: str, key: str
+    ) -> UnlinkOutcome:
+        company_id = self.actor.company_id
         try:
             answer = await self.procore.clear_links(company_id, state, idempotency_key=key)
         except ProcorePermissionError as error:
@@ -229,20 +310,6 @@ class UnlinkService:
             return await self.procore.change_order(self.actor.company_id, cco.project_id, cco.id)
         except ProcoreError as error:
             return error
-
-    def _record(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
-        record = AuditRecord(
-            time=AuditRecord.now(),
-            user=self.actor.user.login,
-            company_id=self.actor.company_id,
-            project_id=cco.project_id,
-            cco_id=cco.id,
-            cco_number=cco.number,
-            evidence=outcome.evidence,
-            outcome=outcome.kind.value,
-            message=outcome.message,
-        )
-        self.audit.append(record)
 
 
 def _level(levels: dict[str, AccessLevel], tool: str) -> AccessLevel:

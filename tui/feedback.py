@@ -45,6 +45,8 @@ OUTCOME_SEVERITY: dict[OutcomeKind, SeverityLevel] = {
     OutcomeKind.SIGN_IN_REQUIRED: "error",
     OutcomeKind.OUTCOME_UNKNOWN: "warning",
     OutcomeKind.NOT_FOUND: "warning",
+    OutcomeKind.CANNOT_TELL: "error",
+    OutcomeKind.REFUSED: "error",
 }
 
 # What the Status column says of a row after an attempt that left it in the list.
@@ -55,6 +57,8 @@ ROW_STATUS: dict[OutcomeKind, str] = {
     OutcomeKind.PROCORE_FAILED: "Failed",
     OutcomeKind.SIGN_IN_REQUIRED: "Sign in",
     OutcomeKind.OUTCOME_UNKNOWN: "Unconfirmed",
+    OutcomeKind.CANNOT_TELL: "Cannot tell",
+    OutcomeKind.REFUSED: "Refused",
 }
 
 _ERROR_TITLES: list[tuple[type[CcoUnlinkError], str]] = [

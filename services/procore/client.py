@@ -80,6 +80,22 @@ class ProcoreClient:
                 continue
         return found
 
+    async def commitment(
+        self, company_id: int, project_id: int, commitment_id: int
+    ) -> Commitment | None:
+        """One commitment read fresh, whichever of the two kinds it is; None when neither list
+        holds it."""
+        params = {"project_id": project_id, endpoints.ID_FILTER: commitment_id}
+        for path in (endpoints.PURCHASE_ORDER_CONTRACTS, endpoints.WORK_ORDER_CONTRACTS):
+            try:
+                async for item in self._list(path, company_id, params):
+                    found = parsing.commitment(item)
+                    if found.id == commitment_id:
+                        return found
+            except ProcorePermissionError:
+                continue  # that kind is switched off in this company
+        return None
+
     async def synced_change_orders(self, company_id: int, project_id: int) -> list[dict[str, Any]]:
         """Checked fields of the project's CCOs that carry a QuickBooks link."""
         params = {"filters[synced]": "true"}

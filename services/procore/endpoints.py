@@ -32,6 +32,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Procore documents filters[updated_at] as an ISO-8601 range without giving its syntax; the range
 # is written "start...end", an open end meaning "until now" (docs/procore-api.md, a choice).
 UPDATED_AT_FILTER = "filters[updated_at]"
+ID_FILTER = "filters[id][]"
+"""Commitment lists take it (docs/procore-api.md); a list that ignores it is still searched."""
 RANGE_SEPARATOR = "..."
 
 

@@ -33,6 +33,10 @@ def _int(record: dict[str, Any], key: str, what: str) -> int:
     return value
 
 
+def _optional_int(record: dict[str, Any], key: str, what: str) -> int | None:
+    return None if record.get(key) is None else _int(record, key, what)
+
+
 def _text(record: dict[str, Any], key: str, what: str, *, default: str = "") -> str:
     value = record.get(key)
     if value is None:
@@ -193,6 +197,7 @@ def cco_state(value: Any, project_id: int) -> CcoState:
         origin_id=_optional_text(record, "origin_id", what),
         origin_data=_optional_text(record, "origin_data", what),
         line_items=tuple(lines),
+        commitment_id=_optional_int(record, "contract_id", what),
     )
 
 

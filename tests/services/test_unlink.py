@@ -168,12 +168,20 @@ async def test_every_attempt_is_in_the_audit_log(
     await backend.unlink(rows[present])
 
     records = list(AuditLog(tmp_path / "audit.jsonl").read())
-    assert [r.outcome for r in records if isinstance(r, AuditRecord)] == [
-        "unlinked",
-        "still_in_quickbooks",
+    assert all(isinstance(r, AuditRecord) for r in records)
+    # The unlink sent a change: its attempt was on disk before, its outcome after, one key.
+    # The refusal sent nothing: one line.
+    assert [(r.phase, r.outcome) for r in records] == [  # type: ignore[union-attr]
+        ("started", ""),
+        ("ended", "unlinked"),
+        ("ended", "still_in_quickbooks"),
     ]
-    first = records[0]
-    assert isinstance(first, AuditRecord)
+    started, first, refused = records
+    assert isinstance(started, AuditRecord) and isinstance(first, AuditRecord)
+    assert isinstance(refused, AuditRecord)
+    assert started.attempt and started.attempt == first.attempt and not refused.attempt
+    assert (started.user, started.user_id) == (first.user, first.user_id)
+    assert first.user_id > 0
     assert (first.user, first.cco_id, first.project_id) == ("admin", gone, rows[gone].project_id)
     assert first.company_id == rows[gone].company_id
     assert "not in QuickBooks" in first.evidence or "none of line" in first.evidence
