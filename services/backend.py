@@ -218,6 +218,10 @@ class Backend:
         except CcoUnlinkError as error:
             log.warning("open attempts not settled: %s", error.message)
             return SettleReport(problem=error.message)
+        except OSError as error:
+            # The log cannot be read: an unlink will refuse, saying why (UnlinkService).
+            log.warning("audit log %s not read: %s", self.audit.path, error)
+            return SettleReport(problem=str(error))
 
     async def complete_sign_in(self, code: str) -> tuple[User, Company]:
         """Exchange the code the person pasted, keep the tokens, and connect again as them."""
