@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.conftest import SPECS_DIR
+from tests.conftest import shared_spec
 
-WSDL = SPECS_DIR / "qbwc" / "QBWebConnectorSvc.wsdl"
 BINDING = "{http://developer.intuit.com/}QBWebConnectorSvcSoap"
 CLOSED = ("0x80040408", "Could not start QuickBooks.")
 
@@ -33,9 +31,7 @@ QuickBooks = Callable[[str], tuple[str, str, str]]
 
 
 def wsdl_path() -> Path:
-    if not WSDL.is_file():
-        pytest.skip(f"the Web Connector's WSDL is not at {WSDL} (the shared specs are absent)")
-    return WSDL
+    return shared_spec("qbwc/QBWebConnectorSvc.wsdl")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_testkit import QBXML_SCHEMA, ServerFactory, auth_headers
+from sandbox_testkit import ServerFactory, auth_headers
 
 from sandbox import SandboxConfig, SandboxServer
 
@@ -45,13 +45,3 @@ def http(sbx: SandboxServer) -> Iterator[httpx.Client]:
 @pytest.fixture
 def admin(http: httpx.Client) -> dict[str, str]:
     return auth_headers(http, "admin")
-
-
-@pytest.fixture(scope="session")
-def qbxml_schema() -> Any:
-    """Intuit's qbXML 13.0 schema (lxml), or a skip when the shared specs are not checked out."""
-    if not QBXML_SCHEMA.exists():
-        pytest.skip(f"qbXML schema not found at {QBXML_SCHEMA} (shared specs absent)")
-    from lxml import etree
-
-    return etree.XMLSchema(etree.parse(str(QBXML_SCHEMA)))

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 
 from sandbox import SandboxServer
 from sandbox.demo import SUMMIT_COMPANY_ID
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SPECS = REPO_ROOT.parent / "shared" / "specs"
-QBXML_SCHEMA = SPECS / "qbxml" / "qbxmlops130.xsd"
 ServerFactory = Callable[..., SandboxServer]
 CONNECTOR_AUTH = {"Authorization": "Bearer sandbox"}
 
