@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -17,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from cco_unlink import exit_codes, headless
+from cco_unlink import connector_cli, exit_codes, headless
 from cco_unlink.sandbox_child import EmbeddedSandbox, sandbox_child
 from cco_unlink.sandbox_target import sandbox_target
 from services import locations
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     for key in SANDBOX_FAULT_KEYS:
         faults.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int, metavar="N")
     headless.add_commands(commands)
+    connector_cli.add_command(commands)
     login = commands.add_parser(
         "login",
         help="sign in to Procore and keep the sign-in for this environment",
@@ -106,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log_to_file()
         if arguments.command == "sandbox":
             return _serve_sandbox(settings, arguments)
+        if arguments.command == connector_cli.COMMAND:
+            return connector_cli.run(settings, arguments)
         if arguments.command in headless.COMMANDS:
             return headless.run(
                 arguments, settings, lambda: _backend(settings, arguments.reset_sandbox)
@@ -212,6 +216,8 @@ def target_for(settings: Settings, sandbox: EmbeddedSandbox | None) -> Target:
         "cache_path": locations.list_cache_file(),
     }
     if sandbox is not None:
+        if sandbox.connector_url:
+            common["connector_url"] = sandbox.connector_url
         return sandbox_target(
             sandbox.base_url,
             user=settings.procore.client_id,
@@ -256,7 +262,14 @@ def embedded_sandbox(settings: Settings, *, reset: bool) -> Iterator[EmbeddedSan
         reset=reset,
         log_path=locations.log_file(),
     ) as sandbox:
-        yield sandbox
+        if settings.quickbooks.via != "web-connector":
+            yield sandbox
+            return
+        from cco_unlink.web_connector_chain import web_connector_chain
+
+        journal = sandbox.data_file.with_name("sandbox-connector-journal.jsonl")
+        with web_connector_chain(sandbox.base_url, journal) as connector_url:
+            yield dataclasses.replace(sandbox, connector_url=connector_url)
 
 
 def _loopback_host(settings: Settings) -> str:

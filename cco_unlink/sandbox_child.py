@@ -34,6 +34,8 @@ HANDS_DOWN_SOCKETS = sys.platform != "win32"
 class EmbeddedSandbox:
     base_url: str
     data_file: Path
+    connector_url: str = ""
+    """Where cco-unlink asks QuickBooks: "" = the sandbox's own qbXML endpoint (direct)."""
 
 
 @contextmanager

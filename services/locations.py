@@ -41,3 +41,12 @@ def log_file() -> Path:
 def token_file(environment_key: str) -> Path:
     """A person's Procore sign-in for one environment (tokens do not carry across them)."""
     return data_dir() / "tokens" / f"{environment_key}.json"
+
+
+def connector_state_file() -> Path:
+    """The connector's password and token hashes and its .qwc GUIDs (mode 0600)."""
+    return data_dir() / "connector.json"
+
+
+def connector_journal_file(configured: str) -> Path:
+    return Path(configured).expanduser() if configured else data_dir() / "connector-journal.jsonl"

@@ -27,6 +27,7 @@ CONNECTOR_TOKEN_ENV = "QUICKBOOKS_CONNECTOR_TOKEN"
 BackendMode = Literal["sandbox", "remote"]
 ProcoreEnvironmentName = Literal["production", "developer-sandbox", "monthly-sandbox", "custom"]
 GrantType = Literal["client_credentials", "authorization_code"]
+QuickBooksPath = Literal["direct", "web-connector"]
 _T = TypeVar("_T")
 
 
@@ -54,6 +55,31 @@ class QuickBooksSettings:
     connector_url: str = ""
     token: str = field(default="", repr=False)
     timeout_seconds: float = 60.0
+    via: QuickBooksPath = "direct"
+    allow_delete: bool = False
+
+
+@dataclass(frozen=True)
+class ConnectorSettings:
+    """`cco-unlink connector`, the service the QuickBooks Web Connector polls. Read from the same
+    file as the rest: one documented file per installation, checked the same way."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    poll_wait_seconds: float = 20.0
+    answer_wait_seconds: float = 30.0
+    run_every_seconds: int = 5
+    company_file: str = ""
+    qbxml_version: str = "13.0"
+    username: str = "cco-unlink"
+    app_name: str = "cco-unlink"
+    app_url: str = ""
+    app_support: str = ""
+    owner_id: str = ""
+    file_id: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    journal: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +132,7 @@ class Settings:
     backend: BackendSettings = field(default_factory=BackendSettings)
     procore: ProcoreSettings = field(default_factory=ProcoreSettings)
     quickbooks: QuickBooksSettings = field(default_factory=QuickBooksSettings)
+    connector: ConnectorSettings = field(default_factory=ConnectorSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
@@ -122,6 +149,7 @@ _SECTIONS: dict[str, type] = {
     "backend": BackendSettings,
     "procore": ProcoreSettings,
     "quickbooks": QuickBooksSettings,
+    "connector": ConnectorSettings,
     "sandbox": SandboxSettings,
     "ui": UiSettings,
     "audit": AuditSettings,
@@ -228,10 +256,24 @@ def _located(
 
 
 # Upper bounds where a larger number cannot work.
-_LIMITS = {("sandbox", "port"): 65535, ("procore", "per_page"): 10_000}
+_LIMITS = {
+    ("sandbox", "port"): 65535,
+    ("connector", "port"): 65535,
+    ("procore", "per_page"): 10_000,
+}
+# Keys whose text must have a shape.
+_GUID = (re.compile(r"^(\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\})?$"), "a {GUID}")
+_PATTERNS = {
+    ("connector", "qbxml_version"): (re.compile(r"^[0-9]{1,2}\.[0-9]$"), 'a version like "13.0"'),
+    ("connector", "owner_id"): _GUID,
+    ("connector", "file_id"): _GUID,
+}
 
 
 def _check_limit(section: str, key: str, value: Any) -> str:
+    pattern = _PATTERNS.get((section, key))
+    if pattern is not None and isinstance(value, str) and not pattern[0].match(value):
+        return f"must be {pattern[1]}, not {value!r}"
     limit = _LIMITS.get((section, key))
     if limit is not None and value > limit:
         return f"must be at most {limit}, not {value}"

@@ -41,12 +41,19 @@ class ZeepWebConnector:
     password: str = "wc-password"
     company_file: str = r"C:\Company\Builders.qbw"
     version: tuple[int, int] = (13, 0)
+    verify: str | bool = True
+    """The CA file to trust when the service is https."""
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        import requests
         import zeep
+        from zeep.transports import Transport
 
-        client = zeep.Client(str(wsdl_path()))
+        session = requests.Session()
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE would override `verify`
+        session.verify = self.verify
+        client = zeep.Client(str(wsdl_path()), transport=Transport(session=session))
         self.service: Any = client.create_service(BINDING, self.soap_url)
 
     def call(self, operation: str, *arguments: Any) -> Any:
