@@ -35,6 +35,10 @@ from services.settings import (
 from services.urls import check_url, is_loopback
 
 EXIT_OK = exit_codes.OK
+# The sandbox's named rate limits (sandbox.config.RATE_LIMITS; not imported here: it would load the
+# server's stack on every start) and its fastest clock: an hour in a second.
+SANDBOX_LIMITS = ("generous", "procore")
+MAX_TIME_SCALE = 3600.0
 EXIT_FAILURE = exit_codes.FAILURE
 
 
@@ -76,6 +80,26 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", metavar="FILE", help="SQLite file with the sandbox's data")
     serve.add_argument("--reset", action="store_true", help="recreate the demo data first")
     serve.add_argument("--latency-ms", type=int, metavar="MS", help="added to every answer")
+    serve.add_argument(
+        "--limits",
+        choices=SANDBOX_LIMITS,
+        help=(
+            "rate limits per access token: 'procore' applies the examples of Procore's "
+            "rate-limiting page, 600 requests an hour and 25 per 10 s, so loads are paced as "
+            "against a real company; 'generous' (the default, and the embedded demo's) allows "
+            "100,000 an hour and 2,000 per 10 s, so starts are instant. Without it the settings' "
+            "[sandbox] rate_limit_per_hour and rate_limit_per_10s apply"
+        ),
+    )
+    serve.add_argument(
+        "--time-scale",
+        type=float,
+        metavar="N",
+        help=(
+            "run the rate-limit windows N times faster than wall time (60: a sandbox hour "
+            "passes in a minute); the headers describe the scaled windows in wall-clock time"
+        ),
+    )
     faults = serve.add_argument_group(
         "faults", "made on purpose, all off by default; settings.toml describes each"
     )
@@ -337,9 +361,24 @@ def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     from sandbox import SandboxConfig, SandboxServer, demo
+    from sandbox.config import RATE_LIMITS
     from sandbox.connector import CONNECTOR_TOKEN
 
-    config = SandboxConfig.from_plain(_sandbox_values(settings, arguments.data, arguments.reset))
+    values = _sandbox_values(settings, arguments.data, arguments.reset)
+    if arguments.limits is not None:
+        limits = RATE_LIMITS[arguments.limits]
+        values["rate_limit_per_hour"], values["rate_limit_per_10s"] = (
+            limits.per_hour,
+            limits.per_10s,
+        )
+    if arguments.time_scale is not None:
+        if not 0 < arguments.time_scale <= MAX_TIME_SCALE:
+            raise SettingsError(
+                f"--time-scale must be above 0 and at most {MAX_TIME_SCALE:g}, "
+                f"not {arguments.time_scale:g}"
+            )
+        values["time_scale"] = arguments.time_scale
+    config = SandboxConfig.from_plain(values)
     if arguments.reset:
         demo.reset(config.data_file, config.seed)
     server = SandboxServer(config, host=host, port=port)
@@ -347,6 +386,12 @@ def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
     try:
         print(f"Procore API:          {server.base_url}", flush=True)
         print(f"QuickBooks connector: {server.connector_url}", flush=True)
+        scale = f", windows {config.time_scale:g}x faster" if config.time_scale != 1 else ""
+        print(
+            f"Rate limits per token: {config.rate_limit_per_hour:,} an hour, "
+            f"{config.rate_limit_per_10s:,} per 10 s{scale}.",
+            flush=True,
+        )
         logins = ", ".join(user.login for user in demo.USERS)
         print(
             f"Demo users (client secret '{demo.CLIENT_SECRET}'): {logins}. "

@@ -97,6 +97,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         hour_s=config.rate_limit_hour_window_s,
         spike_s=config.rate_limit_spike_window_s,
         clock=config.clock,
+        time_scale=config.time_scale,
     )
     routes = [
         Route("/oauth/authorize", authorize_page, methods=["GET"]),

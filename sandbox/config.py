@@ -11,6 +11,22 @@ from typing import Any
 DEFAULT_SEED = 20260301
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    per_hour: int
+    per_10s: int
+
+
+# Named sets of rate limits for `cco-unlink sandbox --limits`.
+RATE_LIMITS = {
+    # Procore's rate-limiting page shows these as its examples (600 an hour, 25 per 10 s) and
+    # says to trust the headers: loads paced as a real company's would be.
+    "procore": RateLimits(per_hour=600, per_10s=25),
+    # The embedded demo's: so generous that starts are instant.
+    "generous": RateLimits(per_hour=100_000, per_10s=2_000),
+}
+
+
 @dataclass
 class Faults:
     """Failures a test or a demo can switch on while the server runs.
@@ -73,11 +89,13 @@ class SandboxConfig:
     data_file: Path
     seed: int = DEFAULT_SEED
     latency_ms: int = 0
-    rate_limit_per_hour: int = 100_000
-    rate_limit_per_10s: int = 2_000
+    rate_limit_per_hour: int = RATE_LIMITS["generous"].per_hour
+    rate_limit_per_10s: int = RATE_LIMITS["generous"].per_10s
     # Lengths of the two windows; Procore's are an hour and 10 s. Tests shorten them.
     rate_limit_hour_window_s: float = 3600.0
     rate_limit_spike_window_s: float = 10.0
+    # How much faster than wall time the rate-limit windows run (60: an hour passes in a minute).
+    time_scale: float = 1.0
     faults: Faults = field(default_factory=Faults)
     # Lifetime of issued access tokens; Procore's is 5400 s. Tests shorten it to see expiry.
     token_ttl_s: int = 5400

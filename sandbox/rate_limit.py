@@ -1,4 +1,15 @@
-"""Procore's two rate-limit windows: an hourly budget and a 10-second spike budget per token."""
+"""Procore's two rate-limit windows: an hourly budget and a 10-second spike budget per token.
+
+What the headers say follows Procore's rate-limiting page: `X-Rate-Limit-Limit`, `-Remaining` and
+`-Reset` (Unix seconds) describe whichever window is nearer to running out; past either window the
+answer is 429, with `X-Rate-Limit-Reset` saying when the window that refused frees a slot and
+`Retry-After` the seconds until then.
+
+A time scale runs the windows faster (scale 60: the hour passes in a minute, the 10 s in a sixth of
+a second), so a benchmark can spend an hour's budget in a minute. The headers stay in wall-clock
+time so that any client can pace by them; a scaled reset carries milliseconds, since a scaled
+window may be shorter than the whole second Procore counts in (choice).
+"""
 
 from __future__ import annotations
 
@@ -18,14 +29,16 @@ class RateDecision:
     allowed: bool
     limit: int
     remaining: int
-    reset: int  # Unix seconds when the reported window frees up
+    reset: float  # Unix seconds when the reported window frees up
     retry_after: int  # seconds to wait; 0 when allowed
+    exact_reset: bool = False  # the reset with milliseconds (a scaled clock), else whole seconds
 
     def headers(self) -> dict[str, str]:
+        reset = f"{self.reset:.3f}" if self.exact_reset else str(math.ceil(self.reset))
         headers = {
             "X-Rate-Limit-Limit": str(self.limit),
             "X-Rate-Limit-Remaining": str(self.remaining),
-            "X-Rate-Limit-Reset": str(self.reset),
+            "X-Rate-Limit-Reset": reset,
         }
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after)
@@ -61,13 +74,17 @@ class RateLimiter:
         *,
         hour_s: float = HOUR_S,
         spike_s: float = SPIKE_S,
+        time_scale: float = 1.0,
     ) -> None:
+        if time_scale <= 0:
+            raise ValueError(f"The time scale must be above 0, not {time_scale}")
         self.per_hour = per_hour
         self.per_10s = per_10s
         self.clock = clock
         # The spans are Procore's; tests shorten them to watch a window fill and empty quickly.
-        self.hour_s = hour_s
-        self.spike_s = spike_s
+        self.hour_s = hour_s / time_scale
+        self.spike_s = spike_s / time_scale
+        self.exact_reset = time_scale != 1.0
         self._windows: dict[str, tuple[_Window, _Window]] = {}
         self._lock = threading.Lock()
 
@@ -87,14 +104,18 @@ class RateLimiter:
             full = [w for w in windows if w.remaining() == 0]
             if full:
                 blocking = max(full, key=lambda w: w.frees_at(now))
-                wait = max(1, math.ceil(blocking.frees_at(now) - now))
-                return RateDecision(
-                    False, blocking.limit, 0, math.ceil(blocking.frees_at(now)), wait
-                )
+                frees_at = blocking.frees_at(now)
+                wait = max(1, math.ceil(frees_at - now))
+                return RateDecision(False, blocking.limit, 0, frees_at, wait, self.exact_reset)
             for window in windows:
                 window.hits.append(now)
             # Report whichever window is nearer to running out, as Procore does.
             nearest = min(windows, key=lambda w: (w.remaining() / w.limit, w.span_s))
             return RateDecision(
-                True, nearest.limit, nearest.remaining(), math.ceil(nearest.frees_at(now)), 0
+                True,
+                nearest.limit,
+                nearest.remaining(),
+                nearest.frees_at(now),
+                0,
+                self.exact_reset,
             )

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -46,3 +47,67 @@ def test_the_sandbox_command_prints_both_urls_and_serves_them(tmp_path: Path) ->
         _, errors = process.communicate(timeout=15)
     assert process.returncode == 0
     assert "Traceback" not in errors
+
+
+def test_the_sandbox_can_apply_procores_limits_on_a_faster_clock(tmp_path: Path) -> None:
+    data_file = tmp_path / "served.sqlite3"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "cco_unlink", "sandbox", "--port", "0", "--data", str(data_file),
+            "--limits", "procore", "--time-scale", "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        procore_url = re.search(r"(http://127\.0\.0\.1:\d+)\s*$", process.stdout.readline())
+        process.stdout.readline()
+        limits_line = process.stdout.readline()
+        assert procore_url, limits_line
+        assert "600 an hour, 25 per 10 s, windows 60x faster" in limits_line
+        answer = httpx.post(
+            f"{procore_url[1]}/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "admin", "client_secret": "x"},
+        )
+        assert answer.headers["X-Rate-Limit-Limit"] == "25"
+        # A 10-s window of a clock 60 times faster frees a slot within a sixth of a second.
+        reset = float(answer.headers["X-Rate-Limit-Reset"])
+        assert "." in answer.headers["X-Rate-Limit-Reset"]
+        assert -1 < reset - time.time() <= 10 / 60 + 0.5
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "Traceback" not in errors
+
+
+def test_the_sandbox_help_says_which_limits_are_which() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "cco_unlink", "sandbox", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = " ".join(shown.split())
+    assert (
+        "'procore' applies the examples of Procore's rate-limiting page, 600 requests an hour "
+        "and 25 per 10 s" in flat
+    )
+    assert "'generous' (the default, and the embedded demo's)" in flat
+    assert "--time-scale N" in flat
+
+
+def test_a_time_scale_out_of_range_is_refused_clearly(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cco_unlink", "sandbox", "--time-scale", "0"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "--time-scale must be above 0" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,88 @@
+"""The sandbox's rate limits as Procore's page describes them: the 'procore' profile (600 an hour
+and 25 per 10 s), headers about the nearer window, a 429's Retry-After and reset, and a clock that
+runs the windows faster."""
+
+from __future__ import annotations
+
+import math
+
+from sandbox.config import RATE_LIMITS
+from sandbox.rate_limit import RateLimiter
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _procore(clock: _Clock, time_scale: float = 1.0) -> RateLimiter:
+    limits = RATE_LIMITS["procore"]
+    return RateLimiter(limits.per_hour, limits.per_10s, clock, time_scale=time_scale)
+
+
+def test_the_procore_profile_is_procores_documented_example() -> None:
+    assert (RATE_LIMITS["procore"].per_hour, RATE_LIMITS["procore"].per_10s) == (600, 25)
+
+
+def test_headers_describe_the_spike_window_until_the_hourly_one_is_nearer() -> None:
+    clock = _Clock()
+    limiter = _procore(clock)
+    first = limiter.hit("t").headers()
+    assert (first["X-Rate-Limit-Limit"], first["X-Rate-Limit-Remaining"]) == ("25", "24")
+    assert first["X-Rate-Limit-Reset"] == str(math.ceil(clock.now + 10))
+    used = 1
+    # 20 requests every 10 s: the spike window never fills, the hour runs down.
+    while used < 560:
+        clock.now += 10
+        for _ in range(20):
+            decision = limiter.hit("t")
+            used += 1
+    # 39 of 600 left for the hour (7 %) against 5 of 25 for the spike (20 %): the hour is nearer.
+    assert used == 561
+    headers = decision.headers()
+    assert (headers["X-Rate-Limit-Limit"], headers["X-Rate-Limit-Remaining"]) == ("600", "39")
+
+
+def test_a_429_says_when_the_refusing_window_frees_a_slot() -> None:
+    clock = _Clock()
+    limiter = _procore(clock)
+    start = clock.now
+    for _ in range(25):
+        assert limiter.hit("t").allowed
+    clock.now += 2.5
+    refused = limiter.hit("t")
+    headers = refused.headers()
+    assert not refused.allowed
+    assert (headers["X-Rate-Limit-Limit"], headers["X-Rate-Limit-Remaining"]) == ("25", "0")
+    assert headers["X-Rate-Limit-Reset"] == str(math.ceil(start + 10))
+    assert headers["Retry-After"] == "8"  # 7.5 s, in whole seconds rounded up
+    clock.now = start + 10
+    assert limiter.hit("t").allowed
+
+
+def test_a_time_scale_runs_both_windows_faster_with_wall_clock_headers() -> None:
+    clock = _Clock()
+    limiter = _procore(clock, time_scale=60)
+    start = clock.now
+    for _ in range(25):
+        assert limiter.hit("t").allowed
+    refused = limiter.hit("t")
+    assert not refused.allowed
+    # The 10-s window lasts a sixtieth as long; the reset says when, to the millisecond.
+    assert float(refused.headers()["X-Rate-Limit-Reset"]) == round(start + 10 / 60, 3)
+    clock.now = start + 10 / 60
+    assert limiter.hit("t").allowed
+    # The hour lasts a minute: 600 requests, then the next slot frees a minute after the first.
+    sent = 26
+    while sent < 600:
+        clock.now += 10 / 60
+        for _ in range(min(25, 600 - sent)):
+            assert limiter.hit("t").allowed
+            sent += 1
+    clock.now += 10 / 60
+    refused = limiter.hit("t")
+    assert not refused.allowed and refused.limit == 600
+    assert refused.reset == start + 60
