@@ -118,6 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     login.add_argument("--code", help="the code from Procore's page, instead of typing it")
     commands.add_parser(
+        "setup",
+        help="connect to a real Procore company and QuickBooks Desktop, step by step",
+        description=(
+            "Pick the Procore environment and sign-in, sign in, pick the company, give the "
+            "QuickBooks connector, test both, then write the settings file (mode 0600, the old "
+            "one backed up) and open the app. Rerun it to change the answers. Secrets stay in "
+            "PROCORE_CLIENT_SECRET and QUICKBOOKS_CONNECTOR_TOKEN."
+        ),
+    )
+    commands.add_parser(
         "logout",
         help="revoke and delete the kept Procore sign-in for this environment",
         description="Revoke the kept sign-in at Procore and delete it from this machine.",
@@ -128,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
+        if arguments.command == "setup":
+            return _setup(arguments)
         settings = _settings(arguments)
         _log_to_file()
         if arguments.command == "sandbox":
@@ -248,11 +260,6 @@ def target_for(settings: Settings, sandbox: EmbeddedSandbox | None) -> Target:
             cache_scope=f"sandbox:{sandbox.data_file}",
             **common,
         )
-    if not settings.quickbooks.connector_url:
-        raise SettingsError(
-            "Remote mode needs the QuickBooks connector's URL: --connector-url or "
-            "[quickbooks] connector_url."
-        )
     return Target(
         procore_url=environment.api_url,
         connector_url=settings.quickbooks.connector_url,
@@ -346,6 +353,28 @@ def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
         )
         app.run()
         return app.return_code or EXIT_OK
+
+
+def _setup(arguments: argparse.Namespace) -> int:
+    """Ask, test and write the settings file; then open the app on what was written."""
+    from services.settings_writer import file_to_write
+    from tui.setup.app import SetupApp
+
+    _log_to_file()
+    path = file_to_write(arguments.settings, locations.config_dir())
+    app = SetupApp(
+        load_settings(path if path.exists() else None),
+        path,
+        lambda settings: target_for(settings, None),
+    )
+    app.run()
+    written = app.return_value
+    if written is None:
+        print("cco-unlink: setup left before the end; nothing was written.", file=sys.stderr)
+        return EXIT_FAILURE
+    kept = f"; the previous file is kept as {written.backup}" if written.backup else ""
+    print(f"cco-unlink: settings written to {written.path}{kept}.", file=sys.stderr)
+    return _run_app(_settings(arguments), arguments)
 
 
 def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:

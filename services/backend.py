@@ -82,9 +82,13 @@ class Target:
 
     def check(self) -> None:
         """Refuse a target that cannot work, before any connection is tried."""
+        if not self.connector_url:
+            raise SettingsError(
+                "Remote mode needs the QuickBooks connector's URL: --connector-url or "
+                "[quickbooks] connector_url."
+            )
         self.check_procore()
-        if self.connector_url:
-            check_url("connector URL", self.connector_url)
+        check_url("connector URL", self.connector_url)
         if not self.connector_token:
             raise SettingsError(
                 "No QuickBooks connector token: set QUICKBOOKS_CONNECTOR_TOKEN or "

@@ -17,7 +17,7 @@ from services.models import (
     QuickBooksEvidence,
     UnlinkOutcome,
 )
-from services.settings import PROCORE_SECRET_ENV
+from services.settings import CONNECTOR_TOKEN_ENV, PROCORE_SECRET_ENV
 
 UNLINKED = "Successfully Unlinked"
 STILL_IN_QUICKBOOKS = "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
@@ -315,3 +315,39 @@ def unsettled_left(count: int, detail: str) -> str:
         f"{count} started attempt(s) could not be read back from Procore yet ({detail}); they "
         "are shown as not settled."
     )
+
+
+# -- cco-unlink setup ------------------------------------------------------------------------------
+SETUP_NO_SECRET = (
+    f"{PROCORE_SECRET_ENV} is not set. Setup keeps the client secret out of the settings file: "
+    f"leave setup (Ctrl+Q), export {PROCORE_SECRET_ENV}=…, and run it again."
+)
+SETUP_NO_TOKEN = (
+    f"{CONNECTOR_TOKEN_ENV} is not set. Setup keeps the connector's token out of the settings "
+    f"file: leave setup (Ctrl+Q), export {CONNECTOR_TOKEN_ENV}=…, and run it again."
+)
+SETUP_NO_CLIENT_ID = "Paste the client id of your Procore app or service account."
+
+
+def setup_procore_ok(user: str, login: str, company: str, company_id: int) -> str:
+    return f"✓ Procore: signed in as {user} ({login}), company {company} ({company_id})."
+
+
+def setup_procore_failed(detail: str) -> str:
+    return f"✗ Procore: {detail}"
+
+
+def setup_quickbooks_ok(url: str) -> str:
+    return f"✓ QuickBooks® Desktop: the connector at {url} and QuickBooks answered."
+
+
+def setup_quickbooks_failed(detail: str) -> str:
+    return f"✗ QuickBooks® Desktop: {detail} (The token is read from {CONNECTOR_TOKEN_ENV}.)"
+
+
+def setup_company_out_of_reach(login: str, company_id: int) -> str:
+    return f"User '{login}' has no access to company {company_id}; pick the company again."
+
+
+def setup_no_company(login: str) -> str:
+    return f"User '{login}' belongs to no Procore company: ask an admin to add them."

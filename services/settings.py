@@ -145,6 +145,9 @@ class Settings:
         return bool(self.procore.client_secret or self.quickbooks.token)
 
 
+SECRET_KEYS: tuple[tuple[str, str], ...] = (("procore", "client_secret"), ("quickbooks", "token"))
+"""The (section, key) pairs holding a secret: best kept in the environment, never logged."""
+
 _SECTIONS: dict[str, type] = {
     "backend": BackendSettings,
     "procore": ProcoreSettings,
@@ -199,6 +202,11 @@ def _read_file(path: Path) -> Settings:
         raise SettingsError("settings file not found", file=name) from None
     except (OSError, UnicodeDecodeError) as error:
         raise SettingsError(f"cannot read settings file ({error})", file=name) from None
+    return parse_settings(text, name)
+
+
+def parse_settings(text: str, name: str) -> Settings:
+    """Settings from a file's text, checked as a file is; `name` says where in errors."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

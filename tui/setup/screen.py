@@ -1,0 +1,414 @@
+"""Setup, one step at a time: each answer is checked where it is given, nothing is written until
+the last step.
+
+The screen keeps a draft of the settings (typed, as the app reads them) and changes it one answer
+at a time; services do the asking (services.setup) and the writing (services.settings_writer).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
+from textual.worker import Worker, WorkerState
+
+from services import messages
+from services.backend import Target
+from services.errors import CcoUnlinkError, ProcoreSignInRequiredError, SettingsError
+from services.models import Company
+from services.procore import environments
+from services.settings import (
+    CONNECTOR_TOKEN_ENV,
+    PROCORE_SECRET_ENV,
+    Settings,
+    replace,
+    with_environment_secrets,
+)
+from services.settings_writer import without_secrets, write_setup
+from services.setup import SetupSignIn, check_connections
+from services.urls import check_url
+from tui.setup import steps
+from tui.setup.review import review_text
+
+log = logging.getLogger(__name__)
+
+TargetFactory = Callable[[Settings], Target]
+"""Builds the Target the app would build from settings (the command's wiring, passed in)."""
+
+
+class SetupScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="setup-back"),
+        Binding("enter", "continue", "Continue", id="setup-continue"),
+    ]
+
+    def __init__(self, current: Settings, path: Path, make_target: TargetFactory) -> None:
+        super().__init__()
+        self.path = path
+        self.make_target = make_target
+        draft = with_environment_secrets(without_secrets(current))
+        first_run = current.backend.mode != "remote"
+        self.draft = replace(
+            draft,
+            backend=replace(draft.backend, mode="remote"),
+            # The built-in client id is the sandbox's demo user: no use for a real company.
+            procore=replace(draft.procore, client_id="") if first_run else draft.procore,
+        )
+        self.step = steps.STEP_IDS[0]
+        self.history: list[str] = []
+        self.signer: SetupSignIn | None = None
+        self.companies: list[Company] = []
+        self.checks_passed = False
+
+    # -- layout ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        procore, quickbooks = self.draft.procore, self.draft.quickbooks
+        yield Header()
+        with Vertical(id="setup-body"):
+            yield Static("", id="setup-step-title", markup=False)
+            yield Static("", id="setup-step-help", markup=False)
+            with ContentSwitcher(initial=self.step, id="setup-steps"):
+                with Vertical(id="environment"):
+                    yield OptionList(
+                        *(Option(label, id=name) for name, label in steps.ENVIRONMENT_CHOICES),
+                        id="environment-choice",
+                    )
+                    with Vertical(id="custom-urls"):
+                        yield Input(procore.base_url, steps.BASE_URL_PLACEHOLDER, id="base-url")
+                        yield Input(procore.login_url, steps.LOGIN_URL_PLACEHOLDER, id="login-url")
+                with Vertical(id="grant"):
+                    yield OptionList(
+                        *(Option(label, id=grant) for grant, label in steps.GRANT_CHOICES),
+                        id="grant-choice",
+                    )
+                with Vertical(id="client"):
+                    yield Input(procore.client_id, steps.CLIENT_ID_PLACEHOLDER, id="client-id")
+                    yield Static(
+                        steps.secret_status(PROCORE_SECRET_ENV, bool(procore.client_secret)),
+                        id="secret-status",
+                        markup=False,
+                    )
+                with Vertical(id="sign-in"), Vertical(id="code-entry"):
+                    yield Static(steps.APPROVE, markup=False)
+                    yield Static("", id="authorize-url", markup=False)
+                    yield Static(steps.PASTE_CODE, markup=False)
+                    yield Input(placeholder=steps.CODE_PLACEHOLDER, id="sign-in-code")
+                with Vertical(id="company"):
+                    yield OptionList(id="company-choice")
+                with Vertical(id="connector"):
+                    yield Input(
+                        quickbooks.connector_url,
+                        steps.CONNECTOR_URL_PLACEHOLDER,
+                        id="connector-url",
+                    )
+                    yield Static(
+                        steps.secret_status(CONNECTOR_TOKEN_ENV, bool(quickbooks.token)),
+                        id="token-status",
+                        markup=False,
+                    )
+                with Vertical(id="check"):
+                    yield Static("", id="procore-check", markup=False)
+                    yield Static("", id="quickbooks-check", markup=False)
+                with Vertical(id="review"):
+                    yield Static("", id="review-summary", markup=False)
+            yield Static("", id="setup-problem", markup=False)
+            yield Static("", id="setup-hint", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._highlight("#environment-choice", self._environment_name())
+        self._highlight("#grant-choice", self.draft.procore.grant)
+        self._show_custom_urls(self._environment_name() == environments.CUSTOM)
+        self.go(self.step, remember=False)
+
+    # -- moving between steps --------------------------------------------------------------------
+    def go(self, step: str, *, remember: bool = True) -> None:
+        if remember and step != self.step:
+            self.history.append(self.step)
+        self.step = step
+        self.query_one("#setup-steps", ContentSwitcher).current = step
+        index = steps.STEP_IDS.index(step)
+        about = steps.STEPS[index]
+        self._say("#setup-step-title", f"Step {index + 1} of {len(steps.STEPS)} · {about.title}")
+        self._say("#setup-step-help", about.help)
+        self.problem("")
+        self.hint("")
+        self.set_focus(None)
+        enter = getattr(self, f"_enter_{step.replace('-', '_')}", None)
+        if enter is not None:
+            enter()
+
+    def action_back(self) -> None:
+        self.workers.cancel_group(self, "setup")
+        if not self.history:
+            self.problem(steps.FIRST_STEP_BACK)
+            return
+        self.go(self.history.pop(), remember=False)
+
+    def action_continue(self) -> None:
+        """Enter where no field takes it: retry a failed step, or go on from a passed one."""
+        if self.step == "sign-in":
+            self._enter_sign_in()
+        elif self.step == "check":
+            if self.checks_passed:
+                self.go("review")
+            else:
+                self.run_checks()
+        elif self.step == "review":
+            self._write()
+
+    # -- 1. environment --------------------------------------------------------------------------
+    def _enter_environment(self) -> None:
+        self.query_one("#environment-choice", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#environment-choice")
+    def _environment_picked(self, event: OptionList.OptionSelected) -> None:
+        name = event.option.id or ""
+        if name == environments.CUSTOM:
+            self._show_custom_urls(True)
+            self.query_one("#base-url", Input).focus()
+            return
+        self._show_custom_urls(False)
+        procore = replace(self.draft.procore, environment=name, base_url="", login_url="")
+        self.draft = replace(self.draft, procore=procore)
+        self.go("grant")
+
+    @on(Input.Submitted, "#base-url, #login-url")
+    def _custom_urls_given(self) -> None:
+        base_url = self.query_one("#base-url", Input).value.strip()
+        login_url = self.query_one("#login-url", Input).value.strip()
+        try:
+            if not base_url:
+                raise SettingsError("Give the API address of this Procore, e.g. https://….")
+            check_url("Procore URL", base_url)
+            if login_url:
+                check_url("Procore sign-in URL", login_url)
+        except SettingsError as error:
+            self.problem(error.message)
+            return
+        procore = replace(
+            self.draft.procore,
+            environment=environments.CUSTOM,
+            base_url=base_url,
+            login_url=login_url,
+        )
+        self.draft = replace(self.draft, procore=procore)
+        self.go("grant")
+
+    # -- 2. grant --------------------------------------------------------------------------------
+    def _enter_grant(self) -> None:
+        self.query_one("#grant-choice", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#grant-choice")
+    def _grant_picked(self, event: OptionList.OptionSelected) -> None:
+        procore = replace(self.draft.procore, grant=event.option.id)
+        self.draft = replace(self.draft, procore=procore)
+        self.go("client")
+
+    # -- 3. client id ----------------------------------------------------------------------------
+    def _enter_client(self) -> None:
+        self.query_one("#client-id", Input).focus()
+
+    @on(Input.Submitted, "#client-id")
+    def _client_given(self, event: Input.Submitted) -> None:
+        client_id = event.value.strip()
+        if not client_id:
+            self.problem(messages.SETUP_NO_CLIENT_ID)
+            return
+        if not self.draft.procore.client_secret:
+            self.problem(messages.SETUP_NO_SECRET)
+            return
+        self.draft = replace(self.draft, procore=replace(self.draft.procore, client_id=client_id))
+        self.go("sign-in")
+
+    # -- 4. sign in ------------------------------------------------------------------------------
+    def _enter_sign_in(self) -> None:
+        self.problem("")
+        self._show_code_entry(False)
+        try:
+            signer = SetupSignIn(self.make_target(self.draft))
+        except CcoUnlinkError as error:
+            self.problem(error.message)
+            self.hint(steps.SIGN_IN_FAILED)
+            return
+        previous, self.signer = self.signer, signer
+        if previous is not None:
+            self.run_worker(previous.aclose(), group="closing")
+        if signer.needs_code:
+            self._ask_for_code()
+        else:
+            self.sign_in()
+
+    def _ask_for_code(self) -> None:
+        assert self.signer is not None
+        self._say("#authorize-url", self.signer.authorize_url or "")
+        self._show_code_entry(True)
+        self.hint("")
+        code = self.query_one("#sign-in-code", Input)
+        code.value = ""
+        code.focus()
+
+    @on(Input.Submitted, "#sign-in-code")
+    def _code_given(self, event: Input.Submitted) -> None:
+        self.sign_in(event.value)
+
+    @work(exclusive=True, group="setup", exit_on_error=False)
+    async def sign_in(self, code: str | None = None) -> None:
+        assert self.signer is not None
+        self.problem("")
+        self.hint(steps.SIGNING_IN)
+        signed_in = await self.signer.sign_in(code)
+        self.companies = signed_in.companies
+        # Back from the company goes to the client id: signing in again is a step of its own.
+        self.go("company", remember=False)
+
+    # -- 5. company ------------------------------------------------------------------------------
+    def _enter_company(self) -> None:
+        choice = self.query_one("#company-choice", OptionList)
+        choice.clear_options()
+        choice.add_options(
+            Option(f"{company.name}  ·  {company.id}", id=str(company.id))
+            for company in self.companies
+        )
+        self._highlight("#company-choice", str(self.draft.procore.company_id))
+        choice.focus()
+
+    @on(OptionList.OptionSelected, "#company-choice")
+    def _company_picked(self, event: OptionList.OptionSelected) -> None:
+        company_id = int(event.option.id or 0)
+        procore = replace(self.draft.procore, company_id=company_id)
+        self.draft = replace(self.draft, procore=procore)
+        self.go("connector")
+
+    # -- 6. connector ----------------------------------------------------------------------------
+    def _enter_connector(self) -> None:
+        self.query_one("#connector-url", Input).focus()
+
+    @on(Input.Submitted, "#connector-url")
+    def _connector_given(self, event: Input.Submitted) -> None:
+        url = event.value.strip()
+        try:
+            if not url:
+                raise SettingsError("Give the connector's address, e.g. https://….")
+            check_url("connector URL", url)
+        except SettingsError as error:
+            self.problem(error.message)
+            return
+        if not self.draft.quickbooks.token:
+            self.problem(messages.SETUP_NO_TOKEN)
+            return
+        quickbooks = replace(self.draft.quickbooks, connector_url=url)
+        self.draft = replace(self.draft, quickbooks=quickbooks)
+        self.go("check")
+
+    # -- 7. test both connections ----------------------------------------------------------------
+    def _enter_check(self) -> None:
+        self.run_checks()
+
+    @work(exclusive=True, group="setup", exit_on_error=False)
+    async def run_checks(self) -> None:
+        self.checks_passed = False
+        for selector in ("#procore-check", "#quickbooks-check"):
+            self._say(selector, "")
+        self.problem("")
+        self.hint(steps.CHECKING)
+        checks = await check_connections(self.make_target(self.draft))
+        for selector, check in (
+            ("#procore-check", checks.procore),
+            ("#quickbooks-check", checks.quickbooks),
+        ):
+            shown = self.query_one(selector, Static)
+            shown.update(check.message)
+            shown.set_class(check.ok, "-ok")
+            shown.set_class(not check.ok, "-failed")
+        self.checks_passed = checks.ok
+        self.hint(steps.CHECK_PASSED if checks.ok else steps.CHECK_FAILED)
+
+    # -- 8. review and write ---------------------------------------------------------------------
+    def _enter_review(self) -> None:
+        self._say("#review-summary", review_text(self.draft, self.path, self.companies))
+
+    def _write(self) -> None:
+        try:
+            written = write_setup(self.draft, self.path)
+        except SettingsError as error:
+            self.problem(error.message)
+            return
+        except OSError as error:
+            self.problem(steps.could_not_write(self.path, error))
+            return
+        self.app.exit(written)
+
+    # -- the one place a step's failure is shown -------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        signer = self.signer
+        if isinstance(error, ProcoreSignInRequiredError) and signer and signer.authorize_url:
+            self._ask_for_code()
+        if isinstance(error, CcoUnlinkError):
+            self.problem(error.message)
+        else:
+            log.error("setup step failed", exc_info=error)
+            self.problem(steps.UNEXPECTED)
+        if self.step == "check":
+            self.hint(steps.CHECK_FAILED)
+        elif self.step == "sign-in" and not self._code_entry_shown:
+            self.hint(steps.SIGN_IN_FAILED)
+        else:
+            self.hint("")
+
+    async def on_unmount(self) -> None:
+        if self.signer is not None:
+            await self.signer.aclose()
+
+    # -- small helpers ---------------------------------------------------------------------------
+    def problem(self, text: str) -> None:
+        self._say("#setup-problem", text)
+
+    def hint(self, text: str) -> None:
+        self._say("#setup-hint", text)
+
+    def _say(self, selector: str, text: str) -> None:
+        self.query_one(selector, Static).update(text)
+
+    def _environment_name(self) -> str:
+        procore = self.draft.procore
+        try:
+            return environments.resolve(
+                procore.environment, procore.base_url, procore.login_url
+            ).name
+        except SettingsError:
+            return procore.environment
+
+    def _highlight(self, selector: str, option_id: str) -> None:
+        choice = self.query_one(selector, OptionList)
+        try:
+            choice.highlighted = choice.get_option_index(option_id)
+        except OptionDoesNotExist:  # not among them (a first run): the first one is
+            choice.highlighted = 0 if choice.option_count else None
+
+    def _show_custom_urls(self, shown: bool) -> None:
+        self._toggle(self.query_one("#custom-urls"), shown)
+
+    def _show_code_entry(self, shown: bool) -> None:
+        self._toggle(self.query_one("#code-entry"), shown)
+
+    @property
+    def _code_entry_shown(self) -> bool:
+        return self.query_one("#code-entry").has_class("-shown")
+
+    @staticmethod
+    def _toggle(widget: Widget, shown: bool) -> None:
+        widget.set_class(shown, "-shown")
