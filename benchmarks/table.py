@@ -135,7 +135,7 @@ class DataTableApp(App[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for column in COLUMNS:
-            table.add_column(column.label, key=column.key, width=column.width)
+            table.add_column(column.label, key=column.key, width=column.min_width)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         started = time.perf_counter()

@@ -250,6 +250,7 @@ def target_for(settings: Settings, sandbox: EmbeddedSandbox | None) -> Target:
         "quickbooks_timeout": settings.quickbooks.timeout_seconds,
         "per_page": settings.procore.per_page,
         "cache_path": locations.list_cache_file(),
+        "environment": environment.name,
     }
     if sandbox is not None:
         if sandbox.connector_url:

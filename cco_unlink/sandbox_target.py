@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from services.backend import Target
+from services.procore.environments import EMBEDDED_SANDBOX
 
 SANDBOX_SECRET = "sandbox"
 CONNECTOR_PATH = "/quickbooks/qbxml"
@@ -29,6 +30,7 @@ def sandbox_target(
         "company_id": 0,
         "audit_path": audit_path,
         "is_sandbox": True,
+        "environment": EMBEDDED_SANDBOX,
     }
     values.update(changes)
     return Target(**values)

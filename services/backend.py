@@ -36,6 +36,7 @@ from services.models import (
     UnlinkOutcome,
     User,
 )
+from services.procore import environments
 from services.procore.endpoints import OOB_REDIRECT
 from services.urls import check_url
 
@@ -63,6 +64,8 @@ class Target:
     company_id: int
     audit_path: Path
     is_sandbox: bool = False
+    environment: str = ""
+    """The Procore environment's name (services/procore/environments.py); "" when unnamed."""
     procore_timeout: float = 30.0
     quickbooks_timeout: float = 60.0
     per_page: int = 100
@@ -147,6 +150,18 @@ class Backend:
     @property
     def is_sandbox(self) -> bool:
         return self.target.is_sandbox
+
+    @property
+    def is_production(self) -> bool:
+        return self.target.environment == "production"
+
+    @property
+    def environment_label(self) -> str:
+        """Which Procore this is, as a person calls it."""
+        fallback = environments.LABELS[
+            environments.EMBEDDED_SANDBOX if self.is_sandbox else environments.CUSTOM
+        ]
+        return environments.LABELS.get(self.target.environment, fallback)
 
     async def open(self) -> Connections:
         """The side of the wire, made on first use. Its import costs about a tenth of a second

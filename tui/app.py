@@ -11,6 +11,7 @@ from textual.binding import BindingType
 from services.backend import Backend
 from services.settings import UiSettings
 from tui.bindings import APP_BINDINGS
+from tui.feedback import Look, toast
 from tui.screens.change_orders import ChangeOrdersScreen
 
 
@@ -41,11 +42,10 @@ class CcoUnlinkApp(App[None]):
         if self._initial_theme in self.available_themes:
             self.theme = self._initial_theme
         else:
-            self.notify(
+            toast(
+                self,
+                Look("warning", "Settings"),
                 f"Unknown theme '{self._initial_theme}'; using {self.theme}.",
-                title="Settings",
-                severity="warning",
-                markup=False,
             )
         if self._keymap:
             self.set_keymap(self._keymap)

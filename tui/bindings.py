@@ -27,7 +27,7 @@ LIST_BINDINGS: list[BindingType] = [
     Binding(
         "x",
         "delete_in_quickbooks",
-        "Delete in QBD (sandbox)",
+        "QBD delete",
         id="delete-in-quickbooks",
         tooltip="Sandbox only: delete the CCO's lines in the simulated QuickBooks",
     ),

@@ -1,7 +1,9 @@
-"""How each outcome and failure looks to a person: the toast's severity and title.
+"""How each outcome and failure looks to a person: the toast's severity and title, the row's mark.
 
 Severity maps to colour through app.tcss: "information" is a green toast, "error" a red one and
-"warning" an amber one. The words themselves come from services.messages or the error.
+"warning" an amber one. Colour alone does not carry it (NO_COLOR, 16-colour terminals, colour
+blindness): every toast title and row mark starts with a sign, ✓ done, ✗ refused or failed,
+! to look at. The words themselves come from services.messages or the error.
 """
 
 from __future__ import annotations
@@ -27,6 +29,22 @@ from services.errors import (
 from services.models import OutcomeKind
 from services.settings import UiSettings
 
+SIGN_DONE = "✓"
+SIGN_REFUSED = "✗"
+SIGN_WARNING = "!"
+SIGN_PICKED = "●"
+SIGN_BUSY = "…"
+SEVERITY_SIGNS: dict[SeverityLevel, str] = {
+    "information": SIGN_DONE,
+    "error": SIGN_REFUSED,
+    "warning": SIGN_WARNING,
+}
+
+
+def row_mark(sign: str, words: str) -> str:
+    """A row's status: its sign (all a two-cell column shows), then its words."""
+    return f"{sign} {words}"
+
 
 @dataclass(frozen=True)
 class Look:
@@ -51,15 +69,17 @@ OUTCOME_SEVERITY: dict[OutcomeKind, SeverityLevel] = {
 
 # What the Status column says of a row after an attempt that left it in the list.
 ROW_STATUS: dict[OutcomeKind, str] = {
-    OutcomeKind.STILL_IN_QUICKBOOKS: "In QBD",
-    OutcomeKind.PERMISSION_MISSING: "No permission",
-    OutcomeKind.QUICKBOOKS_UNREACHABLE: "QBD unknown",
-    OutcomeKind.PROCORE_FAILED: "Failed",
-    OutcomeKind.SIGN_IN_REQUIRED: "Sign in",
-    OutcomeKind.OUTCOME_UNKNOWN: "Unconfirmed",
-    OutcomeKind.CANNOT_TELL: "Cannot tell",
-    OutcomeKind.REFUSED: "Refused",
+    OutcomeKind.STILL_IN_QUICKBOOKS: row_mark(SIGN_REFUSED, "In QBD"),
+    OutcomeKind.PERMISSION_MISSING: row_mark(SIGN_REFUSED, "No permission"),
+    OutcomeKind.QUICKBOOKS_UNREACHABLE: row_mark(SIGN_WARNING, "QBD unknown"),
+    OutcomeKind.PROCORE_FAILED: row_mark(SIGN_REFUSED, "Failed"),
+    OutcomeKind.SIGN_IN_REQUIRED: row_mark(SIGN_WARNING, "Sign in"),
+    OutcomeKind.OUTCOME_UNKNOWN: row_mark(SIGN_WARNING, "Unconfirmed"),
+    OutcomeKind.CANNOT_TELL: row_mark(SIGN_WARNING, "Cannot tell"),
+    OutcomeKind.REFUSED: row_mark(SIGN_REFUSED, "Refused"),
 }
+FAILED = ROW_STATUS[OutcomeKind.PROCORE_FAILED]
+NOT_IN_QUICKBOOKS = row_mark(SIGN_DONE, "Not in QBD")
 
 _ERROR_TITLES: list[tuple[type[CcoUnlinkError], str]] = [
     (ProcoreAuthError, "Procore sign-in needed"),
@@ -86,7 +106,7 @@ def toast(app: App[Any], look: Look, message: str) -> None:
     seconds = getattr(app, "toast_seconds", UiSettings.toast_seconds)
     app.notify(
         message,
-        title=look.title,
+        title=f"{SEVERITY_SIGNS[look.severity]} {look.title}",
         severity=look.severity,
         timeout=seconds * (2 if look.severity == "error" else 1),
         markup=False,

@@ -14,6 +14,16 @@ from services.errors import SettingsError
 CUSTOM = "custom"
 EMBEDDED_SANDBOX = "embedded-sandbox"
 
+LABELS = {
+    "production": "Production",
+    "developer-sandbox": "Developer sandbox",
+    "monthly-sandbox": "Monthly sandbox",
+    CUSTOM: "Custom Procore",
+    EMBEDDED_SANDBOX: "Embedded sandbox",
+}
+"""How the screen names each environment: always in view, so nobody mistakes production for a
+sandbox."""
+
 
 @dataclass(frozen=True)
 class Environment:

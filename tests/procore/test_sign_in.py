@@ -23,6 +23,7 @@ from tests.procore.oauth_steps import approve
 from tests.tui.conftest import notifications, screen_of, settle, unlink
 from tui.app import CcoUnlinkApp
 from tui.screens.sign_in import SignInScreen
+from tui.widgets.app_header import AppHeader
 
 
 async def test_a_revoked_sign_in_opens_the_sign_in_screen_and_signing_in_loads_the_list(
@@ -63,7 +64,7 @@ async def test_a_revoked_sign_in_opens_the_sign_in_screen_and_signing_in_loads_t
         assert list_screen.table.row_count == len(
             [c for c in inspect.synced_ccos(sandbox.config.data_file) if c.company_id == 5200001]
         )
-        assert "admin" in list_screen.sub_title
+        assert "admin" in list_screen.query_one(AppHeader).account
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     pairs = inspect.issued_pairs(sandbox.config.data_file)
     assert [p.user_login for p in pairs] == ["admin", "admin"]

@@ -29,15 +29,15 @@ async def test_the_screen_lists_every_synced_cco_under_its_title(
         assert str(screen.query_one("#list-title", Static).render()) == LIST_TITLE
         labels = [column.label for column in screen.table.columns]
         assert labels == [
-            "Status",
-            "Project",
-            "Commitment",
-            "Vendor",
+            "",
             "CCO #",
             "Title",
             "Amount",
+            "Project",
+            "Vendor",
+            "Commitment",
             "Synced",
-            "QuickBooks",
+            "QBD PO",
         ]
         company = screen.backend.company
         assert company is not None
@@ -84,7 +84,7 @@ async def test_a_cco_still_in_quickbooks_is_refused_in_red_and_stays(
         assert toast.severity == "error"
         table = screen_of(pilot).table
         assert table.has_row(cco_id)
-        assert table.get_cell(cco_id, "status") == "In QBD"
+        assert table.get_cell(cco_id, "status") == "✗ In QBD"
         rendered = pilot.app.screen.query(Toast).last()
         background = rendered.styles.background
         assert background.r > background.g and background.r > background.b, background
@@ -119,7 +119,7 @@ async def test_quickbooks_closed_fails_closed_in_red(
         [toast] = notifications(pilot)
         assert toast.severity == "error"
         assert "QuickBooks® Desktop could not be reached, so nothing was changed" in toast.message
-        assert screen_of(pilot).table.get_cell(cco_id, "status") == "QBD unknown"
+        assert screen_of(pilot).table.get_cell(cco_id, "status") == "! QBD unknown"
     assert is_linked(sandbox_data, cco_id)
 
 
@@ -258,7 +258,7 @@ async def test_picked_ccos_are_unlinked_in_one_go_and_those_still_in_quickbooks_
         assert toast.severity == "error"
         assert toast.message == "2 unlinked; 1 still in QuickBooks® Desktop."
         assert all(not screen.table.has_row(cco_id) for cco_id in gone)
-        assert str(screen.table.get_cell(present, "status")) == "In QBD"
+        assert str(screen.table.get_cell(present, "status")) == "✗ In QBD"
         assert screen.picked == []
     assert not any(is_linked(sandbox_data, cco_id) for cco_id in gone)
     assert is_linked(sandbox_data, present)
@@ -311,7 +311,7 @@ async def test_an_unexpected_error_says_the_result_is_unknown_and_the_app_keeps_
         assert toast.severity == "error"
         assert "its result is not known" in toast.message
         assert "a bug" not in toast.message
-        assert screen.table.get_cell(cco_id, "status") == "Failed"
+        assert screen.table.get_cell(cco_id, "status") == "✗ Failed"
         assert pilot.app.is_running
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Input, Static
 
 from services import messages
 from services.errors import CcoUnlinkError, ProcoreSignInRequiredError
@@ -19,8 +19,10 @@ from tui.bindings import LIST_BINDINGS
 from tui.feedback import Look, error_look
 from tui.screens.sign_in import SignInScreen
 from tui.screens.unlink_actions import PICKED, UnlinkActions
+from tui.widgets.app_header import AppHeader
 from tui.widgets.cco_table import CcoTable
 from tui.widgets.filter_input import FilterInput
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_line import ListSummary, StatusLine
 
 if TYPE_CHECKING:
@@ -41,12 +43,16 @@ class ChangeOrdersScreen(UnlinkActions):
         self.cache_note = ""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader(
+            self.app.title,
+            self.backend.environment_label,
+            production=self.backend.is_production,
+        )
         yield Static(LIST_TITLE, id="list-title")
         yield FilterInput(id="filter")
         yield CcoTable(id="ccos")
         yield StatusLine(id="status-line")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def picked(self) -> list[int]:
@@ -140,8 +146,7 @@ class ChangeOrdersScreen(UnlinkActions):
             self.load()
 
     def _show_account(self, user: User, company: Company) -> None:
-        mode = " · sandbox" if self.backend.is_sandbox else ""
-        self.sub_title = f"{company.name} · {user.login}{mode}"
+        self.query_one(AppHeader).account = f"{company.name} · {user.login}"
 
     async def _load_everything(self) -> None:
         first_batch = True
@@ -179,9 +184,14 @@ class ChangeOrdersScreen(UnlinkActions):
                     shown=self.table.row_count,
                     filter_words=tuple(self.filter_words),
                     picked=len(self._picked),
+                    sort=self.table.sort_description,
                     cache_note=self.cache_note,
                 )
             )
+
+    @on(CcoTable.Sorted)
+    def _sorted(self) -> None:
+        self._set_status()
 
     def action_refresh(self) -> None:
         self.load(full=True)

@@ -13,7 +13,18 @@ from textual.screen import Screen
 from services import messages
 from services.errors import CcoUnlinkError
 from services.models import OutcomeKind, SyncedCco, UnlinkOutcome
-from tui.feedback import OUTCOME_SEVERITY, ROW_STATUS, Look, error_look, toast
+from tui.feedback import (
+    FAILED,
+    NOT_IN_QUICKBOOKS,
+    OUTCOME_SEVERITY,
+    ROW_STATUS,
+    SIGN_BUSY,
+    SIGN_PICKED,
+    Look,
+    error_look,
+    row_mark,
+    toast,
+)
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.sign_in import SignInScreen
 from tui.widgets.cco_table import CcoTable, money
@@ -23,10 +34,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-UNLINKING = "Unlinking…"
-DELETING = "Deleting…"
-PICKED = "● Picked"
-WAITING = "Waiting…"
+UNLINKING = row_mark(SIGN_BUSY, "Unlinking")
+DELETING = row_mark(SIGN_BUSY, "Deleting")
+PICKED = row_mark(SIGN_PICKED, "Picked")
+WAITING = row_mark(SIGN_BUSY, "Waiting")
 BUSY = (UNLINKING, DELETING, WAITING)
 """A row in one of these states is being worked on: not to be picked or started again."""
 
@@ -103,7 +114,7 @@ class UnlinkActions(Screen[None]):
             # Money is at stake: say plainly that the result is not known, never guess.
             log.exception("unlink of CCO %s stopped unexpectedly", cco.id)
             self._toast(Look("error", f"CCO #{cco.number} {cco.title}"), messages.UNEXPECTED)
-        self._mark(cco.id, "Failed")
+        self._mark(cco.id, FAILED)
         return None
 
     @work(group="unlink", exit_on_error=False)
@@ -219,7 +230,7 @@ class UnlinkActions(Screen[None]):
             self._mark(cco.id, previous)
             self._toast(error_look(error), error.message)
             return
-        self._mark(cco.id, "Not in QBD")
+        self._mark(cco.id, NOT_IN_QUICKBOOKS)
         self._toast(Look("information", "QuickBooks® Desktop (sandbox)"), message)
 
     def _toast(self, look: Look, message: str) -> None:

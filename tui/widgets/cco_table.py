@@ -11,26 +11,43 @@ from itertools import compress, repeat
 from operator import contains
 from typing import ClassVar
 
+from rich.style import Style
 from textual.binding import BindingType
+from textual.message import Message
 
 from services.models import SyncedCco
 from tui.bindings import TABLE_BINDINGS
-from tui.widgets.virtual_table import Column, VirtualTable
+from tui.feedback import SIGN_DONE, SIGN_PICKED, SIGN_REFUSED, SIGN_WARNING
+from tui.widgets.column_layout import Column
+from tui.widgets.virtual_table import VirtualTable
 
-# Widths fit the whole row in 180 columns; longer text ends in "…", and the filter still searches
-# the full text.
+STATUS_MARK_WIDTH = 2
 COLUMNS: tuple[Column, ...] = (
-    Column("status", "Status", 12),
-    Column("project", "Project", 28),
-    Column("commitment", "Commitment", 26),
-    Column("vendor", "Vendor", 22),
-    Column("number", "CCO #", 7),
-    Column("title", "Title", 26),
-    Column("amount", "Amount", 13, align="right"),
-    Column("synced", "Synced", 10),
-    Column("quickbooks", "QuickBooks", 13),
+    # The status mark's sign says enough in two cells; wider, its words follow.
+    Column("status", "", STATUS_MARK_WIDTH, fixed=True, clip=True),
+    Column("number", "CCO #", 5, fixed=True),
+    Column("title", "Title", 14, fixed=True),
+    # Amounts are never cut: a cut number reads as another number.
+    Column("amount", "Amount", 16, align="right"),
+    Column("project", "Project", 10),
+    Column("vendor", "Vendor", 10, priority=1),
+    Column("commitment", "Commitment", 10, priority=2),
+    Column("synced", "Synced", 10, priority=3),
+    Column("quickbooks", "QBD PO", 8),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+COLUMN_NAMES = {
+    "status": "Status",
+    "number": "CCO #",
+    "title": "Title",
+    "amount": "Amount",
+    "project": "Project",
+    "vendor": "Vendor",
+    "commitment": "Commitment",
+    "synced": "Synced",
+    "quickbooks": "QuickBooks PO",
+}
+"""How a person names each column (in the sort command, the status line)."""
 SORT_MARKS = {False: "▲", True: "▼"}
 
 SortKey = str | Decimal
@@ -45,19 +62,40 @@ def money(amount: object) -> str:
     return f"{amount:,.2f}"
 
 
+def synced_date(cco: SyncedCco) -> str:
+    return cco.synced_at.date().isoformat() if cco.synced_at else ""
+
+
+_TEXT: dict[str, Callable[[SyncedCco], str]] = {
+    "number": lambda c: c.number,
+    "title": lambda c: c.title,
+    "amount": lambda c: money(c.amount),
+    "project": lambda c: c.project_name,
+    "vendor": lambda c: c.vendor,
+    "commitment": lambda c: c.commitment_label,
+    "synced": synced_date,
+    "quickbooks": lambda c: c.po_reference,
+}
+"""What each column but the status shows of a CCO, uncut: the table fits each text to its
+column."""
+_TEXT_COLUMNS = COLUMN_KEYS[1:]
+
+
 def row_cells(cco: SyncedCco, status: str) -> tuple[str, ...]:
-    """What each column shows of a CCO, uncut: the table fits each text to its column."""
-    return (
-        status,
-        cco.project_name,
-        cco.commitment_label,
-        cco.vendor,
-        cco.number,
-        cco.title,
-        money(cco.amount),
-        cco.synced_at.date().isoformat() if cco.synced_at else "",
-        cco.po_reference,
-    )
+    return (status, *(_TEXT[key](cco) for key in _TEXT_COLUMNS))
+
+
+def text_widths(ccos: Iterable[SyncedCco]) -> dict[str, int]:
+    """The widest text of each column but the status over `ccos` (in characters: the texts
+    are Latin script)."""
+    rows = list(ccos)
+    if not rows:
+        return {}
+    widths = {key: max(map(len, map(_TEXT[key], rows))) for key in _TEXT_COLUMNS if key != "amount"}
+    # The widest amount is the largest or the most negative: two to format, not every row.
+    amounts = [c.amount for c in rows]
+    widths["amount"] = max(len(money(max(amounts))), len(money(min(amounts))))
+    return widths
 
 
 def searchable(cco: SyncedCco) -> str:
@@ -72,7 +110,7 @@ def searchable(cco: SyncedCco) -> str:
         cco.title,
         money(cco.amount),
         str(cco.amount),
-        cco.synced_at.date().isoformat() if cco.synced_at else "",
+        synced_date(cco),
         cco.po_reference,
     )
     return " ".join(parts).lower()
@@ -90,8 +128,30 @@ _SORT_KEYS: dict[str, Callable[[SyncedCco], SortKey]] = {
 }
 
 
+_SIGN_COMPONENTS = {
+    SIGN_DONE: "cco-table--done",
+    SIGN_REFUSED: "cco-table--refused",
+    SIGN_WARNING: "cco-table--warning",
+    SIGN_PICKED: "cco-table--picked",
+}
+
+
 class CcoTable(VirtualTable):
     BINDINGS: ClassVar[list[BindingType]] = TABLE_BINDINGS
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | set(
+        _SIGN_COMPONENTS.values()
+    )
+    DEFAULT_CSS = """
+    CcoTable {
+        & > .cco-table--done { color: $text-success; }
+        & > .cco-table--refused { color: $text-error; }
+        & > .cco-table--warning { color: $text-warning; }
+        & > .cco-table--picked { color: $text-accent; }
+    }
+    """
+
+    class Sorted(Message):
+        """The order shown has changed."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(COLUMNS, id=id)
@@ -108,6 +168,8 @@ class CcoTable(VirtualTable):
         # Every id, in the current order (load order until a sort is chosen).
         self._order: list[int] = []
         self._sort_keys: dict[str, dict[int, SortKey]] = {}
+        # The widest text of each column, for the layout: grows as rows arrive.
+        self._text_widths: dict[str, int] = {}
 
     # Rows ---------------------------------------------------------------------------------
 
@@ -124,11 +186,19 @@ class CcoTable(VirtualTable):
             )
         self._index_later()
         self.status = {k: v for k, v in self.status.items() if k in self.records}
+        self._text_widths = text_widths(self.records.values())
+        self._status_width()
         self.show(self._filtered(self._order))
+        self.relayout()
 
     def add_rows(self, batch: Sequence[SyncedCco]) -> None:
         """Add or update rows; while nothing is sorted or filtered, new rows go at the end."""
         new = self._upsert(batch)
+        widths = self._text_widths
+        for key, width in text_widths(batch).items():
+            if width > widths.get(key, 0):
+                widths[key] = width
+        self.relayout()
         if self.sort_column is None and not self.filter_words:
             self.append(new)
             if len(new) < len(batch):
@@ -159,10 +229,18 @@ class CcoTable(VirtualTable):
             self.status[cco_id] = status
             if sort_keys is not None:
                 sort_keys[cco_id] = status
+        self._status_width()
+        self.relayout()
         if len(cco_ids) == 1:
             self.refresh_row(cco_ids[0])
         else:
             self.refresh()
+
+    def _status_width(self) -> None:
+        """The status column's widest text (a set of a few distinct texts, even over 100,000
+        rows picked); room for a mark at least, so that the first one does not shift the row."""
+        widest = max(map(len, set(self.status.values())), default=0)
+        self._text_widths["status"] = max(STATUS_MARK_WIDTH, widest)
 
     def get_cell(self, cco_id: int, column: str) -> str:
         return self.cells_for(cco_id)[COLUMN_KEYS.index(column)]
@@ -249,6 +327,8 @@ class CcoTable(VirtualTable):
         else:
             self._order.sort(key=self._key_of(column).__getitem__, reverse=reverse)
         self.show(self._filtered(self._order))
+        self.relayout()  # the header's sort mark may need room
+        self.post_message(self.Sorted())
 
     def action_sort_next(self) -> None:
         """Sort by the next column; after the last one, back to load order."""
@@ -280,13 +360,34 @@ class CcoTable(VirtualTable):
     def cells_for(self, key: int) -> Sequence[str]:
         return row_cells(self.records[key], self.status.get(key, ""))
 
-    def header_label(self, column: Column) -> str:
+    def header_mark(self, column: Column) -> str:
         if column.key != self.sort_column:
-            return column.label
-        return f"{column.label} {SORT_MARKS[self.sort_reverse]}"
+            return ""
+        return f" {SORT_MARKS[self.sort_reverse]}"
+
+    def natural_widths(self) -> dict[str, int]:
+        return dict(self._text_widths)
+
+    def empty_text(self) -> str:
+        if self.records and self.filter_words:
+            return f"No CCO matches the filter “{' '.join(self.filter_words)}”. Esc clears it."
+        return ""
+
+    @property
+    def sort_description(self) -> str:
+        """The order shown, as the status line says it; "" for load order."""
+        if self.sort_column is None:
+            return ""
+        return f"sorted by {COLUMN_NAMES[self.sort_column]} {SORT_MARKS[self.sort_reverse]}"
 
     def emphasised_columns(self) -> frozenset[str]:
         return _EMPHASISED
+
+    def cell_style(self, column: Column, text: str, style: Style) -> Style:
+        if column.key != "status" or not text:
+            return style
+        component = _SIGN_COMPONENTS.get(text[0])
+        return style + self.get_component_rich_style(component) if component else style
 
 
 _EMPHASISED = frozenset({"status"})

@@ -13,6 +13,7 @@ class ListSummary:
     shown: int
     filter_words: tuple[str, ...] = ()
     picked: int = 0
+    sort: str = ""
     cache_note: str = ""
 
 
@@ -20,7 +21,10 @@ def summary_text(summary: ListSummary) -> str:
     total = summary.total
     text = f"{total} synced CCO{'s' if total != 1 else ''}"
     if summary.filter_words:
-        text += f" · filter “{' '.join(summary.filter_words)}”: {summary.shown} shown"
+        shown = f"{summary.shown} shown" if summary.shown else "none matches"
+        text += f" · filter “{' '.join(summary.filter_words)}”: {shown}"
+    if summary.sort:
+        text += f" · {summary.sort}"
     if summary.picked:
         text += f" · {summary.picked} picked (u unlinks them)"
     if summary.cache_note:

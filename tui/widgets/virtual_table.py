@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from rich.cells import cell_len, set_cell_size
@@ -22,23 +21,21 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-# Space left and right of every cell, as DataTable does, so columns never touch.
-CELL_PADDING = 1
+from tui.widgets.column_layout import GAP, MARGIN, Column, layout, total_width
+
 ELLIPSIS = "…"
 _BOLD = Style(bold=True)
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    width: int
-    align: Literal["left", "right"] = "left"
-
-
-def fit(text: str, width: int, align: Literal["left", "right"] = "left") -> str:
-    """`text` in exactly `width` terminal cells: cut with an ellipsis, or padded."""
+def fit(
+    text: str, width: int, align: Literal["left", "right"] = "left", *, clip: bool = False
+) -> str:
+    """`text` in exactly `width` terminal cells: cut with an ellipsis (or `clip`ped), or padded."""
+    if width <= 0:
+        return ""
     if cell_len(text) > width:
+        if clip:
+            return set_cell_size(text, width)
         return set_cell_size(text, width - 1) + ELLIPSIS
     if align == "right":
         return " " * (width - cell_len(text)) + text
@@ -46,7 +43,10 @@ def fit(text: str, width: int, align: Literal["left", "right"] = "left") -> str:
 
 
 class VirtualTable(ScrollView, can_focus=True):
-    """Rows are keys (ints); subclasses say what each row shows with `cells_for`."""
+    """Rows are keys (ints); subclasses say what each row shows with `cells_for`.
+
+    Column widths follow the table's width and the texts held (see column_layout), and are
+    worked out again on resize and when wider texts arrive."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False),
@@ -66,6 +66,10 @@ class VirtualTable(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     VirtualTable {
+        /* The vertical scrollbar's room is kept whether it shows or not: the columns are laid
+           out for a width that does not change when rows arrive. */
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
         background: $surface;
         color: $foreground;
         &:focus {
@@ -104,7 +108,10 @@ class VirtualTable(ScrollView, can_focus=True):
         """How many times the visible rows were painted: lets a benchmark see the screen update."""
         self.rows_painted = asyncio.Event()
         """Set once rows have been painted: start-up work that can wait, waits for it."""
-        self._width = sum(c.width + 2 * CELL_PADDING for c in self.columns)
+        self.widths: dict[str, int] = {}
+        """Width of each column shown, in column order; columns left out are absent."""
+        self._laid_out_for: tuple[int, tuple[tuple[str, int], ...]] | None = None
+        self._width = 0
 
     # What subclasses provide -----------------------------------------------------------------
 
@@ -115,9 +122,58 @@ class VirtualTable(ScrollView, can_focus=True):
     def header_label(self, column: Column) -> str:
         return column.label
 
+    def header_mark(self, column: Column) -> str:
+        """Shown after the label, never cut (a sort arrow, for example)."""
+        return ""
+
+    def empty_text(self) -> str:
+        """Shown under the header when no row is (a filter that matches nothing, say)."""
+        return ""
+
+    def natural_widths(self) -> dict[str, int]:
+        """The width of each column's widest text; the header labels are counted here."""
+        return {}
+
     def emphasised_columns(self) -> frozenset[str]:
         """Columns drawn in bold (a status column, for example)."""
         return frozenset()
+
+    # Columns ------------------------------------------------------------------------------
+
+    @property
+    def shown_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.key in self.widths]
+
+    def relayout(self) -> None:
+        """Work the widths out again if the width at hand or the texts held have changed."""
+        available = self.scrollable_content_region.width
+        if available <= 0:
+            return
+        natural = self.natural_widths()
+        for column in self.columns:
+            label = cell_len(self.header_label(column)) + cell_len(self.header_mark(column))
+            natural[column.key] = max(natural.get(column.key, 0), label)
+        state = (available, tuple(sorted(natural.items())))
+        if state == self._laid_out_for:
+            return
+        self._laid_out_for = state
+        self.widths = layout(self.columns, available, natural)
+        self._width = total_width(self.widths)
+        self._resize_virtual()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.relayout()
+
+    @property
+    def _fixed_width(self) -> int:
+        """Cells at the left that stay put when scrolling sideways."""
+        width = MARGIN
+        for column in self.shown_columns:
+            if not column.fixed:
+                break
+            width += self.widths[column.key] + GAP
+        return width
 
     # The view -----------------------------------------------------------------------------
 
@@ -251,18 +307,24 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        scroll_x = int(self.scroll_x)
         if y == 0:
             style = self.get_component_rich_style("virtual-table--header")
-            labels = [self.header_label(c) for c in self.columns]
-            strip = self._strip(labels, style, frozenset())
+            strip = self._header_strip(style)
         else:
             index = int(self.scroll_y) + y - 1
             if index >= len(self._keys):
+                if index == 0 and (empty := self.empty_text()):
+                    text = " " * MARGIN + fit(empty, width - MARGIN)
+                    return Strip([Segment(text, self.rich_style)], width)
                 return Strip.blank(width, self.rich_style)
             style = self._row_style(index)
             strip = self._strip(self.cells_for(self._keys[index]), style, self._emphasis())
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, style)
+        scroll_x = int(self.scroll_x)
+        if scroll_x:
+            fixed = min(self._fixed_width, width)
+            start = fixed + scroll_x
+            strip = Strip.join([strip.crop(0, fixed), strip.crop(start, start + width - fixed)])
+        return strip.crop(0, width).extend_cell_length(width, style)
 
     def _emphasis(self) -> frozenset[str]:
         return self.emphasised_columns()
@@ -275,11 +337,33 @@ class VirtualTable(ScrollView, can_focus=True):
             style += self.get_component_rich_style("virtual-table--cursor")
         return style
 
+    def cell_style(self, column: Column, text: str, style: Style) -> Style:
+        """The style of one cell; subclasses colour some (a status mark, for example)."""
+        return style
+
+    def _header_strip(self, style: Style) -> Strip:
+        segments = [Segment(" " * MARGIN, style)]
+        gap = " " * GAP
+        for column in self.shown_columns:
+            width = self.widths[column.key]
+            mark = self.header_mark(column)
+            room = max(0, width - cell_len(mark))
+            label = fit(self.header_label(column), room, column.align) if room else ""
+            text = fit(label + mark, width, column.align, clip=True)
+            segments.append(Segment(text + gap, style))
+        return Strip(segments, self._width)
+
     def _strip(self, texts: Sequence[str], style: Style, emphasis: frozenset[str]) -> Strip:
-        pad = " " * CELL_PADDING
+        gap = " " * GAP
         bold = style + _BOLD
-        segments = []
+        segments = [Segment(" " * MARGIN, style)]
+        widths = self.widths
         for column, text in zip(self.columns, texts, strict=True):
-            cell = pad + fit(text, column.width, column.align) + pad
-            segments.append(Segment(cell, bold if column.key in emphasis else style))
+            width = widths.get(column.key)
+            if width is None:
+                continue
+            cell_style = self.cell_style(column, text, bold if column.key in emphasis else style)
+            cell = fit(text, width, column.align, clip=column.clip)
+            segments.append(Segment(cell, cell_style))
+            segments.append(Segment(gap, style))
         return Strip(segments, self._width)
