@@ -91,9 +91,18 @@ class SandboxServer:
                 raise RuntimeError("the sandbox server did not start")
             time.sleep(0.01)
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop serving. uvicorn takes a tenth of a second or two to wind down; with wait=False
+        that happens in the background (for a caller discarding the server, such as a test
+        suite stopping hundreds of them), and this server object is not to be started again."""
         if self._server is not None:
             self._server.should_exit = True
+        if wait:
+            self._finish()
+        else:
+            threading.Thread(target=self._finish, name="sandbox-stop", daemon=True).start()
+
+    def _finish(self) -> None:
         if self._thread is not None:
             self._thread.join(timeout=STARTUP_TIMEOUT_S)
         self._close()

@@ -2,6 +2,9 @@
 
 Each test gets its own copy of the seeded demo data and its own sandbox server on a free loopback
 port, so tests can change the backend and check what it holds afterwards without disturbing others.
+A test marked `reads_only` gets the one sandbox shared by the whole run instead (no start, no
+copy); afterwards its links and faults are checked to be as they were, so a test that changes them
+while claiming to only read fails.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pytest
 from cco_unlink.sandbox_target import sandbox_target
 from sandbox import Faults, SandboxConfig, SandboxServer, demo
 from services.backend import Backend, Target
+from tests.helpers import restore_links, snapshot_links
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPECS_DIR = REPO_ROOT.parent / "shared" / "specs"
@@ -46,18 +50,58 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def shared_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, seeded_template: Path
+) -> Iterator[SandboxServer]:
+    """One sandbox for every test marked `reads_only`."""
+    path = tmp_path_factory.mktemp("shared") / "sandbox.sqlite3"
+    shutil.copyfile(seeded_template, path)
+    with SandboxServer(SandboxConfig(data_file=path, faults=Faults())) as server:
+        yield server
+
+
+def reads_only(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("reads_only") is not None
+
+
 @pytest.fixture
-def sandbox_data(tmp_path: Path, seeded_template: Path) -> Path:
+def read_only_sandbox(
+    request: pytest.FixtureRequest, shared_sandbox: SandboxServer
+) -> Iterator[SandboxServer]:
+    """The shared sandbox, checked afterwards to hold the same links and no faults."""
+    before = snapshot_links(shared_sandbox.config.data_file)
+    yield shared_sandbox
+    if shared_sandbox.faults != Faults() or snapshot_links(shared_sandbox.config.data_file) != (
+        before
+    ):
+        shared_sandbox.config.faults = Faults()
+        restore_links(shared_sandbox.config.data_file, before)
+        pytest.fail(
+            f"{request.node.nodeid} is marked reads_only but changed the shared sandbox; "
+            "it needs a sandbox of its own",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def sandbox_data(request: pytest.FixtureRequest, tmp_path: Path, seeded_template: Path) -> Path:
+    if reads_only(request):
+        return request.getfixturevalue("read_only_sandbox").config.data_file  # type: ignore[no-any-return]
     path = tmp_path / "sandbox.sqlite3"
     shutil.copyfile(seeded_template, path)
     return path
 
 
 @pytest.fixture
-def sandbox(sandbox_data: Path) -> Iterator[SandboxServer]:
-    config = SandboxConfig(data_file=sandbox_data, faults=Faults())
-    with SandboxServer(config, host="127.0.0.1", port=0) as server:
-        yield server
+def sandbox(request: pytest.FixtureRequest, sandbox_data: Path) -> Iterator[SandboxServer]:
+    if reads_only(request):
+        yield request.getfixturevalue("read_only_sandbox")
+        return
+    server = SandboxServer(SandboxConfig(data_file=sandbox_data, faults=Faults()))
+    server.start()
+    yield server
+    server.stop(wait=False)  # the next test need not wait for uvicorn to wind down
 
 
 @pytest.fixture

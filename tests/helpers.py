@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 from sandbox import inspect
 from services.backend import Backend
 from services.models import SyncedCco
+
+LinkSnapshot = dict[int, tuple[Any, ...]]
 
 
 async def load_rows(backend: Backend) -> dict[int, SyncedCco]:
@@ -34,3 +38,33 @@ def is_linked(data_file: Path, cco_id: int) -> bool:
     return (
         origin_id is not None or origin_data is not None or any(line is not None for line in lines)
     )
+
+
+def snapshot_links(data_file: Path) -> LinkSnapshot:
+    """Every CCO's and line item's link as it is now, to restore between rounds."""
+    with sqlite3.connect(data_file) as conn:
+        ccos = conn.execute("SELECT id, origin_id, origin_data, synced_at FROM ccos").fetchall()
+        lines = conn.execute("SELECT id, origin_id FROM cco_line_items").fetchall()
+    snapshot: LinkSnapshot = {row[0]: ("cco", *row[1:]) for row in ccos}
+    snapshot.update({row[0]: ("line", row[1]) for row in lines})
+    return snapshot
+
+
+def restore_links(data_file: Path, snapshot: LinkSnapshot) -> None:
+    """Arrange a round: the links as the snapshot holds them (ids of CCOs and lines never clash)."""
+    conn = sqlite3.connect(data_file, timeout=10)
+    try:
+        with conn:
+            for item_id, saved in snapshot.items():
+                if saved[0] == "cco":
+                    conn.execute(
+                        "UPDATE ccos SET origin_id = ?, origin_data = ?, synced_at = ?"
+                        " WHERE id = ?",
+                        (*saved[1:], item_id),
+                    )
+                else:
+                    conn.execute(
+                        "UPDATE cco_line_items SET origin_id = ? WHERE id = ?", (saved[1], item_id)
+                    )
+    finally:
+        conn.close()

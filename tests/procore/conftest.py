@@ -26,4 +26,4 @@ def start_sandbox(sandbox_data: Path) -> Iterator[StartSandbox]:
 
     yield start
     for server in started:
-        server.stop()
+        server.stop(wait=False)

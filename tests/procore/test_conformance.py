@@ -50,6 +50,7 @@ def http(sandbox: SandboxServer) -> httpx.Client:
         yield client
 
 
+@pytest.mark.reads_only
 def test_authorization_code_with_the_oob_redirect(
     sandbox: SandboxServer, http: httpx.Client
 ) -> None:
@@ -74,6 +75,7 @@ def test_authorization_code_with_the_oob_redirect(
     assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
 
 
+@pytest.mark.reads_only
 def test_a_code_is_bound_to_its_redirect_and_a_denial_gives_none(
     sandbox: SandboxServer, http: httpx.Client
 ) -> None:
@@ -138,6 +140,7 @@ def _list_paths(data_file: object) -> list[tuple[str, dict[str, object]]]:
     ]
 
 
+@pytest.mark.reads_only
 def test_every_list_the_client_uses_pages_with_total_per_page_and_link(
     sandbox: SandboxServer, http: httpx.Client
 ) -> None:
@@ -164,6 +167,7 @@ def test_every_list_the_client_uses_pages_with_total_per_page_and_link(
         assert walked == [row["id"] for row in everything.json()], path
 
 
+@pytest.mark.reads_only
 def test_company_header_required_and_other_companies_refused(
     sandbox: SandboxServer, http: httpx.Client
 ) -> None:
@@ -185,6 +189,7 @@ def test_company_header_required_and_other_companies_refused(
     assert permissions.status_code == 400
 
 
+@pytest.mark.reads_only
 def test_money_is_a_string_decimal_and_ids_are_integers(
     sandbox: SandboxServer, http: httpx.Client
 ) -> None:

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cco_unlink import headless
 from services.backend import Backend, Target
 from tests.clock import JumpingClock
-
-LinkSnapshot = dict[int, tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -50,33 +46,3 @@ async def headless_list(target: Target, project_id: int | None = None) -> Comman
     finally:
         await backend.aclose()
     return CommandRun(status, out.getvalue(), err.getvalue())
-
-
-def snapshot_links(data_file: Path) -> LinkSnapshot:
-    """Every CCO's and line item's link as it is now, to restore between rounds."""
-    with sqlite3.connect(data_file) as conn:
-        ccos = conn.execute("SELECT id, origin_id, origin_data, synced_at FROM ccos").fetchall()
-        lines = conn.execute("SELECT id, origin_id FROM cco_line_items").fetchall()
-    snapshot: LinkSnapshot = {row[0]: ("cco", *row[1:]) for row in ccos}
-    snapshot.update({row[0]: ("line", row[1]) for row in lines})
-    return snapshot
-
-
-def restore_links(data_file: Path, snapshot: LinkSnapshot) -> None:
-    """Arrange a round: the links as the snapshot holds them (ids of CCOs and lines never clash)."""
-    conn = sqlite3.connect(data_file, timeout=10)
-    try:
-        with conn:
-            for item_id, saved in snapshot.items():
-                if saved[0] == "cco":
-                    conn.execute(
-                        "UPDATE ccos SET origin_id = ?, origin_data = ?, synced_at = ?"
-                        " WHERE id = ?",
-                        (*saved[1:], item_id),
-                    )
-                else:
-                    conn.execute(
-                        "UPDATE cco_line_items SET origin_id = ? WHERE id = ?", (saved[1], item_id)
-                    )
-    finally:
-        conn.close()

@@ -19,14 +19,8 @@ import pytest
 from cco_unlink.sandbox_target import sandbox_target
 from sandbox import Faults, SandboxConfig, SandboxServer, inspect
 from services.backend import Target
-from tests.helpers import is_linked
-from tests.reliability.kit import (
-    CommandRun,
-    headless_list,
-    headless_unlink,
-    restore_links,
-    snapshot_links,
-)
+from tests.helpers import is_linked, restore_links, snapshot_links
+from tests.reliability.kit import CommandRun, headless_list, headless_unlink
 
 CHAOS = Faults(
     seed=20260301,

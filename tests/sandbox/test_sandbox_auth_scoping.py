@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sandbox_testkit import ServerFactory, auth_headers, grant
 
 from sandbox import inspect as sbx_inspect
 from sandbox.demo import HARBOR_COMPANY_ID, SUMMIT_COMPANY_ID
 from sandbox.server import SandboxServer
+
+pytestmark = pytest.mark.reads_only  # every test here only reads the sandbox
 
 INVALID = {"errors": "The access token is invalid"}
 

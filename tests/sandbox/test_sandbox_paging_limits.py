@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from sandbox_testkit import ServerFactory, auth_headers
 
 from sandbox.demo import SUMMIT_COMPANY_ID
@@ -17,6 +18,7 @@ def _links(response: httpx.Response) -> dict[str, str]:
     return {rel: url for url, rel in LINK.findall(response.headers.get("Link", ""))}
 
 
+@pytest.mark.reads_only
 def test_projects_paged_two_per_page(http: httpx.Client, admin: dict[str, str]) -> None:
     params = {"company_id": SUMMIT_COMPANY_ID, "per_page": 2}
     first = http.get("/rest/v1.0/projects", params=params, headers=admin)
@@ -45,6 +47,7 @@ def test_projects_paged_two_per_page(http: httpx.Client, admin: dict[str, str]) 
     assert [p["id"] for p in everything.json()] == ids
 
 
+@pytest.mark.reads_only
 def test_following_next_walks_the_synced_ccos(http: httpx.Client, admin: dict[str, str]) -> None:
     projects = http.get(
         "/rest/v1.0/projects", params={"company_id": SUMMIT_COMPANY_ID}, headers=admin
@@ -63,6 +66,7 @@ def test_following_next_walks_the_synced_ccos(http: httpx.Client, admin: dict[st
     assert total == 40
 
 
+@pytest.mark.reads_only
 def test_bad_paging_params_are_400(http: httpx.Client, admin: dict[str, str]) -> None:
     for params in ({"page": 0}, {"per_page": "x"}):
         response = http.get(
@@ -74,6 +78,7 @@ def test_bad_paging_params_are_400(http: httpx.Client, admin: dict[str, str]) ->
         assert "errors" in response.json()
 
 
+@pytest.mark.reads_only
 def test_rate_limit_headers_on_every_answer(http: httpx.Client, admin: dict[str, str]) -> None:
     for response in (
         http.get("/rest/v1.0/me", headers=admin),

@@ -37,6 +37,7 @@ def _level(tools: list[dict[str, object]], name: str) -> str:
 
 
 @pytest.mark.parametrize("login", sorted(EXPECTED))
+@pytest.mark.reads_only
 def test_each_demo_users_permissions(http: httpx.Client, sbx: SandboxServer, login: str) -> None:
     commitments, erp, can_push = EXPECTED[login]
     headers = auth_headers(http, login)
@@ -59,6 +60,7 @@ def test_each_demo_users_permissions(http: httpx.Client, sbx: SandboxServer, log
         assert _level(tools, "erp_integrations") == "None"  # a company tool, absent here
 
 
+@pytest.mark.reads_only
 def test_projects_and_commitments_shapes(http: httpx.Client, admin: dict[str, str]) -> None:
     projects = http.get(
         "/rest/v1.0/projects", params={"company_id": SUMMIT_COMPANY_ID}, headers=admin
@@ -94,6 +96,7 @@ def test_projects_and_commitments_shapes(http: httpx.Client, admin: dict[str, st
     assert 10 <= seen <= 20
 
 
+@pytest.mark.reads_only
 def test_cco_list_filter_and_show(
     http: httpx.Client, admin: dict[str, str], sbx: SandboxServer
 ) -> None:

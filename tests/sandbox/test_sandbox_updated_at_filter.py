@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from sandbox.demo import SUMMIT_COMPANY_ID
 from sandbox.server import SandboxServer
+
+pytestmark = pytest.mark.reads_only  # every test here only reads the sandbox
 
 CCOS = "/rest/v1.0/projects/{}/commitment_change_orders"
 

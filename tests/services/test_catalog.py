@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sandbox import inspect
 from services.backend import Backend
 from tests.helpers import load_rows
+
+pytestmark = pytest.mark.reads_only  # every test here only reads the sandbox
 
 
 async def test_the_list_holds_exactly_the_companys_synced_ccos(

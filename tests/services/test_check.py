@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cco_unlink import exit_codes
 from sandbox import SandboxServer, inspect
 from services import messages
@@ -15,6 +17,7 @@ from tests.helpers import demo_cco_id, is_linked, load_rows
 from tests.reliability.test_bad_input import SECRETS, _remote, cco_unlink
 
 
+@pytest.mark.reads_only
 async def test_a_cco_still_in_quickbooks_is_named_with_its_purchase_order_and_lines(
     backend: Backend, sandbox_data: Path
 ) -> None:

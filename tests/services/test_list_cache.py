@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from sandbox.formats import procore_time
 from sandbox.store import connection
 from services.backend import Backend, Target
@@ -19,6 +21,7 @@ async def _restart(make_target: Callable[..., Target], cache: Path) -> Backend:
     return Backend(make_target(cache_path=cache))
 
 
+@pytest.mark.reads_only
 async def test_a_complete_load_is_kept_and_read_back_on_restart(
     make_target: Callable[..., Target], tmp_path: Path
 ) -> None:
@@ -50,6 +53,7 @@ def _when_at_hand(backend: Backend, within_s: float = 10.0) -> CachedList | None
     return at_hand
 
 
+@pytest.mark.reads_only
 async def test_the_list_read_ahead_is_at_hand_for_the_first_frame_and_is_the_users_own(
     make_target: Callable[..., Target], tmp_path: Path
 ) -> None:
@@ -163,6 +167,7 @@ async def test_an_unreadable_cache_is_no_cache(
         await backend.aclose()
 
 
+@pytest.mark.reads_only
 async def test_a_cache_with_a_damaged_date_is_no_cache(
     make_target: Callable[..., Target], tmp_path: Path
 ) -> None:

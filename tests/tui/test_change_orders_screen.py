@@ -20,6 +20,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.unlink_actions import WAITING
 
 
+@pytest.mark.reads_only
 async def test_the_screen_lists_every_synced_cco_under_its_title(
     run_app: AppRunner, sandbox_data: Path
 ) -> None:
@@ -132,6 +133,7 @@ async def test_answering_no_changes_nothing(run_app: AppRunner, sandbox_data: Pa
     assert is_linked(sandbox_data, cco_id)
 
 
+@pytest.mark.reads_only
 async def test_the_filter_keeps_rows_with_every_word_and_escape_clears_it(
     run_app: AppRunner, sandbox_data: Path
 ) -> None:
@@ -213,6 +215,7 @@ async def test_the_sandbox_walk_through_red_then_delete_then_green(
     assert not is_linked(sandbox_data, cco_id)
 
 
+@pytest.mark.reads_only
 async def test_keys_typed_ahead_after_slash_go_to_the_filter_not_to_actions(
     run_app: AppRunner, sandbox_data: Path
 ) -> None:
