@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox import connector, demo, procore_api
+from sandbox import cco_delete, connector, demo, procore_api
 from sandbox.config import SandboxConfig
 from sandbox.errors import (
     RATE_LIMITED,
@@ -106,6 +106,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         Route("/oauth/token/info", token_info_endpoint, methods=["GET"]),
         Route("/oauth/revoke", revoke_endpoint, methods=["POST"]),
         *procore_api.ROUTES,
+        *cco_delete.ROUTES,
         *connector.ROUTES,
     ]
     app = Starlette(

@@ -31,6 +31,8 @@ from sandbox.store import fresh_database, is_seeded, set_meta, transaction
 SUMMIT_COMPANY_ID = 5_200_001
 HARBOR_COMPANY_ID = 5_200_002
 USER_ID_BASE = 18_400_001
+CREATED_BY_ID = USER_ID_BASE + 0
+"""The demo's CCOs were entered by its first user, the admin."""
 PROJECT_ID_BASE = 2_960_000_001
 VENDOR_ID_BASE = 40_700_001
 COMMITMENT_ID_BASE = 281_474_976_711_001
@@ -136,6 +138,12 @@ CCO_TITLES: tuple[str, ...] = (
     "Expansion joint covers",
 )
 LINE_KINDS = ("Labor", "Material", "Equipment")
+# The cost code each kind of line is booked to (CSI MasterFormat-style, as Procore lists them).
+COST_CODES = {
+    "Labor": ("01-500", "Temporary Labor"),
+    "Material": ("03-300", "Cast-in-Place Concrete"),
+    "Equipment": ("01-540", "Construction Equipment"),
+}
 
 
 @dataclass
@@ -415,8 +423,8 @@ def _write_cco(conn: sqlite3.Connection, cco: _Cco) -> None:
     synced = cco.synced is not None
     conn.execute(
         "INSERT INTO ccos(id, project_id, contract_id, number, title, status, created_at,"
-        " updated_at, origin_id, origin_code, origin_data, synced_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,NULL,?,?)",
+        " updated_at, origin_id, origin_code, origin_data, synced_at, created_by_id)"
+        " VALUES (?,?,?,?,?,?,?,?,?,NULL,?,?,?)",
         (
             cco.id,
             cco.commitment.project_id,
@@ -431,13 +439,25 @@ def _write_cco(conn: sqlite3.Connection, cco: _Cco) -> None:
             if synced
             else None,
             procore_time(cco.synced) if cco.synced is not None else None,
+            CREATED_BY_ID,
         ),
     )
     for position, (line_item_id, description, cents, po) in enumerate(cco.lines):
+        # A line's description starts with its kind ("Labor - …"), which names its cost code.
+        code, code_name = COST_CODES[description.partition(" - ")[0]]
         conn.execute(
             "INSERT INTO cco_line_items(id, cco_id, position, description, amount_cents,"
-            " origin_id) VALUES (?,?,?,?,?,?)",
-            (line_item_id, cco.id, position, description, cents, po.txn_line_id if po else None),
+            " origin_id, cost_code, cost_code_name) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                line_item_id,
+                cco.id,
+                position,
+                description,
+                cents,
+                po.txn_line_id if po else None,
+                code,
+                code_name,
+            ),
         )
 
 

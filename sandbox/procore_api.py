@@ -26,7 +26,9 @@ from sandbox.store import connection
 
 CCO_SELECT = (
     "SELECT c.*, COALESCE((SELECT SUM(amount_cents) FROM cco_line_items l"
-    " WHERE l.cco_id = c.id), 0) AS grand_total_cents FROM ccos c"
+    " WHERE l.cco_id = c.id), 0) AS grand_total_cents,"
+    " u.login AS created_by_login, u.name AS created_by_name"
+    " FROM ccos c LEFT JOIN users u ON u.id = c.created_by_id"
 )
 COMMITMENT_SELECT = (
     "SELECT k.*, v.name AS vendor_name, p.name AS project_name FROM commitments k"

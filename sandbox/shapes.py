@@ -58,6 +58,13 @@ def cco(row: sqlite3.Row) -> JSON:
         "origin_code": row["origin_code"],
         "origin_data": row["origin_data"],
         "synced_at": row["synced_at"],
+        "created_by": None
+        if row["created_by_id"] is None or row["created_by_login"] is None
+        else {
+            "id": row["created_by_id"],
+            "login": row["created_by_login"],
+            "name": row["created_by_name"],
+        },
     }
 
 
@@ -67,4 +74,7 @@ def cco_line_item(row: sqlite3.Row) -> JSON:
         "description": row["description"],
         "amount": money(int(row["amount_cents"])),
         "origin_id": row["origin_id"],
+        "cost_code": None
+        if row["cost_code"] is None
+        else {"full_code": row["cost_code"], "name": row["cost_code_name"] or ""},
     }

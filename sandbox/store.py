@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -88,7 +88,9 @@ CREATE TABLE IF NOT EXISTS ccos (
     origin_id   TEXT,
     origin_code TEXT,
     origin_data TEXT,
-    synced_at   TEXT
+    synced_at   TEXT,
+    -- Who created it (Procore's created_by); NULL when not known.
+    created_by_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS cco_line_items (
     id           INTEGER PRIMARY KEY,
@@ -96,7 +98,9 @@ CREATE TABLE IF NOT EXISTS cco_line_items (
     position     INTEGER NOT NULL,
     description  TEXT NOT NULL,
     amount_cents INTEGER NOT NULL,
-    origin_id    TEXT
+    origin_id    TEXT,
+    cost_code    TEXT,
+    cost_code_name TEXT
 );
 CREATE INDEX IF NOT EXISTS cco_line_items_cco ON cco_line_items(cco_id);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -231,15 +235,17 @@ def fresh_database(data_file: Path) -> Iterator[sqlite3.Connection]:
 
 
 def is_seeded(data_file: Path) -> bool:
-    """True when the file exists and holds a complete demo data set."""
+    """True when the file exists and holds a complete demo data set of this schema (a file
+    laid out by an older version is seeded afresh: it is demo data)."""
     if not data_file.exists() or data_file.stat().st_size == 0:
         return False
     try:
         with connection(data_file) as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'seeded'").fetchone()
+            seeded = get_meta(conn, "seeded")
+            version = get_meta(conn, "schema_version")
     except sqlite3.DatabaseError:
         return False
-    return row is not None
+    return seeded is not None and version == SCHEMA_VERSION
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from services import catalog, locations, messages
 from services.audit import Action, AuditLog, QuickBooksDeleted, Subject, Who
 from services.cache import ListCache, scope_of
+from services.cco_delete import CcoDeleter, DeleteOutcome
 from services.check import CheckResult, QuickBooksCheck
 from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import (
@@ -27,7 +28,9 @@ from services.errors import (
     SettingsError,
 )
 from services.models import (
+    Actor,
     CachedList,
+    CcoDetail,
     Company,
     ListChanges,
     LoadProgress,
@@ -337,6 +340,18 @@ class Backend:
         if cache is not None and (outcome.kind.succeeded or outcome.kind is OutcomeKind.NOT_FOUND):
             await asyncio.to_thread(cache.forget, cco.id)
         return outcome
+
+    async def detail(self, cco: SyncedCco) -> CcoDetail:
+        """The CCO read fresh from Procore: status, creator, line items with cost codes."""
+        company = await self._company()
+        return await self.procore.change_order_detail(company.id, cco.project_id, cco.id)
+
+    async def delete_in_procore(self, cco: SyncedCco) -> DeleteOutcome:
+        """Delete the CCO in Procore (step 3), only once it is unlinked; audited."""
+        company = await self._company()
+        assert self.user is not None
+        deleter = CcoDeleter(self.procore, self.audit, Actor(self.user, company.id))
+        return await deleter.delete(cco)
 
     async def check(self, cco: SyncedCco) -> CheckResult:
         """Whether the CCO is still in QuickBooks Desktop, with the evidence; changes nothing."""

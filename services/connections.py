@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 import httpx
 
 from services.clock import SYSTEM_CLOCK, Clock
+from services.models import Actor
 from services.procore.auth import AuthorizationCode, ClientCredentials, Credentials
 from services.procore.client import ProcoreClient
 from services.procore.request_counter import RequestCounter
 from services.procore.tokens import TokenStore
 from services.quickbooks.connector import QuickBooksConnector
 from services.tls import tls_context
-from services.unlink import Actor, UnlinkService
+from services.unlink import UnlinkService
 from services.urls import invalid_url
 
 if TYPE_CHECKING:

@@ -351,3 +351,29 @@ def setup_company_out_of_reach(login: str, company_id: int) -> str:
 
 def setup_no_company(login: str) -> str:
     return f"User '{login}' belongs to no Procore company: ask an admin to add them."
+
+
+# Deleting in Procore (step 3 of the fix) ---------------------------------------------------------
+
+DELETED_LATER = "deleted in Procore"
+NOT_DELETED_LATER = "not deleted: the CCO is still in Procore"
+DELETED_IN_PROCORE = (
+    "Deleted in Procore. To finish the fix, enter the CCO again correctly in Procore and export "
+    "it to QuickBooks® Desktop."
+)
+DELETE_STILL_LINKED = (
+    "This CCO is still linked to QuickBooks® Desktop: unlink it before deleting it. Nothing was "
+    "deleted."
+)
+DELETE_NOT_FOUND = "This CCO is not in Procore any more (deleted already, or out of your reach)."
+
+
+def delete_refused(detail: str) -> str:
+    return f"Procore did not delete the CCO, so it is still there. {detail}".rstrip()
+
+
+def delete_unknown(detail: str) -> str:
+    return (
+        "The delete was sent to Procore but its result could not be confirmed; look at the CCO "
+        f"in Procore before trying again. {detail}"
+    ).rstrip()

@@ -16,6 +16,14 @@ class User:
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who is changing Procore, in which company: named in every audit line."""
+
+    user: User
+    company_id: int
+
+
+@dataclass(frozen=True)
 class Company:
     id: int
     name: str
@@ -109,6 +117,34 @@ class CcoState:
         return self.origin_id is not None or any(
             line.origin_id is not None for line in self.line_items
         )
+
+
+@dataclass(frozen=True)
+class CcoLineDetail:
+    """One line item of a CCO as Procore shows it."""
+
+    id: int
+    description: str
+    amount: Decimal
+    cost_code: str
+    """The cost code as a person reads it ("03-300 Cast-in-Place Concrete"); "" when none."""
+    origin_id: str | None
+    """The QuickBooks TxnLineID this line was exported as, while linked."""
+
+
+@dataclass(frozen=True)
+class CcoDetail:
+    """A CCO read fresh for the detail pane: what the list row does not carry."""
+
+    state: CcoState
+    status: str
+    created_by: str
+    """Who created it, when Procore says; "" otherwise."""
+    created_at: datetime | None
+    updated_at: datetime | None
+    lines: tuple[CcoLineDetail, ...]
+    read_at: datetime
+    """When this was read: the pane says how old its answer is."""
 
 
 class AccessLevel(enum.IntEnum):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from services import messages
 from services.audit import Action, AuditLog, AuditRecord, QuickBooksDeleted
+from services.cco_delete import DeleteKind
 from services.check import link_of
 from services.errors import AuditUnwritableError, CcoUnlinkError, ProcoreNotFoundError
 from services.models import OutcomeKind, Presence
@@ -65,9 +66,18 @@ async def _quickbooks_delete(backends: Backends, record: AuditRecord) -> Settlem
     return QuickBooksDeleted.YES.value, messages.settled_later(f"deleted: {said}")
 
 
+async def _procore_delete(backends: Backends, record: AuditRecord) -> Settlement:
+    try:
+        await backends.procore.change_order(record.company_id, record.project_id, record.cco_id)
+    except ProcoreNotFoundError:
+        return DeleteKind.DELETED.value, messages.settled_later(messages.DELETED_LATER)
+    return DeleteKind.REFUSED.value, messages.settled_later(messages.NOT_DELETED_LATER)
+
+
 READERS: dict[str, Reader] = {
     Action.UNLINK.value: _unlink,
     Action.QUICKBOOKS_DELETE.value: _quickbooks_delete,
+    Action.PROCORE_DELETE.value: _procore_delete,
 }
 
 

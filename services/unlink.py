@@ -29,6 +29,7 @@ from services.errors import (
 )
 from services.models import (
     AccessLevel,
+    Actor,
     CcoState,
     OutcomeKind,
     Permission,
@@ -36,7 +37,6 @@ from services.models import (
     QuickBooksLink,
     SyncedCco,
     UnlinkOutcome,
-    User,
 )
 from services.procore import endpoints
 from services.procore.client import LinksCleared, ProcoreClient
@@ -50,14 +50,6 @@ class _Recorded:
     """An outcome whose audit lines are written already (a change was sent)."""
 
     outcome: UnlinkOutcome
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is unlinking, in which company."""
-
-    user: User
-    company_id: int
 
 
 class UnlinkService:

@@ -12,7 +12,7 @@ import httpx
 from services import messages
 from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import ProcoreItemsRefusedError, ProcorePermissionError, ProcoreReplyError
-from services.models import AccessLevel, CcoState, Commitment, Company, Project, User
+from services.models import AccessLevel, CcoDetail, CcoState, Commitment, Company, Project, User
 from services.procore import endpoints, parsing
 from services.procore.auth import Credentials
 from services.procore.transport import ProcoreTransport
@@ -126,6 +126,25 @@ class ProcoreClient:
         if state.id != cco_id:
             raise ProcoreReplyError(f"Procore answered CCO {state.id} when asked for CCO {cco_id}.")
         return state
+
+    async def change_order_detail(self, company_id: int, project_id: int, cco_id: int) -> CcoDetail:
+        """The CCO with its status, creator and line items (amounts, cost codes)."""
+        record = await self.transport.get(
+            endpoints.change_order(project_id, cco_id), company_id=company_id
+        )
+        detail = parsing.cco_detail(record, project_id, datetime.now(UTC))
+        if detail.state.id != cco_id:
+            raise ProcoreReplyError(
+                f"Procore answered CCO {detail.state.id} when asked for CCO {cco_id}."
+            )
+        return detail
+
+    async def delete_change_order(self, company_id: int, project_id: int, cco_id: int) -> None:
+        """Delete the CCO (204). Not repeated on its own: a lost answer is settled by reading
+        the CCO back (services/cco_delete.py)."""
+        await self.transport.delete(
+            endpoints.change_order(project_id, cco_id), company_id=company_id
+        )
 
     async def tool_levels(
         self, company_id: int, *, project_id: int | None = None

@@ -10,6 +10,8 @@ from typing import Any
 from services.errors import ProcoreReplyError
 from services.models import (
     AccessLevel,
+    CcoDetail,
+    CcoLineDetail,
     CcoLineItem,
     CcoState,
     Commitment,
@@ -198,6 +200,43 @@ def cco_state(value: Any, project_id: int) -> CcoState:
         origin_data=_optional_text(record, "origin_data", what),
         line_items=tuple(lines),
         commitment_id=_optional_int(record, "contract_id", what),
+    )
+
+
+def cco_detail(value: Any, project_id: int, read_at: datetime) -> CcoDetail:
+    """The CCO with what a person reads of it: status, who created it, its lines."""
+    state = cco_state(value, project_id)
+    record = _object(value, "commitment change order")
+    what = "commitment change order"
+    creator = record.get("created_by")
+    created_by = ""
+    if isinstance(creator, dict):
+        created_by = _text(creator, "name", "creator") or _text(creator, "login", "creator")
+    lines = []
+    for raw_line in record.get("line_items") or []:
+        line = _object(raw_line, "line item")
+        code = line.get("cost_code")
+        cost_code = ""
+        if isinstance(code, dict):
+            parts = (_text(code, "full_code", "cost code"), _text(code, "name", "cost code"))
+            cost_code = " ".join(part for part in parts if part)
+        lines.append(
+            CcoLineDetail(
+                id=_int(line, "id", "line item"),
+                description=_text(line, "description", "line item"),
+                amount=_money(line, "amount", "line item"),
+                cost_code=cost_code,
+                origin_id=_optional_text(line, "origin_id", "line item"),
+            )
+        )
+    return CcoDetail(
+        state=state,
+        status=_text(record, "status", what),
+        created_by=created_by,
+        created_at=_time(record, "created_at", what),
+        updated_at=_time(record, "updated_at", what),
+        lines=tuple(lines),
+        read_at=read_at,
     )
 
 

@@ -200,6 +200,10 @@ class ProcoreTransport:
         )
         return _json(response)
 
+    async def delete(self, path: str, *, company_id: int) -> None:
+        """DELETE, sent once: a second try after a lost answer would hear 404 either way."""
+        await self._send("DELETE", path, company_id=company_id, idempotent=False)
+
     async def _send(
         self,
         method: str,

@@ -123,8 +123,9 @@ def test_cco_list_filter_and_show(
     assert body == cco
     assert [line["origin_id"] for line in lines] == origin["txn_line_ids"]
     for line in lines:
-        assert set(line) == {"id", "description", "amount", "origin_id"}
+        assert set(line) == {"id", "description", "amount", "origin_id", "cost_code"}
         assert MONEY.match(line["amount"])
+        assert set(line["cost_code"]) == {"full_code", "name"}
     total = sum(int(line["amount"].replace(".", "")) for line in lines)
     assert f"{total / 100:.2f}" == cco["grand_total"]
 
