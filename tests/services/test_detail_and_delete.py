@@ -9,10 +9,11 @@ import pytest
 
 from sandbox import inspect
 from services import messages
-from services.audit import Action, AuditLog, AuditRecord, Phase
+from services.audit import Action, AuditLog, AuditRecord, Phase, Subject, Who
 from services.backend import Backend, Target
 from services.cco_delete import DeleteKind
 from services.models import OutcomeKind
+from services.settle import Backends, settle_unfinished
 from tests.helpers import demo_cco_id, load_rows
 
 
@@ -78,3 +79,29 @@ async def test_the_sandbox_refuses_a_delete_without_admin_on_commitments(
     assert outcome.kind is DeleteKind.PERMISSION_MISSING
     assert "Commitments" in outcome.message
     assert inspect.cco_link(sandbox_data, cco_id) == (None, None)  # still in Procore
+
+
+async def test_a_delete_cut_short_is_settled_later_from_procore(
+    backend: Backend, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    cco = (await load_rows(backend))[cco_id]
+    assert (await backend.unlink(cco)).kind is OutcomeKind.UNLINKED
+    assert backend.user is not None and backend.company is not None
+    audit = backend.audit
+    who = Who(backend.user.login, backend.user.id)
+    subject = Subject(backend.company.id, cco.project_id, cco.id, cco.number)
+    # The process sends the delete and stops before writing its outcome.
+    with audit.attempt(Action.PROCORE_DELETE, who, subject, "key-1"):
+        await backend.procore.delete_change_order(backend.company.id, cco.project_id, cco.id)
+    [open_attempt] = audit.unsettled(backend.company.id)
+    assert open_attempt.action == Action.PROCORE_DELETE.value
+
+    report = await settle_unfinished(
+        audit, Backends(backend.procore, backend.quickbooks), backend.company.id
+    )
+
+    [ended] = report.settled
+    assert (ended.attempt, ended.outcome) == ("key-1", DeleteKind.DELETED.value)
+    assert ended.settled_later and messages.DELETED_LATER in ended.message
+    assert audit.unsettled(backend.company.id) == []
