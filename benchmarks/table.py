@@ -23,13 +23,12 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 
-from services.models import QuickBooksLink, SyncedCco
+from services.models import SyncedCco
 from tui.widgets.cco_table import COLUMNS, CcoTable, row_cells, searchable
 
 VENDORS = ("Apex Concrete & Masonry", "Bluewater Plumbing Co.", "Ironline Steel Erectors")
@@ -39,7 +38,7 @@ SIZE = (180, 40)
 
 
 def make_rows(count: int) -> list[SyncedCco]:
-    base = datetime(2026, 1, 5, tzinfo=UTC)
+    base = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp())
     return [
         SyncedCco(
             id=281_474_976_811_001 + i,
@@ -53,10 +52,11 @@ def make_rows(count: int) -> list[SyncedCco]:
             vendor=VENDORS[i % 3],
             number=f"{i % 50 + 1:03d}",
             title=TITLES[i % 3],
-            amount=Decimal((i * 37) % 10_000_000) / 100,
-            synced_at=base + timedelta(minutes=i),
+            cents=(i * 37) % 10_000_000,
+            synced_epoch=base + 60 * i,
             origin_id=f"{i:X}-1767225600",
-            link=QuickBooksLink(f"{i:X}-1767225600", (f"{i:X}-1767225600",)),
+            po_txn_id=f"{i:X}-1767225600",
+            txn_line_ids=(f"{i:X}-1767225600",),
             po_reference=f"{i // 200:04d}-SC{i % 4 + 1:02d}",
         )
         for i in range(count)

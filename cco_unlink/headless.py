@@ -15,7 +15,6 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -341,10 +340,11 @@ async def _unlisted(backend: Backend, company: Company, project: Project, cco_id
         vendor="",
         number=number,
         title="",
-        amount=Decimal("0"),
-        synced_at=None,
+        cents=0,
+        synced_epoch=None,
         origin_id="",
-        link=None,
+        po_txn_id=None,
+        txn_line_ids=(),
         po_reference="",
     )
 

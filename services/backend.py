@@ -123,9 +123,9 @@ CHANGES_OVERLAP = timedelta(minutes=10)
 
 
 def _read_or_prepare(cache: ListCache | None) -> CachedList | None:
-    """The cached list; when there is none, the network comes first, so its code is loaded
-    now, while the app starts, rather than after its first frame (see Backend.open)."""
-    cached = cache.load() if cache is not None else None
+    """The cached list's first rows; when there is none, the network comes first, so its code
+    is loaded now, while the app starts, rather than after its first frame (see Backend.open)."""
+    cached = cache.head() if cache is not None else None
     if cached is None:
         importlib.import_module("services.connections")
     return cached
@@ -288,7 +288,8 @@ class Backend:
         return None if ahead[1].exception() else ahead[1].result()
 
     async def cached_list(self) -> CachedList | None:
-        """The list as last loaded by this user in this company, if it was kept."""
+        """The first rows of the list as last loaded by this user in this company, if it was
+        kept; cached_rest() reads the others."""
         cache = self._cache()
         if cache is None:
             return None
@@ -304,22 +305,47 @@ class Backend:
                 return None
         if not cache.path.exists():
             return None
-        return await asyncio.to_thread(cache.load)
+        return await asyncio.to_thread(cache.head)
+
+    async def cached_rest(self, cached: CachedList) -> AsyncIterator[list[SyncedCco]]:
+        """The rows of the cached list after `cached`'s first ones, a chunk at a time, read and
+        decoded in a thread. Raises CacheUnreadableError when the cache fails part-way."""
+        cache = self._cache()
+        if cache is None or cached.complete:
+            return
+        loop = asyncio.get_running_loop()
+        chunks: asyncio.Queue[list[SyncedCco] | None] = asyncio.Queue()
+
+        def read() -> None:
+            try:
+                for chunk in cache.rest(cached):
+                    loop.call_soon_threadsafe(chunks.put_nowait, chunk)
+            finally:
+                loop.call_soon_threadsafe(chunks.put_nowait, None)
+
+        reading = asyncio.ensure_future(asyncio.to_thread(read))
+        try:
+            while (chunk := await chunks.get()) is not None:
+                yield chunk
+            await reading  # its failure, if any
+        finally:
+            reading.cancel()
 
     async def changed_ccos(self, cached: CachedList | None = None) -> AsyncIterator[ListChanges]:
         """What changed in Procore since `cached` (by default, the cached list read afresh) was
         saved, project by project; once every project has answered, the cache holds the list
-        as it is now. A caller holding the list passes it: 100,000 rows take a second to read."""
+        as it is now."""
         cache = self._cache()
         if cached is None:
             cached = await self.cached_list()
         if cache is None or cached is None:
             raise SettingsError("There is no cached list to bring up to date.")
         company = await self._company()
+        # One load of one company fills a scope: its first rows say whose it is.
         if any(cco.company_id != company.id for cco in cached.rows):
             raise SettingsError("The cached list belongs to another company.")
         started = _now()
-        projects = {cco.project_id for cco in cached.rows}
+        projects = await asyncio.to_thread(cache.projects)
         changed: list[SyncedCco] = []
         removed: list[int] = []
         removed_projects: list[int] = []

@@ -2,7 +2,9 @@
 
 One SQLite file in the user's data directory holds a list per scope (Procore URL, company, user),
 so one user never sees another's rows and a sandbox list never mixes with the real one. Rows are
-stored as compact JSON arrays; the file holds business data (no secret) and is still kept private
+stored in the order they are shown, each as the JSON array of its fields (SyncedCco's order), so a
+restart reads the few rows of its first screen alone and the rest afterwards, in chunks, while the
+screen already answers keys. The file holds business data (no secret) and is still kept private
 (0600), as the audit log is. A cache that cannot be read is treated as empty: it is a convenience,
 never a source of truth, and every unlink reads Procore fresh before changing anything.
 """
@@ -10,22 +12,24 @@ never a source of truth, and every unlink reads Procore fresh before changing an
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from services.models import CachedList, QuickBooksLink, SyncedCco
+import msgspec
+from msgspec.structs import force_setattr
+
+from services import messages
+from services.errors import CacheUnreadableError
+from services.models import CachedList, SyncedCco
 
 log = logging.getLogger(__name__)
 
 # Bump when the row layout changes: older rows are then ignored, not misread.
-FORMAT = 1
+FORMAT = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS lists (
@@ -47,6 +51,28 @@ def scope_of(procore_url: str, company_id: int, login: str) -> str:
     return f"{procore_url.rstrip('/')}|{company_id}|{login}"
 
 
+# Rows read for a restart's first screen: more than any terminal shows.
+HEAD_ROWS = 200
+# Rows decoded at a time after those: about 10 ms of work each, then the reader lets go.
+CHUNK_ROWS = 10_000
+# Values repeated on every row of a project or a commitment: decoded once per row, kept once.
+_SHARED_FIELDS = (
+    "company_id",
+    "project_id",
+    "commitment_id",
+    "po_txn_id",
+    "project_name",
+    "project_number",
+    "commitment_number",
+    "commitment_title",
+    "vendor",
+    "po_reference",
+)
+_encoder = msgspec.json.Encoder()
+_rows = msgspec.json.Decoder(list[SyncedCco])
+_UNREADABLE = (sqlite3.Error, ValueError, msgspec.DecodeError)
+
+
 class ListCache:
     """Blocking calls: callers on an event loop run them in a thread (see Backend)."""
 
@@ -54,30 +80,74 @@ class ListCache:
         self.path = path
         self.scope = scope
 
-    def load(self) -> CachedList | None:
-        """The cached list of this scope, or None when there is none or it cannot be read."""
+    def head(self, count: int | None = None) -> CachedList | None:
+        """The first `count` rows of this scope's list and what it holds in all; None when
+        there is none or it cannot be read."""
         if not self.path.exists():
             return None
         try:
             with self._connect() as conn:
-                head = conn.execute(
-                    "SELECT format, saved_at FROM lists WHERE scope = ?", (self.scope,)
+                found = conn.execute(
+                    "SELECT format, saved_at, (SELECT count(*) FROM list_rows WHERE scope = ?)"
+                    " FROM lists WHERE scope = ?",
+                    (self.scope, self.scope),
                 ).fetchone()
-                if head is None or head[0] != FORMAT:
+                if found is None or found[0] != FORMAT:
                     return None
-                # rowid order is the order rows were stored in: the order the list loaded in.
-                rows = [
-                    _decode(text)
-                    for (text,) in conn.execute(
-                        "SELECT row FROM list_rows WHERE scope = ? ORDER BY rowid",
-                        (self.scope,),
-                    )
-                ]
-                saved_at = datetime.fromisoformat(head[1])
-        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError) as error:
+                picked = conn.execute(
+                    "SELECT rowid, row FROM list_rows WHERE scope = ? ORDER BY rowid LIMIT ?",
+                    (self.scope, count or HEAD_ROWS),
+                ).fetchall()
+                saved_at = datetime.fromisoformat(found[1])
+                rows = _decode([text for _, text in picked], {})
+        except _UNREADABLE as error:
             log.warning("Ignoring the list cache at %s: %s", self.path, error)
             return None
-        return CachedList(rows=rows, saved_at=saved_at)
+        last = picked[-1][0] if picked else 0
+        return CachedList(rows=rows, saved_at=saved_at, total=found[2], read_to=last)
+
+    def rest(self, cached: CachedList, chunk: int | None = None) -> Iterator[list[SyncedCco]]:
+        """The rows after those of `cached`, in order, `chunk` at a time, from one consistent
+        reading of the file. Raises CacheUnreadableError when a row cannot be read."""
+        shared: dict[object, object] = {}
+        _share(cached.rows, shared)
+        try:
+            with self._connect() as conn:
+                rows = conn.execute(
+                    "SELECT row FROM list_rows WHERE scope = ? AND rowid > ? ORDER BY rowid",
+                    (self.scope, cached.read_to),
+                )
+                while batch := rows.fetchmany(chunk or CHUNK_ROWS):
+                    yield _decode([text for (text,) in batch], shared)
+        except _UNREADABLE as error:
+            log.warning("The list cache at %s cannot be read: %s", self.path, error)
+            raise CacheUnreadableError(messages.CACHE_UNREADABLE) from error
+
+    def load(self) -> CachedList | None:
+        """The whole cached list of this scope, or None when there is none or it cannot be
+        read."""
+        cached = self.head()
+        if cached is None or cached.complete:
+            return cached
+        rows = list(cached.rows)
+        try:
+            for chunk in self.rest(cached):
+                rows += chunk
+        except CacheUnreadableError:
+            return None
+        return CachedList(rows=rows, saved_at=cached.saved_at, total=len(rows), read_to=-1)
+
+    def projects(self) -> set[int]:
+        """The projects the cached list holds rows of."""
+        try:
+            with self._connect() as conn:
+                found = conn.execute(
+                    "SELECT DISTINCT project FROM list_rows WHERE scope = ?", (self.scope,)
+                )
+                return {project for (project,) in found}
+        except sqlite3.Error as error:
+            log.warning("The list cache at %s cannot be read: %s", self.path, error)
+            raise CacheUnreadableError(messages.CACHE_UNREADABLE) from error
 
     def save(self, rows: Iterable[SyncedCco], saved_at: datetime) -> None:
         """Replace the scope's list with `rows`, as loaded in full at `saved_at`."""
@@ -164,48 +234,21 @@ class ListCache:
 
 
 def _encode(cco: SyncedCco) -> str:
-    link = [cco.link.po_txn_id, list(cco.link.txn_line_ids)] if cco.link else None
-    return json.dumps(
-        [
-            cco.id,
-            cco.company_id,
-            cco.project_id,
-            cco.project_name,
-            cco.project_number,
-            cco.commitment_id,
-            cco.commitment_number,
-            cco.commitment_title,
-            cco.vendor,
-            cco.number,
-            cco.title,
-            str(cco.amount),
-            cco.synced_at.isoformat() if cco.synced_at else None,
-            cco.origin_id,
-            link,
-            cco.po_reference,
-        ],
-        separators=(",", ":"),
-    )
+    return _encoder.encode(cco).decode()
 
 
-def _decode(text: str) -> SyncedCco:
-    v: list[Any] = json.loads(text)
-    link = QuickBooksLink(v[14][0], tuple(v[14][1])) if v[14] is not None else None
-    return SyncedCco(
-        id=int(v[0]),
-        company_id=int(v[1]),
-        project_id=int(v[2]),
-        project_name=v[3],
-        project_number=v[4],
-        commitment_id=int(v[5]),
-        commitment_number=v[6],
-        commitment_title=v[7],
-        vendor=v[8],
-        number=v[9],
-        title=v[10],
-        amount=Decimal(v[11]),
-        synced_at=datetime.fromisoformat(v[12]) if v[12] else None,
-        origin_id=v[13],
-        link=link,
-        po_reference=v[15],
-    )
+def _decode(texts: list[str], shared: dict[object, object]) -> list[SyncedCco]:
+    """Rows from their stored texts, decoded in one pass."""
+    rows = _rows.decode("[" + ",".join(texts) + "]")
+    _share(rows, shared)
+    return rows
+
+
+def _share(rows: list[SyncedCco], shared: dict[object, object]) -> None:
+    """Make values repeated between rows (a project's name, a commitment's vendor) one object
+    each, `shared` remembering those seen: at a million rows that is a third of their memory."""
+    keep = shared.setdefault
+    for row in rows:
+        for field in _SHARED_FIELDS:
+            value = getattr(row, field)
+            force_setattr(row, field, keep(value, value))

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from services.models import Commitment, ListChanges, LoadProgress, Project, SyncedCco
+from services.procore import parsing
 
 if TYPE_CHECKING:
     from services.procore.client import ProcoreClient
@@ -89,8 +90,8 @@ async def project_changes(
     procore: ProcoreClient, company_id: int, project: Project, since: datetime
 ) -> tuple[list[SyncedCco], list[int]]:
     change_orders = await procore.change_orders_updated_since(company_id, project.id, since)
-    removed = [fields["id"] for fields in change_orders if fields["origin_id"] is None]
-    synced = [fields for fields in change_orders if fields["origin_id"] is not None]
+    removed = [change_order.id for change_order in change_orders if not change_order.is_synced]
+    synced = [change_order for change_order in change_orders if change_order.is_synced]
     return await _rows(procore, company_id, project, synced), removed
 
 
@@ -104,22 +105,30 @@ async def project_ccos(
 
 
 async def _rows(
-    procore: ProcoreClient, company_id: int, project: Project, change_orders: list[dict[str, Any]]
+    procore: ProcoreClient,
+    company_id: int,
+    project: Project,
+    change_orders: list[parsing.ChangeOrder],
 ) -> list[SyncedCco]:
     """Rows for a project's synced CCOs, each joined with its commitment (read only if needed)."""
     if not change_orders:
         return []
     commitments = {c.id: c for c in await procore.commitments(company_id, project.id)}
     return [
-        _row(company_id, project, fields, commitments.get(fields["contract_id"]))
-        for fields in change_orders
+        _row(company_id, project, change_order, commitments.get(change_order.contract_id))
+        for change_order in change_orders
     ]
 
 
 def _row(
-    company_id: int, project: Project, fields: dict[str, Any], commitment: Commitment | None
+    company_id: int,
+    project: Project,
+    change_order: parsing.ChangeOrder,
+    commitment: Commitment | None,
 ) -> SyncedCco:
-    link = fields["link"]
+    """One row. Texts repeated on every row of a project or a commitment are the same string
+    objects, not copies: at a million rows that is most of a row's text."""
+    link = parsing.quickbooks_link(change_order.origin_data)
     if commitment is not None and commitment.po_ref_number:
         po_reference = commitment.po_ref_number
     elif link is not None:
@@ -127,20 +136,21 @@ def _row(
     else:
         po_reference = commitment.origin_id if commitment and commitment.origin_id else "?"
     return SyncedCco(
-        id=fields["id"],
+        id=change_order.id,
         company_id=company_id,
         project_id=project.id,
         project_name=project.name,
         project_number=project.number,
-        commitment_id=fields["contract_id"],
-        commitment_number=commitment.number if commitment else f"#{fields['contract_id']}",
+        commitment_id=change_order.contract_id,
+        commitment_number=commitment.number if commitment else f"#{change_order.contract_id}",
         commitment_title=commitment.title if commitment else "",
         vendor=commitment.vendor if commitment else "",
-        number=fields["number"],
-        title=fields["title"],
-        amount=fields["amount"],
-        synced_at=fields["synced_at"],
-        origin_id=fields["origin_id"],
-        link=link,
+        number=parsing.text(change_order.number),
+        title=parsing.text(change_order.title),
+        cents=parsing.cents(change_order),
+        synced_epoch=parsing.synced_epoch(change_order),
+        origin_id=change_order.origin_id or "",
+        po_txn_id=link.po_txn_id if link else None,
+        txn_line_ids=link.txn_line_ids if link else (),
         po_reference=po_reference,
     )

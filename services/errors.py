@@ -39,6 +39,10 @@ class AuditUnwritableError(CcoUnlinkError):
         self.reason = reason
 
 
+class CacheUnreadableError(CcoUnlinkError):
+    """The cached list stopped being readable part-way: the list is then loaded afresh."""
+
+
 class ProcoreError(CcoUnlinkError):
     """Procore answered with a failure, or could not be asked."""
 

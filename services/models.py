@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+
+import msgspec
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,15 @@ class QuickBooksLink:
     txn_line_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class SyncedCco:
-    """One row of the list: a CCO linked to QuickBooks Desktop, with what the screen shows of it."""
+class SyncedCco(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """One row of the list: a CCO linked to QuickBooks Desktop, with what the screen shows of it.
+
+    The one definition of a row's fields: the parser builds it, the cache stores it as a JSON
+    array in this field order (services/cache.py), the table shows it and `list --json` prints
+    it. Compact on purpose, since a company can hold a million: slots and no cycle-collector
+    header (a row holds only text and numbers), the amount in whole cents and the sync time in
+    seconds, so both sort as plain integers; `amount`, `synced_at` and `link` give them back.
+    """
 
     id: int
     company_id: int
@@ -73,13 +81,33 @@ class SyncedCco:
     vendor: str
     number: str
     title: str
-    amount: Decimal
-    synced_at: datetime | None
+    cents: int
+    synced_epoch: int | None
+    """When it was synced (else last updated), in seconds since 1970 UTC; None when unknown."""
     origin_id: str
-    link: QuickBooksLink | None
-    """None when Procore holds no readable location; the unlink then refuses, failing closed."""
+    po_txn_id: str | None
+    """The purchase order it was added to; None when Procore holds no readable location, and
+    the unlink then refuses, failing closed."""
+    txn_line_ids: tuple[str, ...]
     po_reference: str
     """How the person recognises the purchase order in QuickBooks (its RefNumber, else TxnID)."""
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.cents).scaleb(-2)
+
+    @property
+    def synced_at(self) -> datetime | None:
+        if self.synced_epoch is None:
+            return None
+        return datetime.fromtimestamp(self.synced_epoch, UTC)
+
+    @property
+    def link(self) -> QuickBooksLink | None:
+        """Where it lives in QuickBooks Desktop; None when Procore holds no readable location."""
+        if self.po_txn_id is None or not self.txn_line_ids:
+            return None
+        return QuickBooksLink(self.po_txn_id, self.txn_line_ids)
 
     @property
     def commitment_label(self) -> str:
@@ -91,6 +119,15 @@ class SyncedCco:
         return (
             f"CCO #{self.number} “{self.title}” on {self.commitment_number} ({self.project_name})"
         )
+
+
+def cents_of(amount: Decimal) -> int:
+    """An amount already rounded to the cent, in whole cents."""
+    return int(amount.scaleb(2))
+
+
+def epoch_of(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
 
 
 @dataclass(frozen=True)
@@ -287,11 +324,19 @@ class LoadProgress:
 
 @dataclass(frozen=True)
 class CachedList:
-    """The list as it was last loaded, kept on disk so a restart shows it at once."""
+    """The list as it was last loaded, kept on disk so a restart shows it at once: its first
+    rows, read first, and how many it holds in all (services/cache.py reads the rest)."""
 
     rows: list[SyncedCco]
     saved_at: datetime
     """When Procore was last asked; changes since then are what a refresh fetches."""
+    total: int
+    read_to: int = -1
+    """Where in the cache the rows not read yet begin (the last row read); -1 when all are."""
+
+    @property
+    def complete(self) -> bool:
+        return len(self.rows) >= self.total
 
 
 @dataclass(frozen=True)

@@ -96,27 +96,35 @@ class ProcoreClient:
                 continue  # that kind is switched off in this company
         return None
 
-    async def synced_change_orders(self, company_id: int, project_id: int) -> list[dict[str, Any]]:
-        """Checked fields of the project's CCOs that carry a QuickBooks link."""
-        params = {"filters[synced]": "true"}
-        rows = []
-        async for item in self._list(endpoints.change_orders(project_id), company_id, params):
-            fields = parsing.change_order_fields(item)
-            if fields["origin_id"] is not None:
-                rows.append(fields)
-        return rows
+    async def synced_change_orders(
+        self, company_id: int, project_id: int
+    ) -> list[parsing.ChangeOrder]:
+        """The project's CCOs that carry a QuickBooks link, their fields checked."""
+        found = await self._change_orders(company_id, project_id, {"filters[synced]": "true"})
+        return [change_order for change_order in found if change_order.is_synced]
 
     async def change_orders_updated_since(
         self, company_id: int, project_id: int, since: datetime
-    ) -> list[dict[str, Any]]:
-        """Checked fields of the project's CCOs changed since `since`, synced or not: a CCO
-        unlinked since then is listed with no origin_id."""
+    ) -> list[parsing.ChangeOrder]:
+        """The project's CCOs changed since `since`, synced or not: a CCO unlinked since then is
+        listed with no origin_id."""
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         params = {endpoints.UPDATED_AT_FILTER: f"{stamp}{endpoints.RANGE_SEPARATOR}"}
-        return [
-            parsing.change_order_fields(item)
-            async for item in self._list(endpoints.change_orders(project_id), company_id, params)
-        ]
+        return await self._change_orders(company_id, project_id, params)
+
+    async def _change_orders(
+        self, company_id: int, project_id: int, params: dict[str, Any]
+    ) -> list[parsing.ChangeOrder]:
+        found: list[parsing.ChangeOrder] = []
+        async for page in self.transport.get_pages(
+            endpoints.change_orders(project_id),
+            company_id=company_id,
+            params=params,
+            per_page=self.per_page,
+            decode=parsing.change_orders,
+        ):
+            found += page
+        return found
 
     async def change_order(self, company_id: int, project_id: int, cco_id: int) -> CcoState:
         record = await self.transport.get(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import msgspec
 
 from services.errors import ProcoreReplyError
 from services.models import (
@@ -55,33 +57,6 @@ def _optional_text(record: dict[str, Any], key: str, what: str) -> str | None:
     if not isinstance(value, str):
         raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not text.")
     return value
-
-
-def _money(record: dict[str, Any], key: str, what: str) -> Decimal:
-    value = record.get(key)
-    if value is None:
-        return Decimal("0.00")
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.") from None
-    if not amount.is_finite():
-        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.")
-    return amount.quantize(Decimal("0.01"))
-
-
-def _time(record: dict[str, Any], key: str, what: str) -> datetime | None:
-    value = record.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not a time.")
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not a time.") from None
 
 
 def user(value: Any) -> User:
@@ -136,43 +111,118 @@ def commitment(value: Any) -> Commitment:
     )
 
 
+class _OriginData(msgspec.Struct, gc=False):
+    """A CCO's `origin_data`, as the sync writes it; other keys are ignored."""
+
+    po_txn_id: str
+    txn_line_ids: list[str]
+
+
+_origin_data = msgspec.json.Decoder(_OriginData)
+
+
 def quickbooks_link(origin_data: str | None) -> QuickBooksLink | None:
     """Read `{"po_txn_id": …, "txn_line_ids": […]}`; None when absent or unreadable."""
     if not origin_data:
         return None
     try:
-        decoded = json.loads(origin_data)
-    except ValueError:
+        decoded = _origin_data.decode(origin_data)
+    except msgspec.DecodeError:  # ValidationError included: JSON of another shape
         return None
-    if not isinstance(decoded, dict):
+    line_ids = decoded.txn_line_ids
+    if not decoded.po_txn_id.strip() or not line_ids:
         return None
-    po_txn_id = decoded.get("po_txn_id")
-    line_ids = decoded.get("txn_line_ids")
-    if not isinstance(po_txn_id, str) or not po_txn_id.strip():
+    if not all(line.strip() for line in line_ids):
         return None
-    if not isinstance(line_ids, list) or not line_ids:
-        return None
-    if not all(isinstance(line, str) and line.strip() for line in line_ids):
-        return None
-    return QuickBooksLink(po_txn_id=po_txn_id, txn_line_ids=tuple(line_ids))
+    return QuickBooksLink(po_txn_id=decoded.po_txn_id, txn_line_ids=tuple(line_ids))
 
 
-def change_order_fields(value: Any) -> dict[str, Any]:
-    """The fields of a CCO the list needs, checked; the caller joins them with its commitment."""
-    record = _object(value, "commitment change order")
-    what = "commitment change order"
-    origin_data = _optional_text(record, "origin_data", what)
-    synced_at = _time(record, "synced_at", what) or _time(record, "updated_at", what)
-    return {
-        "id": _int(record, "id", what),
-        "contract_id": _int(record, "contract_id", what),
-        "number": _text(record, "number", what),
-        "title": _text(record, "title", what),
-        "amount": _money(record, "grand_total", what),
-        "synced_at": synced_at,
-        "origin_id": _optional_text(record, "origin_id", what),
-        "link": quickbooks_link(origin_data),
-    }
+class ChangeOrder(msgspec.Struct, gc=False):
+    """A commitment change order as Procore lists it, with the fields the list reads; msgspec
+    decodes a page of them straight from the answer's bytes and checks each field's type."""
+
+    id: int
+    contract_id: int
+    number: str | int | None = None
+    title: str | int | None = None
+    grand_total: str | int | float | None = None
+    synced_at: str | None = None
+    updated_at: str | None = None
+    origin_id: str | None = None
+    origin_data: str | None = None
+
+    @property
+    def is_synced(self) -> bool:
+        return bool(self.origin_id)
+
+
+CHANGE_ORDER = "commitment change order"
+change_orders_page = msgspec.json.Decoder(list[ChangeOrder])
+
+
+def change_orders(content: bytes) -> list[ChangeOrder]:
+    """A page of CCOs, decoded and checked in one pass."""
+    try:
+        return change_orders_page.decode(content)
+    except msgspec.ValidationError as error:
+        raise unreadable(CHANGE_ORDER, error) from None
+    except msgspec.DecodeError:
+        raise ProcoreReplyError(f"Procore sent a {CHANGE_ORDER} list that is not JSON.") from None
+
+
+def unreadable(what: str, error: msgspec.ValidationError) -> ProcoreReplyError:
+    """msgspec's words for a field of the wrong type ("Expected `int`, got `str` - at
+    `$[3].id`"), said as every other unreadable reply is: naming the field."""
+    detail = str(error)
+    _, _, where = detail.rpartition(" - at `")
+    field_name = where.rstrip("`").rpartition(".")[2] if where else ""
+    if field_name and not field_name.startswith("$"):
+        return ProcoreReplyError(f"Procore sent a {what} whose '{field_name}' cannot be read.")
+    return ProcoreReplyError(f"Procore sent a {what} list that cannot be read: {detail}.")
+
+
+def cents(change_order: ChangeOrder) -> int:
+    """The CCO's grand total in whole cents, rounded as Decimal rounds (half to even)."""
+    value = change_order.grand_total
+    if value is None:
+        return 0
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ProcoreReplyError(
+            f"Procore sent a {CHANGE_ORDER} whose 'grand_total' is not an amount."
+        ) from None
+    if not amount.is_finite():
+        raise ProcoreReplyError(
+            f"Procore sent a {CHANGE_ORDER} whose 'grand_total' is not an amount."
+        )
+    return int(amount.quantize(_CENT).scaleb(2))
+
+
+_CENT = Decimal("0.01")
+
+
+def synced_epoch(change_order: ChangeOrder) -> int | None:
+    """When the CCO was synced, else last updated, in seconds since 1970 UTC (a time without a
+    zone is taken as UTC)."""
+    times = (("synced_at", change_order.synced_at), ("updated_at", change_order.updated_at))
+    for key, value in times:
+        if not value:
+            continue
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ProcoreReplyError(
+                f"Procore sent a {CHANGE_ORDER} whose '{key}' is not a time."
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp())
+    return None
+
+
+def text(value: str | int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def cco_state(value: Any, project_id: int) -> CcoState:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -148,14 +148,22 @@ class ProcoreTransport:
         return _json(response)
 
     async def get_pages(
-        self, path: str, *, company_id: int | None, params: dict[str, Any], per_page: int
+        self,
+        path: str,
+        *,
+        company_id: int | None,
+        params: dict[str, Any],
+        per_page: int,
+        decode: Callable[[bytes], list[Any]] | None = None,
     ) -> AsyncIterator[list[Any]]:
-        """Yield each page of a list, following the Link header's `next` until there is none."""
+        """Yield each page of a list, following the Link header's `next` until there is none.
+        `decode` turns a page's bytes into typed records (raising ProcoreReplyError), for lists
+        long enough that decoding to dicts first would cost more than the answer's wait."""
         url: str | None = path
         query: dict[str, Any] | None = {**params, "page": 1, "per_page": per_page}
         while url is not None:
             response = await self._send("GET", url, company_id=company_id, params=query)
-            page = _json(response)
+            page = decode(response.content) if decode is not None else _json(response)
             if not isinstance(page, list):
                 raise ProcoreReplyError(
                     f"Procore answered {path} with something other than a list."

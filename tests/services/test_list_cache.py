@@ -6,6 +6,7 @@ import sqlite3
 import stat
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ import pytest
 from sandbox.formats import procore_time
 from sandbox.store import connection
 from services.backend import Backend, Target
-from services.models import CachedList
+from services.cache import ListCache
+from services.errors import CacheUnreadableError
+from services.models import CachedList, SyncedCco
 from tests.helpers import demo_cco_id, is_linked, load_rows
 
 
@@ -180,3 +183,60 @@ async def test_a_cache_with_a_damaged_date_is_no_cache(
         assert await backend.cached_list() is None
     finally:
         await backend.aclose()
+
+
+def _rows(count: int) -> list[SyncedCco]:
+    return [
+        SyncedCco(
+            id=10_000_000 + n,
+            company_id=5_200_001,
+            project_id=2_960_000_001 + n // 100,
+            project_name=f"Project {n // 100}",
+            project_number=f"P-{n // 100}",
+            commitment_id=7_000_000 + n // 25,
+            commitment_number=f"SC-{n // 25}",
+            commitment_title="Subcontract",
+            vendor="Acme",
+            number=f"{n:03d}",
+            title=f"Change {n}",
+            cents=n * 101 - 5_000,
+            synced_epoch=1_767_225_600 + n,
+            origin_id=f"L-{n}",
+            po_txn_id=f"T-{n // 25}",
+            txn_line_ids=(f"L-{n}",),
+            po_reference=f"PO-{n // 25}",
+        )
+        for n in range(count)
+    ]
+
+
+def test_the_first_rows_are_read_alone_and_the_rest_after_them_in_order(tmp_path: Path) -> None:
+    cache = ListCache(tmp_path / "list-cache.sqlite3", "scope")
+    rows = _rows(1_000)
+    cache.save(rows, datetime(2026, 3, 1, tzinfo=UTC))
+
+    head = cache.head(50)
+    assert head is not None and head.rows == rows[:50]
+    assert (head.total, head.complete) == (1_000, False)
+    chunks = list(cache.rest(head, 300))
+    assert [len(chunk) for chunk in chunks] == [300, 300, 300, 50]
+    read = head.rows + [row for chunk in chunks for row in chunk]
+    assert read == rows
+    # What rows of a project or a commitment repeat is held once, not once a row.
+    assert read[0].project_name is read[99].project_name
+    assert read[0].commitment_id is read[24].commitment_id
+    assert read[0].po_txn_id is read[24].po_txn_id
+
+
+def test_a_row_that_cannot_be_read_part_way_says_so(tmp_path: Path) -> None:
+    cache = ListCache(tmp_path / "list-cache.sqlite3", "scope")
+    rows = _rows(500)
+    cache.save(rows, datetime(2026, 3, 1, tzinfo=UTC))
+    with sqlite3.connect(cache.path) as conn:
+        conn.execute("UPDATE list_rows SET row = '[1, \"x\"]' WHERE id = ?", (rows[400].id,))
+
+    head = cache.head(100)
+    assert head is not None and len(head.rows) == 100
+    with pytest.raises(CacheUnreadableError):
+        list(cache.rest(head, 100))
+    assert cache.load() is None

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from sandbox import SandboxServer
+from services import cache, messages
 from services.backend import Backend, Target
+from services.models import CachedList, SyncedCco
 from tests.helpers import demo_cco_id, load_rows
-from tests.tui.conftest import AppRunner, screen_of, settle
+from tests.tui.conftest import AppRunner, notifications, screen_of, settle
 from tui.app import CcoUnlinkApp
 from tui.screens.change_orders import ChangeOrdersScreen
 
@@ -66,3 +70,53 @@ async def test_a_restart_shows_the_cached_list_at_once_then_says_what_changed(
         assert screen.table.row_count == total - 1
         status = status_of(screen)
         assert "refreshed: 0 new or changed and 1 gone since" in status, status
+
+
+async def test_a_restart_shows_the_first_rows_then_reads_the_rest_in_chunks(
+    run_app: AppRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_file = tmp_path / "list-cache.sqlite3"
+    async with run_app(cache_path=cache_file) as pilot:
+        loaded = list(screen_of(pilot).table.row_keys)
+    assert len(loaded) > 12
+
+    monkeypatch.setattr(cache, "HEAD_ROWS", 5)
+    monkeypatch.setattr(cache, "CHUNK_ROWS", 4)
+    held_before_the_rest: list[int] = []
+    chunks: list[int] = []
+    read_rest = ChangeOrdersScreen._read_rest
+    rest = Backend.cached_rest
+
+    async def watched(screen: ChangeOrdersScreen, cached: CachedList) -> bool:
+        held_before_the_rest.extend(screen.table.row_keys)
+        return await read_rest(screen, cached)
+
+    async def counted(backend: Backend, cached: CachedList) -> AsyncIterator[list[SyncedCco]]:
+        async for chunk in rest(backend, cached):
+            chunks.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(ChangeOrdersScreen, "_read_rest", watched)
+    monkeypatch.setattr(Backend, "cached_rest", counted)
+    async with run_app(cache_path=cache_file) as pilot:
+        screen = screen_of(pilot)
+        assert held_before_the_rest == loaded[:5]
+        assert chunks and max(chunks) == 4 and sum(chunks) == len(loaded) - 5
+        assert list(screen.table.row_keys) == loaded
+
+
+async def test_a_cache_unreadable_part_way_is_loaded_afresh(
+    run_app: AppRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_file = tmp_path / "list-cache.sqlite3"
+    async with run_app(cache_path=cache_file) as pilot:
+        loaded = sorted(screen_of(pilot).table.row_keys)
+    with sqlite3.connect(cache_file) as conn:
+        conn.execute("UPDATE list_rows SET row = 'garbage' WHERE id = ?", (loaded[-1],))
+
+    monkeypatch.setattr(cache, "HEAD_ROWS", 5)
+    async with run_app(cache_path=cache_file) as pilot:
+        screen = screen_of(pilot)
+        assert sorted(screen.table.row_keys) == loaded
+        assert "cached list" not in status_of(screen)
+        assert any(n.message == messages.CACHE_UNREADABLE for n in notifications(pilot))

@@ -11,7 +11,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from services.models import QuickBooksLink, SyncedCco
+from services.models import SyncedCco, cents_of, epoch_of
 from tui.widgets.cco_table import COLUMNS, CcoTable
 from tui.widgets.column_layout import GAP, MARGIN
 
@@ -29,10 +29,11 @@ def _cco(cco_id: int = 1, **changes: object) -> SyncedCco:
         "vendor": "Acme",
         "number": f"{cco_id:03d}",
         "title": "Extra rebar",
-        "amount": Decimal("-1234.50"),
-        "synced_at": datetime(2026, 3, 1, tzinfo=UTC),
+        "cents": cents_of(Decimal(str(changes.pop("amount", "-1234.50")))),
+        "synced_epoch": epoch_of(datetime(2026, 3, 1, tzinfo=UTC)),
         "origin_id": f"L-{cco_id}",
-        "link": QuickBooksLink("T-1", (f"L-{cco_id}",)),
+        "po_txn_id": "T-1",
+        "txn_line_ids": (f"L-{cco_id}",),
         "po_reference": "PO-7",
     }
     values.update(changes)

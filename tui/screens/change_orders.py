@@ -13,7 +13,7 @@ from textual.binding import BindingType
 from textual.widgets import Input, Static
 
 from services import messages
-from services.errors import CcoUnlinkError, ProcoreSignInRequiredError
+from services.errors import CacheUnreadableError, CcoUnlinkError, ProcoreSignInRequiredError
 from services.models import CachedList, Company, User
 from tui.bindings import LIST_BINDINGS
 from tui.feedback import Look, error_look
@@ -89,6 +89,7 @@ class ChangeOrdersScreen(UnlinkActions):
     async def load(self, full: bool = False) -> None:
         """Show the cached list at once if there is one, then bring it up to date: only what
         changed since, or everything when `full` (the refresh key) or nothing is cached."""
+        reading: asyncio.Task[bool] | None = None
         try:
             cached = None if full else await self.backend.cached_list()
             if cached is None:
@@ -99,6 +100,7 @@ class ChangeOrdersScreen(UnlinkActions):
                 self._show_cached(cached)
                 if cached.rows:
                     await self._rows_on_screen()
+                reading = asyncio.ensure_future(self._read_rest(cached))
             if self.backend.company is None:
                 user, company = await self.backend.connect()
                 self._show_account(user, company)
@@ -107,8 +109,12 @@ class ChangeOrdersScreen(UnlinkActions):
                     cached = await self.backend.cached_list()
                     if cached is not None:
                         self.table.replace_rows(cached.rows)
+                        reading = asyncio.ensure_future(self._read_rest(cached))
                 if cached is not None and any(c.company_id != company.id for c in cached.rows):
                     cached = None
+            # The changes go on top of the whole cached list: it is read to the end first.
+            if reading is not None and not await reading:
+                cached = None
             if cached is None:
                 await self._load_everything()
             else:
@@ -125,12 +131,30 @@ class ChangeOrdersScreen(UnlinkActions):
             self.load_note = "List not loaded: " + messages.UNEXPECTED_LOAD
             self._toast(Look("error", "List not loaded"), messages.UNEXPECTED_LOAD)
         finally:
+            if reading is not None:
+                reading.cancel()
             self._set_status()
 
     def _show_cached(self, cached: CachedList) -> None:
         if not self.table.records:
             self.table.replace_rows(cached.rows)
         self._set_status(f"{messages.cached_list(cached.saved_at)} · connecting…")
+
+    async def _read_rest(self, cached: CachedList) -> bool:
+        """Add the cached rows after the first screen's, a chunk at a time, while the screen
+        already answers keys. False when the cache failed part-way (the list is then loaded
+        afresh)."""
+        read = len(cached.rows)
+        try:
+            async for chunk in self.backend.cached_rest(cached):
+                self.table.add_rows(chunk)
+                read += len(chunk)
+                note = messages.cached_list(cached.saved_at)
+                self._set_status(f"{note} · {messages.reading_cache(read, cached.total)}")
+        except CacheUnreadableError as error:
+            self._toast(Look("warning", "Cached list"), error.message)
+            return False
+        return True
 
     async def _rows_on_screen(self) -> None:
         """Wait until the rows in hand are painted: signing in starts with CPU work (loading the

@@ -1,0 +1,65 @@
+"""A page of CCOs decoded straight from Procore's bytes: typed, checked, and named when wrong."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.errors import ProcoreReplyError
+from services.procore import parsing
+
+
+def _page(**changes: object) -> bytes:
+    record: dict[str, object] = {
+        "id": 11,
+        "contract_id": 22,
+        "number": 3,
+        "title": "Extra rebar",
+        "grand_total": "12.345",
+        "synced_at": "2026-03-01T10:00:00Z",
+        "origin_id": "L-1",
+        "origin_data": json.dumps({"po_txn_id": "T-1", "txn_line_ids": ["L-1"]}),
+        "vendor": {"ignored": True},
+    }
+    record.update(changes)
+    return json.dumps([record]).encode()
+
+
+def test_a_page_decodes_to_checked_fields() -> None:
+    (change_order,) = parsing.change_orders(_page())
+    assert (change_order.id, change_order.contract_id, parsing.text(change_order.number)) == (
+        11,
+        22,
+        "3",
+    )
+    assert parsing.cents(change_order) == 1234  # rounded half to even, as Decimal does
+    assert parsing.synced_epoch(change_order) == 1772359200
+    link = parsing.quickbooks_link(change_order.origin_data)
+    assert link is not None and (link.po_txn_id, link.txn_line_ids) == ("T-1", ("L-1",))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id", True), ("contract_id", "x"), ("grand_total", {}), ("synced_at", 5), ("title", [])],
+)
+def test_a_field_of_the_wrong_type_is_named(field: str, value: object) -> None:
+    with pytest.raises(ProcoreReplyError, match=f"'{field}'"):
+        parsing.change_orders(_page(**{field: value}))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("grand_total", "12,00"), ("grand_total", "NaN"), ("synced_at", "noon")]
+)
+def test_a_value_that_is_not_what_it_claims_is_named(field: str, value: str) -> None:
+    (change_order,) = parsing.change_orders(_page(**{field: value}))
+    with pytest.raises(ProcoreReplyError, match=f"'{field}'"):
+        parsing.cents(change_order) if field == "grand_total" else parsing.synced_epoch(
+            change_order
+        )
+
+
+def test_an_answer_that_is_not_a_list_of_objects_is_refused() -> None:
+    for content in (b"{}", b"not json", b""):
+        with pytest.raises(ProcoreReplyError):
+            parsing.change_orders(content)
