@@ -59,6 +59,43 @@ def _optional_text(record: dict[str, Any], key: str, what: str) -> str | None:
     return value
 
 
+def _amount(value: object, key: str, what: str) -> Decimal:
+    """An amount rounded to the cent (half to even, as Decimal rounds); none is zero."""
+    if value is None:
+        return Decimal("0.00")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.") from None
+    if not amount.is_finite():
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.")
+    return amount.quantize(_CENT)
+
+
+_CENT = Decimal("0.01")
+
+
+def _money(record: dict[str, Any], key: str, what: str) -> Decimal:
+    return _amount(record.get(key), key, what)
+
+
+def _moment(value: object, key: str, what: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not a time.")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not a time.") from None
+
+
+def _time(record: dict[str, Any], key: str, what: str) -> datetime | None:
+    return _moment(record.get(key), key, what)
+
+
 def user(value: Any) -> User:
     record = _object(value, "user")
     return User(
@@ -182,43 +219,21 @@ def unreadable(what: str, error: msgspec.ValidationError) -> ProcoreReplyError:
 
 
 def cents(change_order: ChangeOrder) -> int:
-    """The CCO's grand total in whole cents, rounded as Decimal rounds (half to even)."""
-    value = change_order.grand_total
-    if value is None:
-        return 0
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ProcoreReplyError(
-            f"Procore sent a {CHANGE_ORDER} whose 'grand_total' is not an amount."
-        ) from None
-    if not amount.is_finite():
-        raise ProcoreReplyError(
-            f"Procore sent a {CHANGE_ORDER} whose 'grand_total' is not an amount."
-        )
-    return int(amount.quantize(_CENT).scaleb(2))
-
-
-_CENT = Decimal("0.01")
+    """The CCO's grand total in whole cents."""
+    return int(_amount(change_order.grand_total, "grand_total", CHANGE_ORDER).scaleb(2))
 
 
 def synced_epoch(change_order: ChangeOrder) -> int | None:
     """When the CCO was synced, else last updated, in seconds since 1970 UTC (a time without a
     zone is taken as UTC)."""
-    times = (("synced_at", change_order.synced_at), ("updated_at", change_order.updated_at))
-    for key, value in times:
-        if not value:
-            continue
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ProcoreReplyError(
-                f"Procore sent a {CHANGE_ORDER} whose '{key}' is not a time."
-            ) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return int(moment.timestamp())
-    return None
+    moment = _moment(change_order.synced_at, "synced_at", CHANGE_ORDER) or _moment(
+        change_order.updated_at, "updated_at", CHANGE_ORDER
+    )
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
 
 
 def text(value: str | int | None) -> str:
