@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from services.models import SyncedCco, cents_of, epoch_of
+from tui.widgets import cco_table
 from tui.widgets.cco_table import COLUMNS, CcoTable
 from tui.widgets.column_layout import GAP, MARGIN
 
@@ -202,3 +203,58 @@ async def test_marks_show_in_the_status_column_and_removed_rows_leave(pilot: Pil
     table.remove_row(3)
     assert list(table.row_keys) == [1, 2] and table.current_key == 2
     assert not table.has_row(3) and 3 not in table.records
+
+
+@pytest.fixture
+def background(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sort and filter in a thread, in slices, from a few rows on: the path a long list takes."""
+    monkeypatch.setattr(cco_table, "BACKGROUND_FROM", 10)
+    monkeypatch.setattr(cco_table, "SLICE", 7)
+
+
+async def _settled(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.usefixtures("background")
+async def test_a_long_list_sorts_in_the_background_and_the_cursor_keeps_its_cco(
+    pilot: Pilot[None],
+) -> None:
+    table = table_of(pilot)
+    rows = [_cco(i, amount=f"{(i * 37) % 101 - 50}.{i % 100:02d}") for i in range(1, 201)]
+    table.replace_rows(rows)
+    table.move_cursor(row=table.get_row_index(77))
+    table.sort_by("amount")
+    assert table.busy
+    await _settled(pilot)
+    assert not table.busy
+    assert list(table.row_keys) == [c.id for c in sorted(rows, key=lambda c: c.cents)]
+    assert table.current_key == 77
+    # Rows arriving meanwhile (a cached list still being read) take their place.
+    table.sort_by("amount", reverse=True)
+    table.add_rows([_cco(500, amount="999.00"), _cco(501, amount="-999.00")])
+    await _settled(pilot)
+    shown = list(table.row_keys)
+    assert (shown[0], shown[-1], len(shown)) == (500, 501, 202)
+    assert table.current_key == 77
+
+
+@pytest.mark.usefixtures("background")
+async def test_a_newer_filter_keystroke_makes_the_older_give_up(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    table.replace_rows(
+        [_cco(i, vendor="Bluewater" if i % 3 == 0 else "Apex") for i in range(1, 301)]
+    )
+    table.set_filter(["blue"])
+    first = table._pending
+    table.set_filter(["bluew"])
+    assert first is not None and first.is_set()
+    await _settled(pilot)
+    assert list(table.row_keys) == [i for i in range(1, 301) if i % 3 == 0]
+    table.set_filter(["bluewater", "099"])  # narrows what is shown
+    await _settled(pilot)
+    assert list(table.row_keys) == [99]
+    table.set_filter([])
+    await _settled(pilot)
+    assert table.row_count == 300 and table.current_key == 99

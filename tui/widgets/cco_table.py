@@ -1,13 +1,19 @@
 """The table of synced CCOs: holds every row, shows those the filter lets through, in the chosen
 order. Only the rows on screen are ever painted (see VirtualTable), so a filter keystroke or a sort
-costs one pass over plain Python lists, even at 100,000 rows."""
+costs one pass over plain Python lists. Past BACKGROUND_FROM rows that pass runs in a thread, in
+slices that each hold the interpreter only briefly, so keys keep being answered; the result is
+shown in one swap, and a newer keystroke or sort makes an older one give up."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import heapq
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
-from itertools import compress, repeat
+from dataclasses import dataclass
+from itertools import compress, filterfalse, repeat
 from operator import contains
 from typing import ClassVar
 
@@ -50,26 +56,142 @@ COLUMN_NAMES = {
 """How a person names each column (in the sort command, the status line)."""
 SORT_MARKS = {False: "▲", True: "▼"}
 
-SortKey = str | Decimal
+SortKey = str | int
 # Rows whose search text is built per turn of the event loop: about 8 ms of work.
 INDEX_SLICE = 5_000
 INDEX_PAUSE_S = 0.002
 # From this many rows, a settled list is moved out of the garbage collector's periodic walks.
 FREEZE_FROM_ROWS = 10_000
+# From this many rows, sorting and filtering run in a thread, SLICE rows at a time (a slice holds
+# the interpreter a few milliseconds; the event loop gets it back between slices).
+BACKGROUND_FROM = 50_000
+SLICE = 25_000
+
+
+@dataclass
+class _Arrangement:
+    """One sort or filter of a long list, worked out in a thread from a snapshot of its ids.
+
+    It only reads the table's dicts (each read is atomic) and builds its own lists; it looks at
+    `cancel` between slices, and leaves `order` and `shown` None when it gave up.
+    """
+
+    ids: list[int]
+    column: str | None
+    """Sort by this column; None leaves `ids` in their order."""
+    reverse: bool
+    keys: dict[int, SortKey] | None
+    """The column's sort keys if built already; else built here, for the table to keep."""
+    words: list[str]
+    narrow_from: list[int] | None
+    """Filter these (the rows shown: the filter only grew) instead of every row."""
+    cancel: threading.Event
+    order: list[int] | None = None
+    shown: list[int] | None = None
+
+    def run(
+        self, records: dict[int, SyncedCco], status: dict[int, str], search: dict[int, str]
+    ) -> None:
+        order: list[int] | None = self.ids
+        if self.column is not None:
+            if self.keys is None:
+                self.keys = _keys(self.column, self.ids, records, status, self.cancel)
+            order = _sorted(self.ids, self.keys, self.reverse, self.cancel)
+        if order is None:
+            return
+        shown: list[int] | None = order if self.narrow_from is None else self.narrow_from
+        if self.words and shown is not None:
+            _index_missing(shown, records, search, self.cancel)
+        for word in self.words:
+            if shown is not None:
+                shown = _having(shown, word, search, self.cancel)
+        if not self.cancel.is_set():
+            self.order, self.shown = order, shown
+
+
+def _keys(
+    column: str,
+    ids: list[int],
+    records: dict[int, SyncedCco],
+    status: dict[int, str],
+    cancel: threading.Event,
+) -> dict[int, SortKey] | None:
+    if column == "status":
+        return {cco_id: status.get(cco_id, "") for cco_id in ids}
+    key_of = _SORT_KEYS[column]
+    keys: dict[int, SortKey] = {}
+    for start in range(0, len(ids), SLICE):
+        if cancel.is_set():
+            return None
+        keys.update((cco_id, key_of(records[cco_id])) for cco_id in ids[start : start + SLICE])
+    return keys
+
+
+def _sorted(
+    ids: list[int], keys: dict[int, SortKey] | None, reverse: bool, cancel: threading.Event
+) -> list[int] | None:
+    """`ids` sorted by `keys`: slice by slice (each sort holds the interpreter, in C), then the
+    sorted slices merged (Python code, which lets the event loop in every few milliseconds)."""
+    if keys is None:
+        return None
+    key = keys.__getitem__
+    runs = []
+    for start in range(0, len(ids), SLICE):
+        if cancel.is_set():
+            return None
+        runs.append(sorted(ids[start : start + SLICE], key=key, reverse=reverse))
+    merged: list[int] = []
+    for count, cco_id in enumerate(heapq.merge(*runs, key=key, reverse=reverse)):
+        if not count % SLICE and cancel.is_set():
+            return None
+        merged.append(cco_id)
+    return merged
+
+
+def _index_missing(
+    ids: list[int], records: dict[int, SyncedCco], search: dict[int, str], cancel: threading.Event
+) -> None:
+    for start in range(0, len(ids), SLICE):
+        if cancel.is_set():
+            return
+        for cco_id in filterfalse(search.__contains__, ids[start : start + SLICE]):
+            search[cco_id] = searchable(records[cco_id])
+
+
+def _having(
+    ids: list[int], word: str, search: dict[int, str], cancel: threading.Event
+) -> list[int] | None:
+    """The ids whose search text holds `word`, a slice at a time; None when cancelled."""
+    text_of = search.__getitem__
+    kept: list[int] = []
+    for start in range(0, len(ids), SLICE):
+        if cancel.is_set():
+            return None
+        part = ids[start : start + SLICE]
+        kept += compress(part, map(contains, map(text_of, part), repeat(word)))
+    return kept
 
 
 def money(amount: object) -> str:
     return f"{amount:,.2f}"
 
 
+def cents_text(cents: int, separators: bool = True) -> str:
+    """An amount in cents as money(), without making a Decimal of it."""
+    units, rest = divmod(abs(cents), 100)
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{units:,}.{rest:02d}" if separators else f"{sign}{units}.{rest:02d}"
+
+
 def synced_date(cco: SyncedCco) -> str:
-    return cco.synced_at.date().isoformat() if cco.synced_at else ""
+    synced = cco.synced_at
+    return synced.date().isoformat() if synced else ""
 
 
 _TEXT: dict[str, Callable[[SyncedCco], str]] = {
     "number": lambda c: c.number,
     "title": lambda c: c.title,
-    "amount": lambda c: money(c.amount),
+    "amount": lambda c: cents_text(c.cents),
     "project": lambda c: c.project_name,
     "vendor": lambda c: c.vendor,
     "commitment": lambda c: c.commitment_label,
@@ -91,10 +213,17 @@ def text_widths(ccos: Iterable[SyncedCco]) -> dict[str, int]:
     rows = list(ccos)
     if not rows:
         return {}
-    widths = {key: max(map(len, map(_TEXT[key], rows))) for key in _TEXT_COLUMNS if key != "amount"}
-    # The widest amount is the largest or the most negative: two to format, not every row.
-    amounts = [c.amount for c in rows]
-    widths["amount"] = max(len(money(max(amounts))), len(money(min(amounts))))
+    widths = {
+        key: max(map(len, map(_TEXT[key], rows)))
+        for key in _TEXT_COLUMNS
+        if key not in ("amount", "synced")
+    }
+    # The widest amount is the largest or the most negative: two to format, not every row;
+    # every date is as wide as any other.
+    amounts = [c.cents for c in rows]
+    widths["amount"] = max(len(cents_text(max(amounts))), len(cents_text(min(amounts))))
+    synced = next((c for c in rows if c.synced_epoch is not None), None)
+    widths["synced"] = len(synced_date(synced)) if synced else 0
     return widths
 
 
@@ -108,8 +237,8 @@ def searchable(cco: SyncedCco) -> str:
         cco.vendor,
         cco.number,
         cco.title,
-        money(cco.amount),
-        str(cco.amount),
+        cents_text(cco.cents),
+        cents_text(cco.cents, separators=False),
         synced_date(cco),
         cco.po_reference,
     )
@@ -122,8 +251,8 @@ _SORT_KEYS: dict[str, Callable[[SyncedCco], SortKey]] = {
     "vendor": lambda c: c.vendor.lower(),
     "number": lambda c: c.number.zfill(12),
     "title": lambda c: c.title.lower(),
-    "amount": lambda c: c.amount,
-    "synced": lambda c: c.synced_at.isoformat() if c.synced_at else "",
+    "amount": lambda c: c.cents,
+    "synced": lambda c: -1 if c.synced_epoch is None else c.synced_epoch,
     "quickbooks": lambda c: c.po_reference.lower(),
 }
 
@@ -170,25 +299,36 @@ class CcoTable(VirtualTable):
         self._sort_keys: dict[str, dict[int, SortKey]] = {}
         # The widest text of each column, for the layout: grows as rows arrive.
         self._text_widths: dict[str, int] = {}
+        # The order or filter being worked out in a thread, if any: setting it makes that work
+        # give up; `_version` counts changes to the rows, so a result computed from rows that
+        # changed meanwhile is worked out again rather than shown.
+        self._pending: threading.Event | None = None
+        self._version = 0
+
+    @property
+    def busy(self) -> bool:
+        """A sort or filter is being worked out in the background."""
+        return self._pending is not None
 
     # Rows ---------------------------------------------------------------------------------
 
     def replace_rows(self, rows: Iterable[SyncedCco]) -> None:
         """Hold exactly `rows`; statuses of rows that stay are kept."""
         self.records = {cco.id: cco for cco in rows}
+        self._version += 1
         self._search = {}
         self._unindexed = list(self.records)
         self._order = list(self.records)
         self._sort_keys = {}
-        if self.sort_column is not None:
-            self._order.sort(
-                key=self._key_of(self.sort_column).__getitem__, reverse=self.sort_reverse
-            )
         self._index_later()
         self.status = {k: v for k, v in self.status.items() if k in self.records}
         self._text_widths = text_widths(self.records.values())
         self._status_width()
-        self.show(self._filtered(self._order))
+        if self.sort_column is None and not self.filter_words:
+            self._cancel_pending()
+            self.show(list(self._order))
+        else:
+            self._arrange()
         self.relayout()
 
     def add_rows(self, batch: Sequence[SyncedCco]) -> None:
@@ -203,14 +343,20 @@ class CcoTable(VirtualTable):
             self.append(new)
             if len(new) < len(batch):
                 self.refresh()
+        elif self._pending is not None or len(self.records) >= BACKGROUND_FROM:
+            # Shown at the end for now, in place once the background pass is done.
+            self.append(self._filtered(new))
+            self._arrange()
         elif self.sort_column is None:
             self.append(self._filtered(new))
         else:
+            self._sort_in(new)
             self.show(self._filtered(self._order))
 
     def remove_row(self, cco_id: int) -> None:
         if self.records.pop(cco_id, None) is None:
             return
+        self._version += 1
         self._search.pop(cco_id, None)
         self.status.pop(cco_id, None)
         for keys in self._sort_keys.values():
@@ -247,41 +393,109 @@ class CcoTable(VirtualTable):
 
     def _upsert(self, batch: Sequence[SyncedCco]) -> list[int]:
         new: list[int] = []
+        records = self.records
+        search = self._search
         for cco in batch:
-            if cco.id not in self.records:
+            if cco.id in records:
+                search.pop(cco.id, None)  # built again from the row as it is now
+            else:
                 new.append(cco.id)
-            self.records[cco.id] = cco
-            self._unindexed.append(cco.id)
-            for column, keys in self._sort_keys.items():
+            records[cco.id] = cco
+        self._version += 1
+        self._unindexed += [cco.id for cco in batch]
+        for column, keys in self._sort_keys.items():
+            for cco in batch:
                 keys[cco.id] = self._sort_key(column, cco)
         self._index_later()
-        if self.sort_column is None:
-            self._order.extend(new)
-        elif new:
-            # Sorting a sorted list with a sorted run at its end is a linear merge for Timsort.
-            new.sort(key=self._key_of(self.sort_column).__getitem__, reverse=self.sort_reverse)
-            self._order.extend(new)
-            self._order.sort(
-                key=self._key_of(self.sort_column).__getitem__, reverse=self.sort_reverse
-            )
+        self._order += new
         return new
+
+    def _sort_in(self, new: list[int]) -> None:
+        """Put rows just added at the end of the order into their place."""
+        if not new or self.sort_column is None:
+            return
+        # Sorting a sorted list with a sorted run at its end is a linear merge for Timsort.
+        key = self._key_of(self.sort_column).__getitem__
+        head = self._order[: len(self._order) - len(new)]
+        new.sort(key=key, reverse=self.sort_reverse)
+        self._order = head + new
+        self._order.sort(key=key, reverse=self.sort_reverse)
+
+    # Sort and filter, in place or in the background ----------------------------------------
+
+    def _arrange(self, *, narrow: bool = False, resort: bool = True) -> None:
+        """Show the rows the filter lets through, in the chosen order: at once for a list of
+        modest size; past BACKGROUND_FROM rows, worked out in a thread and swapped in whole.
+        `narrow`: the filter only grew, so the rows shown are all it needs to search;
+        `resort`: the order changed, else only the filter did."""
+        self._cancel_pending()
+        if len(self.records) < BACKGROUND_FROM:
+            if resort and self.sort_column is not None:
+                self._order = list(self.records)
+                self._order.sort(
+                    key=self._key_of(self.sort_column).__getitem__, reverse=self.sort_reverse
+                )
+            elif resort:
+                self._order = list(self.records)
+            self.show(self._filtered(self.row_keys if narrow else self._order))
+            return
+        cancel = self._pending = threading.Event()
+        work = _Arrangement(
+            ids=list(self.records) if resort else list(self._order),
+            column=self.sort_column if resort else None,
+            reverse=self.sort_reverse,
+            keys=self._sort_keys.get(self.sort_column or ""),
+            words=list(self.filter_words),
+            narrow_from=list(self.row_keys) if narrow else None,
+            cancel=cancel,
+        )
+        self.run_worker(self._arrange_in_thread(work), group="arrange", exit_on_error=False)
+
+    async def _arrange_in_thread(self, work: _Arrangement) -> None:
+        version = self._version
+        # A KeyError: a row went while the thread read it; the version says so below.
+        with contextlib.suppress(KeyError):
+            await asyncio.to_thread(work.run, self.records, self.status, self._search)
+        if work.cancel.is_set() or self._pending is not work.cancel:
+            return
+        self._pending = None
+        if version != self._version or work.shown is None or work.order is None:
+            # The rows changed meanwhile: once more, from the rows as they are now.
+            self._arrange()
+            return
+        if work.column is not None and work.keys is not None:
+            self._sort_keys[work.column] = work.keys
+        self._order = work.order
+        self.show(work.shown)  # the cursor stays on its CCO
+
+    def _cancel_pending(self) -> None:
+        if self._pending is not None:
+            self._pending.set()
+            self._pending = None
 
     # Filter -------------------------------------------------------------------------------
 
     def set_filter(self, words: list[str]) -> None:
         """Show the rows holding every word. A longer filter only narrows what is shown, so it
         searches the rows shown, not every row."""
-        narrowing = bool(self.filter_words) and all(
-            any(old in new for new in words) for old in self.filter_words
+        narrowing = (
+            self._pending is None
+            and bool(self.filter_words)
+            and all(any(old in new for new in words) for old in self.filter_words)
         )
-        source = self.row_keys if narrowing else self._order
         self.filter_words = words
-        self.show(self._filtered(source))
+        self._arrange(narrow=narrowing, resort=self._pending is not None)
 
     def _filtered(self, ids: Sequence[int]) -> list[int]:
         if not self.filter_words:
             return list(ids)
-        self._index(len(self._unindexed))
+        if len(ids) < len(self._unindexed):
+            search, records = self._search, self.records
+            for cco_id in ids:
+                if cco_id not in search:
+                    search[cco_id] = searchable(records[cco_id])
+        else:
+            self._index(len(self._unindexed))
         text_of = self._search.__getitem__
         kept: Iterable[int] = ids
         for word in self.filter_words:
@@ -321,12 +535,7 @@ class CcoTable(VirtualTable):
         if column is not None and column not in COLUMN_KEYS:
             raise ValueError(f"no column {column!r}")
         self.sort_column, self.sort_reverse = column, reverse
-        if column is None:
-            loaded = self.records  # dicts keep insertion order: the load order
-            self._order = list(loaded)
-        else:
-            self._order.sort(key=self._key_of(column).__getitem__, reverse=reverse)
-        self.show(self._filtered(self._order))
+        self._arrange()
         self.relayout()  # the header's sort mark may need room
         self.post_message(self.Sorted())
 
