@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from cco_unlink import connector_cli, exit_codes, headless
+from cco_unlink import connector_cli, exit_codes, headless, serve_cli
 from cco_unlink.sandbox_child import EmbeddedSandbox, sandbox_child
 from cco_unlink.sandbox_target import sandbox_target
 from services import locations
@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         faults.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int, metavar="N")
     headless.add_commands(commands)
     connector_cli.add_command(commands)
+    serve_cli.add_command(commands)
     login = commands.add_parser(
         "login",
         help="sign in to Procore and keep the sign-in for this environment",
@@ -146,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve_sandbox(settings, arguments)
         if arguments.command == connector_cli.COMMAND:
             return connector_cli.run(settings, arguments)
+        if arguments.command == serve_cli.COMMAND:
+            return serve_cli.run(settings, arguments)
         if arguments.command in headless.COMMANDS:
             return headless.run(
                 arguments, settings, lambda: _backend(settings, arguments.reset_sandbox)
