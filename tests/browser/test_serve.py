@@ -56,10 +56,14 @@ def served(sandbox: SandboxServer, tmp_path: Path) -> Iterator[str]:
     }
     server = subprocess.Popen(
         [
-            *(sys.executable, "-m", "cco_unlink", "--settings", str(settings)),
+            sys.executable,
+            "-m",
+            "cco_unlink",
+            "--settings",
+            str(settings),
             "serve",
             "--port",
-            str(port),
+            f"{port}",
         ],
         env=environment,
         stdout=subprocess.DEVNULL,

@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -300,3 +301,12 @@ def test_setup_over_a_broken_file_says_where_and_starts_nothing(
     assert main(["--settings", str(settings_path), "setup"]) == 2
     assert f"{settings_path}:2:" in capsys.readouterr().err
     assert settings_path.read_text() == "[procore]\ngrant = 'password'\n"
+
+
+def test_snapshot_a_bad_address_explained_on_its_step_at_80x24(
+    snap_compare: Any, settings_path: Path
+) -> None:
+    app = SetupApp(load_settings(None), settings_path, lambda settings: target_for(settings, None))
+    keys = ["down", "down", "down", "enter", *"ftp://x", "enter"]
+    assert snap_compare(app, terminal_size=(80, 24), press=keys)
+    assert not settings_path.exists()

@@ -27,17 +27,12 @@ from services.backend import Target
 from services.errors import CcoUnlinkError, ProcoreSignInRequiredError, SettingsError
 from services.models import Company
 from services.procore import environments
-from services.settings import (
-    CONNECTOR_TOKEN_ENV,
-    PROCORE_SECRET_ENV,
-    Settings,
-    replace,
-    with_environment_secrets,
-)
+from services.settings import Settings, replace, with_environment_secrets
 from services.settings_writer import without_secrets, write_setup
 from services.setup import SetupSignIn, check_connections
 from services.urls import check_url
 from tui.setup import steps
+from tui.setup.panes import step_panes
 from tui.setup.review import review_text
 
 log = logging.getLogger(__name__)
@@ -72,55 +67,11 @@ class SetupScreen(Screen[None]):
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        procore, quickbooks = self.draft.procore, self.draft.quickbooks
         yield Header()
         with Vertical(id="setup-body"):
             yield Static("", id="setup-step-title", markup=False)
             yield Static("", id="setup-step-help", markup=False)
-            with ContentSwitcher(initial=self.step, id="setup-steps"):
-                with Vertical(id="environment"):
-                    yield OptionList(
-                        *(Option(label, id=name) for name, label in steps.ENVIRONMENT_CHOICES),
-                        id="environment-choice",
-                    )
-                    with Vertical(id="custom-urls"):
-                        yield Input(procore.base_url, steps.BASE_URL_PLACEHOLDER, id="base-url")
-                        yield Input(procore.login_url, steps.LOGIN_URL_PLACEHOLDER, id="login-url")
-                with Vertical(id="grant"):
-                    yield OptionList(
-                        *(Option(label, id=grant) for grant, label in steps.GRANT_CHOICES),
-                        id="grant-choice",
-                    )
-                with Vertical(id="client"):
-                    yield Input(procore.client_id, steps.CLIENT_ID_PLACEHOLDER, id="client-id")
-                    yield Static(
-                        steps.secret_status(PROCORE_SECRET_ENV, bool(procore.client_secret)),
-                        id="secret-status",
-                        markup=False,
-                    )
-                with Vertical(id="sign-in"), Vertical(id="code-entry"):
-                    yield Static(steps.APPROVE, markup=False)
-                    yield Static("", id="authorize-url", markup=False)
-                    yield Static(steps.PASTE_CODE, markup=False)
-                    yield Input(placeholder=steps.CODE_PLACEHOLDER, id="sign-in-code")
-                with Vertical(id="company"):
-                    yield OptionList(id="company-choice")
-                with Vertical(id="connector"):
-                    yield Input(
-                        quickbooks.connector_url,
-                        steps.CONNECTOR_URL_PLACEHOLDER,
-                        id="connector-url",
-                    )
-                    yield Static(
-                        steps.secret_status(CONNECTOR_TOKEN_ENV, bool(quickbooks.token)),
-                        id="token-status",
-                        markup=False,
-                    )
-                with Vertical(id="check"):
-                    yield Static("", id="procore-check", markup=False)
-                    yield Static("", id="quickbooks-check", markup=False)
-                with Vertical(id="review"):
-                    yield Static("", id="review-summary", markup=False)
+            yield from step_panes(self.draft, self.step)
             yield Static("", id="setup-problem", markup=False)
             yield Static("", id="setup-hint", markup=False)
         yield Footer()
