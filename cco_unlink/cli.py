@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from cco_unlink import connector_cli, exit_codes, headless, serve_cli
+from cco_unlink import connector_cli, exit_codes, headless, seed_command, serve_cli
 from cco_unlink.sandbox_child import EmbeddedSandbox, sandbox_child
 from cco_unlink.sandbox_target import sandbox_target
 from services import locations
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for key in SANDBOX_FAULT_KEYS:
         faults.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int, metavar="N")
+    seed_command.add_action(serve)
     headless.add_commands(commands)
     connector_cli.add_command(commands)
     serve_cli.add_command(commands)
@@ -143,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _setup(arguments)
         settings = _settings(arguments)
         _log_to_file()
+        if arguments.command == "sandbox" and seed_command.wanted(arguments):
+            return seed_command.run(settings, arguments)
         if arguments.command == "sandbox":
             return _serve_sandbox(settings, arguments)
         if arguments.command == connector_cli.COMMAND:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import time
 from pathlib import Path
 
 from sandbox import demo, qb_ids
@@ -35,8 +36,10 @@ def reset_bulk(
     ccos_per_project: int = 200,
     seed: int = 1,
     synced_share: float = 1.0,
+    now: int | None = None,
 ) -> None:
-    """Wipe `data_file` and fill it with the big company."""
+    """Wipe `data_file` and fill it with the big company, dated up to `now` (seconds since 1970;
+    by default the clock's)."""
     with fresh_database(data_file) as conn:
         conn.execute("PRAGMA synchronous = OFF")
         with transaction(conn):
@@ -46,6 +49,7 @@ def reset_bulk(
                 ccos_per_project=ccos_per_project,
                 seed=seed,
                 synced_share=synced_share,
+                now=int(time.time()) if now is None else now,
             )
 
 
@@ -61,6 +65,7 @@ def seed_bulk(
     ccos_per_project: int,
     seed: int,
     synced_share: float = 1.0,
+    now: int,
 ) -> None:
     if not 0.0 <= synced_share <= 1.0:
         raise ValueError(f"synced_share is a share from 0 to 1, not {synced_share}")
@@ -100,6 +105,11 @@ def seed_bulk(
     ccos: list[tuple[object, ...]] = []
     cco_lines: list[tuple[object, ...]] = []
     created = demo.PO_START_EPOCH
+    # Dates never pass `now`: a minute apart from the demo's first CCO while that fits, closer
+    # for a company too big for it; purchase orders an hour apart, closer likewise.
+    total = max(1, projects * ccos_per_project)
+    span = max(0, min(60 * total, now - 60 - demo.CCO_START_EPOCH))
+    po_step = min(3600, (demo.CCO_START_EPOCH - demo.PO_START_EPOCH) // max(1, projects))
     cco_id = demo.CCO_ID_BASE
     line_item_id = demo.LINE_ITEM_ID_BASE
     for n, project_id in enumerate(project_ids):
@@ -142,7 +152,7 @@ def seed_bulk(
             owned.append((commitment_id, txn_id))
         for k in range(ccos_per_project):
             commitment_id, txn_id = owned[k % COMMITMENTS_PER_PROJECT]
-            synced = demo.CCO_START_EPOCH + (cco_id - demo.CCO_ID_BASE) * 60
+            synced = demo.CCO_START_EPOCH + (cco_id - demo.CCO_ID_BASE) * span // total
             cents = rng.randint(250, 48_000) * 100
             title = demo.CCO_TITLES[rng.randrange(len(demo.CCO_TITLES))]
             line_id = counter.next_id(synced)
@@ -189,7 +199,7 @@ def seed_bulk(
                 )
             cco_id += 1
             line_item_id += 1
-        created += 3600
+        created += po_step
     conn.executemany(
         "INSERT INTO commitments(id, project_id, kind, number, title, status, vendor_id,"
         " origin_id, origin_data, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",

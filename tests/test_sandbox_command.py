@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+from cco_unlink import cli
+from sandbox import bulk_seed, demo, formats
 
 
 def test_the_sandbox_command_prints_both_urls_and_serves_them(tmp_path: Path) -> None:
@@ -111,3 +116,45 @@ def test_a_time_scale_out_of_range_is_refused_clearly(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "--time-scale must be above 0" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_seed_command_builds_a_big_company_dated_up_to_now_never_after(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_file = tmp_path / "big.sqlite3"
+    status = cli.main(
+        [
+            "sandbox",
+            "seed",
+            "--projects",
+            "10",
+            "--ccos-per-project",
+            "30",
+            "--synced-share",
+            "30%",
+            "--data",
+            str(data_file),
+        ]
+    )
+    assert status == 0
+    assert "10 projects (3 synced with QuickBooks Desktop)" in capsys.readouterr().out
+    with sqlite3.connect(data_file) as conn:
+        synced = conn.execute("SELECT COUNT(*) FROM ccos WHERE origin_id IS NOT NULL").fetchone()
+    assert synced == (90,)
+
+    # A company too big for a minute between CCOs since the first one: closer, never ahead.
+    now = demo.CCO_START_EPOCH + 3 * demo.DAY
+    bulk_seed.reset_bulk(data_file, projects=20, ccos_per_project=500, now=now)
+    with sqlite3.connect(data_file) as conn:
+        (latest,) = conn.execute("SELECT MAX(synced_at) FROM ccos").fetchone()
+    assert formats.procore_time(now - 2 * demo.DAY) < latest <= formats.procore_time(now)
+
+
+def test_the_seed_command_refuses_a_share_beyond_the_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["sandbox", "seed", "--projects", "2", "--ccos-per-project", "1",
+                  "--synced-share", "1.5", "--data", str(tmp_path / "x")])  # fmt: skip
+    assert "a share is from 0 to 1" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
