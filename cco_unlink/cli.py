@@ -29,6 +29,7 @@ from services.settings import (
     SANDBOX_FAULT_KEYS,
     Settings,
     find_settings_file,
+    keys_error,
     load_settings,
     replace,
 )
@@ -191,6 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _settings(arguments: argparse.Namespace) -> Settings:
     path = find_settings_file(arguments.settings, locations.config_dir())
     settings = load_settings(path)
+    if settings.keys:
+        # Only for those who remap keys: it loads the UI's bindings (and Textual) to check them.
+        from tui.keymap import keymap_problems
+
+        problems = keymap_problems(settings.keys)
+        if problems:
+            raise keys_error(settings, *problems[0])
     procore, quickbooks, backend = settings.procore, settings.quickbooks, settings.backend
     if arguments.procore_url or arguments.connector_url:
         backend = replace(backend, mode="remote")

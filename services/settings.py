@@ -330,6 +330,18 @@ def _read_keys(value: Any, name: str, text: str) -> dict[str, str]:
     return keymap
 
 
+def keys_error(settings: Settings, binding_id: str, problem: str) -> SettingsError:
+    """A [keys] entry the app cannot use (the UI knows which), pointing at its line."""
+    message = f"[keys] {problem}"
+    if not settings.source:
+        return SettingsError(message)
+    try:
+        text = Path(settings.source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return SettingsError(message, file=settings.source)
+    return _located(message, settings.source, text, "keys", binding_id)
+
+
 def _locate(text: str, section: str, key: str | None) -> tuple[int, int]:
     """Line and column of a section header, or of a key inside it, for error messages."""
     in_section = False

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.screen import Screen
 
 from services.backend import Backend
 from services.settings import UiSettings
 from tui.bindings import APP_BINDINGS
+from tui.commands import ListCommands
 from tui.feedback import Look, toast
 from tui.screens.change_orders import ChangeOrdersScreen
+from tui.screens.help import HelpScreen, key_sections
 
 
 class CcoUnlinkApp(App[None]):
     TITLE = "Commitment Change Orders"
     CSS_PATH = Path(__file__).with_name("app.tcss")
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {ListCommands}
 
     def __init__(
         self,
@@ -54,11 +59,17 @@ class CcoUnlinkApp(App[None]):
         # The app's one screen is its first: no blank screen to lay out and paint before it.
         return ChangeOrdersScreen(self.backend)
 
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        # Textual's "Keys" panel gives way to the app's own help screen (a command of its own).
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
         else:
-            self.action_show_help_panel()
+            self.push_screen(HelpScreen(key_sections(self.screen)))
 
     async def on_unmount(self) -> None:
         await self.backend.aclose()

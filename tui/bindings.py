@@ -34,11 +34,25 @@ LIST_BINDINGS: list[BindingType] = [
     Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
 ]
 
+# Moving in the list (arrows, j/k, g/G, page keys) comes with VirtualTable.
 TABLE_BINDINGS: list[BindingType] = [
-    Binding("j", "cursor_down", "Down", show=False, id="cursor-down"),
-    Binding("k", "cursor_up", "Up", show=False, id="cursor-up"),
     Binding("s", "sort_next", "Sort", id="sort", tooltip="Sort by the next column"),
     Binding(
         "S", "sort_reverse", "Reverse", show=False, id="sort-reverse", tooltip="Flip the order"
     ),
 ]
+
+HELP_SECTIONS: dict[str, tuple[str, ...]] = {
+    "Move in the list": (
+        "cursor-up",
+        "cursor-down",
+        "page-up",
+        "page-down",
+        "first-row",
+        "last-row",
+    ),
+    "Pick and unlink": ("pick", "pick-shown", "unlink", "delete-in-quickbooks"),
+    "Find and sort": ("filter", "clear-filter", "sort", "sort-reverse"),
+    "The app": ("refresh", "help", "quit"),
+}
+"""How the help screen groups the keys, by binding id; a key in none comes under "More"."""

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-FIRST_ACTIONS = ("app.quit", "app.toggle_help", "quit", "toggle_help")
+FIRST_ACTIONS = ("quit", "toggle_help")
 
 
 class KeyFooter(Footer):

@@ -49,12 +49,12 @@ class VirtualTable(ScrollView, can_focus=True):
     worked out again on resize and when wider texts arrive."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first_row", "First row", show=False),
-        Binding("end", "last_row", "Last row", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, id="cursor-up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="cursor-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
+        Binding("home,g", "first_row", "First row", show=False, id="first-row"),
+        Binding("end,G", "last_row", "Last row", show=False, id="last-row"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

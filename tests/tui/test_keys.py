@@ -1,0 +1,145 @@
+"""Keys that can be found: quit and help in the footer at 80 columns, a help screen that lists the
+app's keys first and scrolls by keyboard, every action in the command palette, g/G, and [keys]
+entries that cannot work refused as settings errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.command import CommandPalette
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets._footer import FooterKey
+
+from cco_unlink.cli import main
+from services.backend import Backend, Target
+from tests.tui.conftest import AppRunner, screen_of, settle
+from tui.app import CcoUnlinkApp
+from tui.screens.help import HelpScreen
+from tui.widgets.key_footer import KeyFooter
+
+
+async def test_quit_and_help_stay_in_the_footer_at_80_columns(
+    make_target: Callable[..., Target],
+) -> None:
+    app = CcoUnlinkApp(Backend(make_target()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        keys = list(app.screen.query_one(KeyFooter).query(FooterKey))
+        assert [key.action for key in keys[:2]] == ["quit", "toggle_help"]
+        for key in keys[:2]:
+            assert key.region.right <= 80 and key.region.width > 0
+
+
+async def test_g_and_shift_g_go_to_the_first_and_last_row(run_app: AppRunner) -> None:
+    async with run_app() as pilot:
+        table = screen_of(pilot).table
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1 > 0
+        await pilot.press("g")
+        assert table.cursor_row == 0
+
+
+async def test_help_lists_the_apps_keys_first_grouped_and_scrolls_by_keyboard(
+    make_target: Callable[..., Target],
+) -> None:
+    app = CcoUnlinkApp(Backend(make_target()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        names = [name for name, _ in help_screen.sections]
+        assert names[:4] == ["Move in the list", "Pick and unlink", "Find and sort", "The app"]
+        assert names[-1] == "Textual's keys"
+        rows = {row.binding_id: row for _, rows in help_screen.sections for row in rows}
+        assert rows["unlink"].keys == "u" and rows["first-row"].keys.endswith("g")
+        scroll = help_screen.query_one("#help-scroll", VerticalScroll)
+        assert scroll.has_focus and scroll.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert scroll.scroll_y > 0
+        await pilot.press("G")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_help_shows_remapped_keys(make_target: Callable[..., Target]) -> None:
+    app = CcoUnlinkApp(Backend(make_target()), keymap={"unlink": "ctrl+u"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        rows = {row.binding_id: row for _, rows in help_screen.sections for row in rows}
+        assert rows["unlink"].keys == "^u"
+
+
+async def test_the_command_palette_offers_every_action_and_each_sort(run_app: AppRunner) -> None:
+    async with run_app() as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = pilot.app.screen
+        assert isinstance(palette, CommandPalette)
+        await pilot.press(*"sort by amount")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        table = screen_of(pilot).table
+        assert table.sort_column == "amount"
+        commands = await palette_titles(pilot.app, screen_of(pilot))
+        for title in ("Unlink", "Pick", "Pick all", "Filter", "Refresh", "Theme", "Keys"):
+            assert title in commands, (title, sorted(commands))
+        assert {f"Sort by {name}" for name in ("CCO #", "Title", "Amount", "Vendor")} <= commands
+
+
+async def palette_titles(app: App[None], screen: Screen[Any]) -> set[str]:
+    titles = set()
+    for entry in app.COMMANDS:
+        provider_type = entry if isinstance(entry, type) else entry()
+        async for hit in provider_type(screen).discover():
+            titles.add(str(hit.text))
+    return titles
+
+
+@pytest.mark.parametrize(
+    ("keys", "line", "says"),
+    [
+        ('unlnk = "z"', 3, "'unlnk' is not a binding id"),
+        ('unlink = "q"', 3, 'unlink = "q": q is already the key of quit'),
+        ('pick = "m"\nrefresh = "u"', 4, "u is already the key of unlink"),
+    ],
+)
+def test_a_keys_entry_that_cannot_work_is_a_settings_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    keys: str,
+    line: int,
+    says: str,
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(f"[ui]\n[keys]\n{keys}\n")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert main(["--settings", str(path)]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith(f"cco-unlink: {path}:{line}:"), said
+    assert says in said
+
+
+def test_a_keys_entry_that_works_passes_the_check(tmp_path: Path) -> None:
+    from tui.keymap import keymap_problems
+
+    assert keymap_problems({"unlink": "ctrl+u", "pick": "m", "quit": "ctrl+q"}) == []
+    assert keymap_problems({"unlink": "?"}) == [
+        ("unlink", 'unlink = "?": question_mark is already the key of help')
+    ]

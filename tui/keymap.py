@@ -1,0 +1,70 @@
+"""A person's [keys] checked against the app's bindings before the app starts: an id that names
+no binding, or a key that another action of the same screen already has, is a settings error.
+Either would otherwise leave a key that silently does nothing, or does the wrong thing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+from tui.app import CcoUnlinkApp
+from tui.screens.change_orders import ChangeOrdersScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.help import HelpScreen
+from tui.screens.sign_in import SignInScreen
+from tui.widgets.cco_table import CcoTable
+
+SCOPES: tuple[tuple[type[DOMNode], ...], ...] = (
+    (CcoUnlinkApp, ChangeOrdersScreen, CcoTable),
+    (CcoUnlinkApp, ConfirmScreen),
+    (CcoUnlinkApp, SignInScreen),
+    (CcoUnlinkApp, HelpScreen),
+)
+"""Nodes whose keys are live at the same time: one key must not serve two of their actions."""
+
+
+def bindings_of(node_type: type[DOMNode]) -> Iterator[Binding]:
+    for klass in node_type.__mro__:
+        yield from Binding.make_bindings(vars(klass).get("BINDINGS", ()))
+    if issubclass(node_type, App):
+        yield Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "Command palette")
+
+
+def keymap_problems(keymap: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(binding id, what is wrong) for each entry of `keymap` that cannot work."""
+    known = {b.id for scope in SCOPES for node in scope for b in bindings_of(node) if b.id}
+    problems = [
+        (binding_id, f"'{binding_id}' is not a binding id (known: {', '.join(sorted(known))})")
+        for binding_id in keymap
+        if binding_id not in known
+    ]
+    # Compared as Textual reads them: "?" is "question_mark".
+    normalized = App._normalize_keymap(dict(keymap))
+    for scope in SCOPES:
+        # Which binding ids (or, for Textual's own keys, actions) each key would serve.
+        owners: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for node in scope:
+            for binding in bindings_of(node):
+                keys = normalized.get(binding.id or "", binding.key)
+                for key in keys.split(","):
+                    owners[key.strip()].add((binding.id or binding.action, binding.action))
+        for binding_id, keys in normalized.items():
+            for key in keys.split(","):
+                mine = {owner for owner in owners[key.strip()] if owner[0] == binding_id}
+                others = {
+                    name
+                    for name, action in owners[key.strip()]
+                    if name != binding_id and all(action != m[1] for m in mine)
+                }
+                problem = (
+                    binding_id,
+                    f'{binding_id} = "{keymap[binding_id]}": {key.strip()} is already the key of '
+                    f"{', '.join(sorted(others))}",
+                )
+                if mine and others and problem not in problems:
+                    problems.append(problem)
+    return problems
