@@ -70,7 +70,7 @@ _SHARED_FIELDS = (
 )
 _encoder = msgspec.json.Encoder()
 _rows = msgspec.json.Decoder(list[SyncedCco])
-_UNREADABLE = (sqlite3.Error, ValueError, msgspec.DecodeError)
+_UNREADABLE = (sqlite3.Error, ValueError, msgspec.DecodeError, RecursionError)
 
 
 class ListCache:

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from services import messages
+from services import messages, safe_json, wire
 from services.errors import (
     ProcoreAuthError,
     ProcoreReplyError,
@@ -28,6 +28,7 @@ from services.errors import (
 )
 from services.procore import endpoints
 from services.procore.tokens import TokenPair, TokenStore, pair_from_answer
+from services.wire import NoAnswer, UnusableReply
 
 log = logging.getLogger(__name__)
 
@@ -53,25 +54,29 @@ class _Token:
 async def _post_token(http: httpx.AsyncClient, login_url: str, form: dict[str, str]) -> Any:
     """POST a grant to /oauth/token; the parsed answer, or the typed failure."""
     try:
-        response = await http.post(f"{login_url}{endpoints.TOKEN}", data=form)
-    except httpx.TransportError as error:
+        response = await wire.exchange(http, "POST", f"{login_url}{endpoints.TOKEN}", data=form)
+    except (httpx.TransportError, NoAnswer) as error:
         nothing_answered = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
         failure = ProcoreUnreachableError if nothing_answered else ProcoreUnavailableError
-        detail = type(error).__name__
+        detail = error.reason if isinstance(error, NoAnswer) else type(error).__name__
         raise failure(f"Procore could not be reached to sign in ({detail}).") from None
+    except UnusableReply as error:
+        raise ProcoreReplyError(
+            f"Procore's sign-in answer could not be used: {error.reason}."
+        ) from None
     if response.status_code in (400, 401, 403):
         raise ProcoreAuthError(_oauth_error_text(response))
     if response.status_code != 200:
         raise ProcoreUnavailableError(f"Procore's sign-in answered HTTP {response.status_code}.")
     try:
-        return response.json()
+        return safe_json.loads(response.content)
     except ValueError:
         raise ProcoreReplyError("Procore's sign-in answer could not be read.") from None
 
 
 def _oauth_error_text(response: httpx.Response) -> str:
     try:
-        body = response.json()
+        body = safe_json.loads(response.content)
     except ValueError:
         body = None
     if isinstance(body, dict):
@@ -231,8 +236,10 @@ class AuthorizationCode:
             "client_secret": self._client_secret,
         }
         try:
-            answer = await http.post(f"{self.login_url}{endpoints.REVOKE}", data=form)
-        except httpx.TransportError:
+            answer = await wire.exchange(
+                http, "POST", f"{self.login_url}{endpoints.REVOKE}", data=form
+            )
+        except (httpx.TransportError, NoAnswer, UnusableReply):
             log.info("Procore could not be reached to revoke the sign-in; deleted it here only")
             return False
         return answer.status_code == 200

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
 
+from services import safe_json
 from services.errors import ProcoreReplyError
 from services.models import (
     AccessLevel,
@@ -133,7 +133,7 @@ def commitment(value: Any) -> Commitment:
     origin_data = record.get("origin_data")
     if isinstance(origin_data, str) and origin_data:
         try:
-            decoded = json.loads(origin_data)
+            decoded = safe_json.loads(origin_data)
         except ValueError:
             decoded = None
         if isinstance(decoded, dict) and isinstance(decoded.get("ref_number"), str):
@@ -164,7 +164,7 @@ def quickbooks_link(origin_data: str | None) -> QuickBooksLink | None:
         return None
     try:
         decoded = _origin_data.decode(origin_data)
-    except msgspec.DecodeError:  # ValidationError included: JSON of another shape
+    except (msgspec.DecodeError, RecursionError):  # ValidationError included: another shape
         return None
     line_ids = decoded.txn_line_ids
     if not decoded.po_txn_id.strip() or not line_ids:
@@ -205,6 +205,10 @@ def change_orders(content: bytes) -> list[ChangeOrder]:
         raise unreadable(CHANGE_ORDER, error) from None
     except msgspec.DecodeError:
         raise ProcoreReplyError(f"Procore sent a {CHANGE_ORDER} list that is not JSON.") from None
+    except RecursionError:
+        raise ProcoreReplyError(
+            f"Procore sent a {CHANGE_ORDER} list with JSON nested too deeply to read."
+        ) from None
 
 
 def unreadable(what: str, error: msgspec.ValidationError) -> ProcoreReplyError:

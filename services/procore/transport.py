@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from services import safe_json
 from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import (
     ProcoreAuthError,
@@ -30,6 +31,8 @@ from services.errors import (
 )
 from services.procore import endpoints
 from services.procore.auth import Credentials
+from services.safe_json import NestedTooDeep
+from services.wire import NoAnswer, UnusableReply, exchange
 
 log = logging.getLogger(__name__)
 
@@ -251,12 +254,18 @@ class ProcoreTransport:
                 failure: ProcoreError = ProcoreUnreachableError(
                     f"Procore could not be reached ({_describe(error)})."
                 )
-            except httpx.TransportError as error:
+            except (httpx.TransportError, NoAnswer) as error:
                 # The request may have been applied and its answer lost.
                 sent_without_answer = sent_without_answer or method != "GET"
                 failure = ProcoreUnavailableError(f"Procore did not answer ({_describe(error)}).")
                 if not safe_to_repeat:
                     raise ProcoreOutcomeUnknownError(failure.message) from None
+            except UnusableReply as error:
+                # Procore answered, unreadably. A read gets the same answer again; a change's
+                # caller reads the record back to learn whether it was applied.
+                raise ProcoreReplyError(
+                    f"Procore's answer to {_path_of(url)} could not be used: {error.reason}."
+                ) from None
             else:
                 if response.status_code < 300:
                     return response
@@ -299,8 +308,13 @@ class ProcoreTransport:
         await self._pace()
         answered: httpx.Headers | None = None
         try:
-            response = await self._http.request(
-                method, url, params=params, json=json, headers=headers
+            response = await exchange(
+                self._http,
+                method,
+                url,
+                params=params,
+                json=json,
+                headers=headers,
             )
             answered = response.headers
             return response
@@ -370,7 +384,16 @@ def _server_wait(response: httpx.Response, now: float) -> float | None:
     return None
 
 
-def _describe(error: httpx.TransportError) -> str:
+def _path_of(url: str) -> str:
+    try:
+        return httpx.URL(url).path
+    except httpx.InvalidURL:
+        return url
+
+
+def _describe(error: httpx.TransportError | NoAnswer) -> str:
+    if isinstance(error, NoAnswer):
+        return error.reason
     if isinstance(error, httpx.TimeoutException):
         return "timed out"
     if isinstance(error, httpx.ConnectError):
@@ -382,7 +405,11 @@ def _json(response: httpx.Response) -> Any:
     if response.status_code == 204 or not response.content:
         return None
     try:
-        return response.json()
+        return safe_json.loads(response.content)
+    except NestedTooDeep:
+        raise ProcoreReplyError(
+            f"Procore answered {response.request.url.path} with JSON nested too deeply to read."
+        ) from None
     except ValueError:
         raise ProcoreReplyError(
             f"Procore answered {response.request.url.path} with something that is not JSON."
@@ -392,7 +419,7 @@ def _json(response: httpx.Response) -> Any:
 def error_text(response: httpx.Response) -> str:
     """Procore's own words from an error body, whichever of its shapes it used."""
     try:
-        body = response.json()
+        body = safe_json.loads(response.content)
     except ValueError:
         return ""
     if not isinstance(body, dict):
@@ -414,7 +441,9 @@ def error_text(response: httpx.Response) -> str:
 def _error_for(response: httpx.Response) -> ProcoreError:
     status = response.status_code
     if status < 400:
-        return ProcoreRequestError(f"Procore answered with a redirect (HTTP {status}).")
+        # Not a refusal: an answer that points elsewhere says nothing of whether a change sent
+        # was applied (the caller reads back), and the token is never sent after it.
+        return ProcoreReplyError(f"Procore's answer redirected elsewhere (HTTP {status}).")
     said = error_text(response)
     suffix = f" Procore said: {said}" if said else ""
     if status == 401:
@@ -422,7 +451,7 @@ def _error_for(response: httpx.Response) -> ProcoreError:
     if status == 403:
         reason = ""
         try:
-            body = response.json()
+            body = safe_json.loads(response.content)
             if isinstance(body, dict) and isinstance(body.get("reason"), str):
                 reason = body["reason"]
         except ValueError:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from services import safe_json
 from services.errors import (
     QuickBooksReplyError,
     QuickBooksStatusError,
@@ -20,6 +21,7 @@ from services.errors import (
 from services.models import PurchaseOrderSeen, QuickBooksEvidence, QuickBooksLink
 from services.quickbooks import qbxml
 from services.quickbooks.qbxml import NOT_FOUND_STATUSES, PurchaseOrder
+from services.wire import NoAnswer, UnusableReply, exchange
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +116,15 @@ class QuickBooksConnector:
             "Accept": "application/xml",
         }
         try:
-            response = await self._http.post(self.url, content=document, headers=headers)
-        except httpx.TimeoutException:
+            response = await exchange(
+                self._http, "POST", self.url, content=document, headers=headers
+            )
+        except (httpx.TimeoutException, NoAnswer):
             raise QuickBooksUnreachableError("QuickBooks Desktop did not answer in time.") from None
+        except UnusableReply as error:
+            raise QuickBooksReplyError(
+                f"The QuickBooks connector's answer could not be used: {error.reason}."
+            ) from None
         except (httpx.TransportError, httpx.InvalidURL):
             raise QuickBooksUnreachableError(
                 f"The QuickBooks connector at {self.url} cannot be reached."
@@ -133,7 +141,7 @@ class QuickBooksConnector:
 def _connector_failure(response: httpx.Response) -> str:
     said = ""
     try:
-        body = response.json()
+        body = safe_json.loads(response.content)
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             said = body["error"]
             if isinstance(body.get("hresult"), str):
