@@ -55,6 +55,10 @@ def _bad(kind: str) -> httpx.Response:
         return httpx.Response(200, headers=headers, stream=httpx.ByteStream(b'{"id": 1}'))
     if kind == "nested too deep":
         return httpx.Response(200, headers=json_headers, content=b"[" * 50_000 + b"]" * 50_000)
+    if kind == "nested too deep in a field":
+        deep = b"[" * 50_000 + b"]" * 50_000
+        body = b'[{"id": 1, "contract_id": 2, "notes": ' + deep + b"}]"
+        return httpx.Response(200, headers=json_headers, content=body)
     if kind == "too large":
         return httpx.Response(200, headers=json_headers, stream=_Chunks(MAX_BODY_BYTES + 2**20))
     if kind == "redirected elsewhere":
@@ -70,6 +74,7 @@ def _bad(kind: str) -> httpx.Response:
 NAMED = {
     "compressed wrongly": "compressed wrongly",
     "nested too deep": "nested too deeply",
+    "nested too deep in a field": "nested too deeply",
     "too large": "larger than 20 MB",
     "redirected elsewhere": "redirected elsewhere",
     "undecodable": "not JSON",
@@ -123,7 +128,7 @@ def _fast(make_target: Callable[..., Target]) -> Target:
     return dataclasses.replace(make_target(), procore_timeout=1.0, quickbooks_timeout=1.0)
 
 
-KINDS = list(NAMED)
+KINDS = [kind for kind in NAMED if kind != "nested too deep in a field"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -187,3 +192,25 @@ async def test_a_bad_answer_to_the_applied_unlink_is_read_back_and_recorded(
     assert status == exit_codes.OK and "Successfully Unlinked" in out, (out, err)
     records = [r for r in AuditLog(target.audit_path).read() if isinstance(r, AuditRecord)]
     assert [(r.phase, r.outcome) for r in records] == [("started", ""), ("ended", "unlinked")]
+
+
+@pytest.mark.parametrize("kind", ["nested too deep in a field", "compressed wrongly"])
+async def test_a_bad_page_of_the_list_is_procore_failed(
+    kind: str, make_target: Callable[..., Target]
+) -> None:
+    backend = Backend(_fast(make_target))
+    connections = await backend.open()
+
+    def ccos_page(request: httpx.Request) -> bool:
+        return request.url.path.endswith("/commitment_change_orders")
+
+    hostile = connections.wire._inner = Hostile(connections.wire._inner, kind, ccos_page)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        status = await headless.list_command(backend, None, False, out, err)
+    finally:
+        await backend.aclose()
+
+    assert hostile.served
+    assert status == exit_codes.PROCORE_FAILED, err.getvalue()
+    assert NAMED[kind] in err.getvalue() and "Traceback" not in err.getvalue()
