@@ -210,6 +210,7 @@ class ChangeOrdersScreen(UnlinkActions):
                     picked=len(self._picked),
                     sort=self.table.sort_description,
                     cache_note=self.cache_note,
+                    searching=self.table.busy,
                 )
             )
 

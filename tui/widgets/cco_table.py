@@ -293,7 +293,8 @@ class CcoTable(VirtualTable):
     """
 
     class Sorted(Message):
-        """The order shown has changed."""
+        """The order shown has changed, or a sort or filter worked out in the background is
+        shown now."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(COLUMNS, id=id)
@@ -315,7 +316,7 @@ class CcoTable(VirtualTable):
         # The order or filter being worked out in a thread, if any: setting it makes that work
         # give up; `_version` counts changes to the rows, so a result computed from rows that
         # changed meanwhile is worked out again rather than shown.
-        self._pending: threading.Event | None = None
+        self._pending: _Arrangement | None = None
         self._version = 0
 
     @property
@@ -346,6 +347,8 @@ class CcoTable(VirtualTable):
 
     def add_rows(self, batch: Sequence[SyncedCco]) -> None:
         """Add or update rows; while nothing is sorted or filtered, new rows go at the end."""
+        if not batch:
+            return
         new = self._upsert(batch)
         widths = self._text_widths
         for key, width in text_widths(batch).items():
@@ -452,15 +455,14 @@ class CcoTable(VirtualTable):
                 self._order = list(self.records)
             self.show(self._filtered(self.row_keys if narrow else self._order))
             return
-        cancel = self._pending = threading.Event()
-        work = _Arrangement(
+        work = self._pending = _Arrangement(
             ids=list(self.records) if resort else list(self._order),
             column=self.sort_column if resort else None,
             reverse=self.sort_reverse,
             keys=self._sort_keys.get(self.sort_column or ""),
             words=list(self.filter_words),
             narrow_from=list(self.row_keys) if narrow else None,
-            cancel=cancel,
+            cancel=threading.Event(),
         )
         self.run_worker(self._arrange_in_thread(work), group="arrange", exit_on_error=False)
 
@@ -469,7 +471,7 @@ class CcoTable(VirtualTable):
         # A KeyError: a row went while the thread read it; the version says so below.
         with contextlib.suppress(KeyError):
             await asyncio.to_thread(work.run, self.records, self.status, self._search)
-        if work.cancel.is_set() or self._pending is not work.cancel:
+        if work.cancel.is_set() or self._pending is not work:
             return
         self._pending = None
         if version != self._version or work.shown is None or work.order is None:
@@ -480,10 +482,11 @@ class CcoTable(VirtualTable):
             self._sort_keys[work.column] = work.keys
         self._order = work.order
         self.show(work.shown)  # the cursor stays on its CCO
+        self.post_message(self.Sorted())
 
     def _cancel_pending(self) -> None:
         if self._pending is not None:
-            self._pending.set()
+            self._pending.cancel.set()
             self._pending = None
 
     # Filter -------------------------------------------------------------------------------
@@ -600,6 +603,8 @@ class CcoTable(VirtualTable):
         """The order shown, as the status line says it; "" for load order."""
         if self.sort_column is None:
             return ""
+        if self._pending is not None and self._pending.column is not None:
+            return f"sorting by {COLUMN_NAMES[self.sort_column]}…"
         return f"sorted by {COLUMN_NAMES[self.sort_column]} {SORT_MARKS[self.sort_reverse]}"
 
     def emphasised_columns(self) -> frozenset[str]:

@@ -15,13 +15,18 @@ class ListSummary:
     picked: int = 0
     sort: str = ""
     cache_note: str = ""
+    searching: bool = False
+    """The filter is still being worked out (a long list, in the background)."""
 
 
 def summary_text(summary: ListSummary) -> str:
     total = summary.total
     text = f"{total} synced CCO{'s' if total != 1 else ''}"
     if summary.filter_words:
-        shown = f"{summary.shown} shown" if summary.shown else "none matches"
+        if summary.searching:
+            shown = "searching…"
+        else:
+            shown = f"{summary.shown} shown" if summary.shown else "none matches"
         text += f" · filter “{' '.join(summary.filter_words)}”: {shown}"
     if summary.sort:
         text += f" · {summary.sort}"
