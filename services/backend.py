@@ -40,7 +40,7 @@ from services.models import (
     User,
 )
 from services.procore import environments
-from services.procore.endpoints import OOB_REDIRECT
+from services.procore.endpoints import OOB_REDIRECT, web_change_order
 from services.urls import check_url
 
 if TYPE_CHECKING:
@@ -165,6 +165,11 @@ class Backend:
             environments.EMBEDDED_SANDBOX if self.is_sandbox else environments.CUSTOM
         ]
         return environments.LABELS.get(self.target.environment, fallback)
+
+    def web_address(self, cco: SyncedCco) -> str:
+        """Where a person opens the CCO in Procore's web app, to correct or delete it there."""
+        root = environments.WEB_ROOTS.get(self.target.environment, self.target.procore_url)
+        return root.rstrip("/") + web_change_order(cco.project_id, cco.id)
 
     async def open(self) -> Connections:
         """The side of the wire, made on first use. Its import costs about a tenth of a second

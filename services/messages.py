@@ -231,6 +231,9 @@ _MANY_OUTCOME_WORDS = {
 
 NOT_TRIED = "not tried"
 BATCH_STOPPED = "Stopped after the CCO in progress."
+BATCH_STOPPING = "Stopping after the CCO in progress…"
+SUMMARY_AGAIN = "R shows every CCO and its outcome."
+NO_BATCH_YET = "No unlink of many has run yet: pick CCOs (Space) and press u."
 BATCH_NOT_TRIED = "not tried: the run stopped before it. Nothing was changed."
 
 
@@ -384,3 +387,21 @@ def delete_unknown(detail: str) -> str:
         "The delete was sent to Procore but its result could not be confirmed; look at the CCO "
         f"in Procore before trying again. {detail}"
     ).rstrip()
+
+
+# Checking in QuickBooks, from the screen ---------------------------------------------------------
+
+UNEXPECTED_READ = "An unexpected error stopped this read; the details are in the log file."
+
+
+def checking_many(done: int, total: int) -> str:
+    return f"Checking {done} of {total} in QuickBooks® Desktop…"
+
+
+def checked_many(gone: int, there: int, unknown: int) -> str:
+    parts = [f"{gone} gone from QuickBooks® Desktop (ready to unlink)"] if gone else []
+    if there:
+        parts.append(f"{there} still in QuickBooks® Desktop")
+    if unknown:
+        parts.append(f"{unknown} not known: QuickBooks® Desktop or Procore not reached")
+    return "; ".join(parts) + ". Nothing was changed."

@@ -31,6 +31,38 @@ LIST_BINDINGS: list[BindingType] = [
         id="delete-in-quickbooks",
         tooltip="Sandbox only: delete the CCO's lines in the simulated QuickBooks",
     ),
+    Binding(
+        "c", "check", "Check", id="check", tooltip="Is it still in QuickBooks? Changes nothing"
+    ),
+    Binding("enter", "open_detail", "Detail", id="detail", tooltip="This CCO in full, read live"),
+    Binding("y", "copy_id", "Copy id", id="copy-id", show=False, tooltip="Copy the CCO id"),
+    Binding(
+        "o",
+        "copy_address",
+        "Copy address",
+        id="copy-address",
+        show=False,
+        tooltip="Copy the CCO's Procore address",
+    ),
+    Binding(
+        "d",
+        "delete_in_procore",
+        "Delete in Procore",
+        id="delete-in-procore",
+        show=False,
+        tooltip="Delete an unlinked CCO in Procore (step 3 of the fix)",
+    ),
+    Binding(
+        "R",
+        "batch_summary",
+        "Last run",
+        id="batch-summary",
+        show=False,
+        tooltip="Every CCO of the last unlink of many and its outcome",
+    ),
+    # Escape does the first of these that applies: stop a run, close the pane, clear the filter.
+    Binding("escape", "stop_batch", "Stop", id="stop-batch", show=False),
+    Binding("escape", "close_detail", "Close", id="close-detail", show=False),
     Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
 ]
 

@@ -52,3 +52,9 @@ def change_order(project_id: int, change_order_id: int) -> str:
 def external_data_sync(company_id: int) -> str:
     """ERP External Data Sync: where Procore's ERP docs mark a record unsynced (the unlink)."""
     return f"/rest/v1.0/companies/{company_id}/external_data/sync"
+
+
+def web_change_order(project_id: int, change_order_id: int) -> str:
+    """The path of a CCO's page in Procore's web app (choice: Procore does not document its web
+    addresses; docs/procore-api.md, "Web addresses")."""
+    return f"/{project_id}/project/commitments/change_orders/{change_order_id}"

@@ -25,6 +25,15 @@ LABELS = {
 sandbox."""
 
 
+WEB_ROOTS = {
+    "production": "https://app.procore.com",
+    "developer-sandbox": "https://sandbox.procore.com",
+    "monthly-sandbox": "https://sandbox-monthly.procore.com",
+}
+"""Where people open each environment in a browser (choice: docs/procore-api.md, "Web
+addresses"); any other environment's web pages are taken to live at its API root."""
+
+
 @dataclass(frozen=True)
 class Environment:
     name: str

@@ -139,7 +139,7 @@ async def test_a_sign_in_revoked_before_an_unlink_opens_the_sign_in_then_the_unl
         await pilot.press("enter")
         await settle(pilot)
         await unlink(pilot, gone)
-        assert notifications(pilot)[-1].message == "Successfully Unlinked"
+        assert notifications(pilot)[-1].message.startswith("Successfully Unlinked\n")
     assert not is_linked(data_file, gone)
 
 

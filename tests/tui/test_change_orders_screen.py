@@ -11,12 +11,15 @@ from textual.widgets import Footer, Input, Static
 from textual.widgets._toast import Toast
 
 from sandbox import SandboxServer, inspect
+from services import messages
 from services.backend import Backend, Target
 from tests.helpers import demo_cco_id, is_linked
 from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle, unlink
 from tui.app import CcoUnlinkApp
+from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.change_orders import LIST_TITLE
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.confirm_unlink_many import ConfirmUnlinkManyScreen
 from tui.screens.unlink_actions import WAITING
 
 
@@ -62,7 +65,9 @@ async def test_unlinking_a_cco_deleted_in_quickbooks_shows_green_and_the_row_lea
         await unlink(pilot, cco_id)
 
         [toast] = notifications(pilot)
-        assert toast.message == "Successfully Unlinked"
+        first, next_step = toast.message.split("\n")
+        assert first == "Successfully Unlinked"
+        assert next_step == messages.NEXT_STEP  # the fix's step 3, named
         assert toast.severity == "information"
         assert not screen_of(pilot).table.has_row(cco_id)
         rendered = pilot.app.screen.query(Toast).last()
@@ -79,9 +84,12 @@ async def test_a_cco_still_in_quickbooks_is_refused_in_red_and_stays(
         await unlink(pilot, cco_id)
 
         [toast] = notifications(pilot)
-        assert toast.message == (
+        first, evidence = toast.message.split("\n")
+        assert first == (
             "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
         )
+        # The evidence follows: the purchase order and how many of the CCO's lines remain.
+        assert " still on PO " in evidence and evidence.split(" of its ")[0].isdigit()
         assert toast.severity == "error"
         table = screen_of(pilot).table
         assert table.has_row(cco_id)
@@ -177,7 +185,7 @@ async def test_unlink_from_a_filtered_view_then_refresh(
         await pilot.pause()
         assert screen.table.has_row(cco_id)
         await unlink(pilot, cco_id)
-        assert notifications(pilot)[-1].message == "Successfully Unlinked"
+        assert notifications(pilot)[-1].message.startswith("Successfully Unlinked\n")
         await pilot.press("r")
         await settle(pilot)
         assert cco_id not in screen.rows
@@ -209,7 +217,7 @@ async def test_the_sandbox_walk_through_red_then_delete_then_green(
         assert "Deleted in QuickBooks® Desktop (sandbox)" in notifications(pilot)[-1].message
 
         await unlink(pilot, cco_id)
-        assert notifications(pilot)[-1].message == "Successfully Unlinked"
+        assert notifications(pilot)[-1].message.startswith("Successfully Unlinked\n")
         assert notifications(pilot)[-1].severity == "information"
         assert not screen_of(pilot).table.has_row(cco_id)
     assert not is_linked(sandbox_data, cco_id)
@@ -251,15 +259,19 @@ async def test_picked_ccos_are_unlinked_in_one_go_and_those_still_in_quickbooks_
 
         await pilot.press("u")
         await pilot.pause()
-        assert "Unlink 3 picked CCOs" in str(
-            pilot.app.screen.query_one("#confirm-question").render()
+        assert "Unlink these 3 picked CCOs" in str(
+            pilot.app.screen.query_one("#many-question").render()
         )
         await pilot.press("y")
         await settle(pilot)
 
         [toast] = notifications(pilot)
         assert toast.severity == "error"
-        assert toast.message == "2 unlinked; 1 still in QuickBooks® Desktop."
+        assert toast.message == (
+            f"2 unlinked; 1 still in QuickBooks® Desktop. {messages.SUMMARY_AGAIN}"
+        )
+        assert isinstance(pilot.app.screen, BatchSummaryScreen)  # every CCO and its outcome
+        await pilot.press("escape")
         assert all(not screen.table.has_row(cco_id) for cco_id in gone)
         assert str(screen.table.get_cell(present, "status")) == "✗ In QBD"
         assert screen.picked == []
@@ -294,7 +306,7 @@ async def test_keys_remapped_by_binding_id_in_the_settings_take_effect(
         assert pilot.app.screen is screen  # u no longer unlinks
         await pilot.press("ctrl+u")
         await pilot.pause()
-        assert isinstance(pilot.app.screen, ConfirmScreen)
+        assert isinstance(pilot.app.screen, ConfirmUnlinkManyScreen)
         await pilot.press("n")
 
 

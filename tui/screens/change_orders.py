@@ -10,17 +10,20 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from services import messages
 from services.errors import CacheUnreadableError, CcoUnlinkError, ProcoreSignInRequiredError
-from services.models import CachedList, Company, User
+from services.models import CachedList, Company, SyncedCco, User
 from tui.bindings import LIST_BINDINGS
 from tui.feedback import Look, error_look
+from tui.screens.fix_actions import FixActions
 from tui.screens.sign_in import SignInScreen
-from tui.screens.unlink_actions import PICKED, UnlinkActions
+from tui.screens.unlink_actions import PICKED
 from tui.widgets.app_header import AppHeader
 from tui.widgets.cco_table import CcoTable
+from tui.widgets.detail_pane import DetailPane
 from tui.widgets.filter_input import FilterInput
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_line import ListSummary, StatusLine
@@ -32,9 +35,11 @@ log = logging.getLogger(__name__)
 
 LIST_TITLE = "Change Orders – Successfully Synced with QuickBooks® Desktop"
 ROWS_ON_SCREEN_WAIT_S = 0.5
+DETAIL_BESIDE_FROM = 120
+"""From this many columns the detail pane sits beside the list; narrower, it covers it."""
 
 
-class ChangeOrdersScreen(UnlinkActions):
+class ChangeOrdersScreen(FixActions):
     BINDINGS: ClassVar[list[BindingType]] = LIST_BINDINGS
 
     def __init__(self, backend: Backend) -> None:
@@ -50,9 +55,25 @@ class ChangeOrdersScreen(UnlinkActions):
         )
         yield Static(LIST_TITLE, id="list-title")
         yield FilterInput(id="filter")
-        yield CcoTable(id="ccos")
+        with Horizontal(id="body"):
+            yield CcoTable(id="ccos")
+            yield DetailPane(id="detail")
         yield StatusLine(id="status-line")
         yield KeyFooter()
+
+    def on_resize(self) -> None:
+        self._layout_changed()
+
+    def _layout_changed(self) -> None:
+        """From 120 columns the pane sits beside the list; below, it covers the list."""
+        wide = self.size.width >= DETAIL_BESIDE_FROM
+        open_ = self.pane.is_open
+        self.set_class(open_ and not wide, "-detail-over")
+        self.set_class(open_ and wide, "-detail-beside")
+        if open_ and not wide:
+            self.pane.focus()
+        elif self.focused is self.pane:
+            self.table.focus()
 
     @property
     def picked(self) -> list[int]:
@@ -79,6 +100,10 @@ class ChangeOrdersScreen(UnlinkActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "delete_in_quickbooks":
             return self.backend.is_sandbox
+        if action == "stop_batch":
+            return self.running is not None and not self.running.stop_requested
+        if action == "close_detail":
+            return self.pane.is_open
         if action == "clear_filter":
             return bool(self.filter_words) or self.filter_input.is_open
         return True
@@ -174,13 +199,26 @@ class ChangeOrdersScreen(UnlinkActions):
 
     async def _load_everything(self) -> None:
         first_batch = True
+        # Marks (In QBD, refused, failed, picked) are what a person learned of each row: a
+        # reload keeps them on the rows that come back.
+        marks = dict(self.table.status)
         async for batch, progress in self.backend.synced_ccos():
             if first_batch:
                 self.table.replace_rows([])
                 self.cache_note = ""
                 first_batch = False
             self.table.add_rows(batch)
+            self._restore_marks(batch, marks)
             self._set_status(messages.loading(progress))
+
+    def _restore_marks(self, rows: list[SyncedCco], marks: dict[int, str]) -> None:
+        by_mark: dict[str, list[int]] = {}
+        for cco in rows:
+            mark = marks.get(cco.id)
+            if mark:
+                by_mark.setdefault(mark, []).append(cco.id)
+        for mark, ids in by_mark.items():
+            self.table.mark_many(ids, mark)
 
     async def _load_changes(self, cached: CachedList) -> None:
         self.cache_note = messages.cached_list(cached.saved_at)

@@ -4,13 +4,13 @@ in the sandbox, delete a CCO's lines in the simulated QuickBooks (step 1 of the 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.screen import Screen
 
 from services import messages
+from services.batch import UnlinkBatch
 from services.errors import CcoUnlinkError
 from services.models import OutcomeKind, SyncedCco, UnlinkOutcome
 from tui.feedback import (
@@ -25,7 +25,9 @@ from tui.feedback import (
     row_mark,
     toast,
 )
+from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.confirm_unlink_many import UNLINK_LABEL, ConfirmUnlinkManyScreen
 from tui.screens.sign_in import SignInScreen
 from tui.widgets.cco_table import CcoTable, money
 
@@ -50,6 +52,9 @@ class UnlinkActions(Screen[None]):
         self.backend = backend
         # A dict as an ordered set: "pick all" over 100,000 rows must not test a list each time.
         self._picked: dict[int, None] = {}
+        self.running: UnlinkBatch | None = None
+        """The unlink of many under way: the one place its order, stop and outcomes live."""
+        self.last_batch: UnlinkBatch | None = None
 
     @property
     def table(self) -> CcoTable:
@@ -70,6 +75,14 @@ class UnlinkActions(Screen[None]):
 
     def _signed_in(self, signed_in: bool | None) -> None:
         """Back from the sign-in screen. Provided by the screen."""
+        raise NotImplementedError
+
+    def _unlinked_one(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
+        """One CCO unlinked: show what the fix asks next. Provided by FixActions."""
+        raise NotImplementedError
+
+    def _remember_unlinked(self, cco: SyncedCco) -> None:
+        """A CCO an unlink of many unlinked. Provided by FixActions."""
         raise NotImplementedError
 
     # Unlink --------------------------------------------------------------------------------
@@ -95,7 +108,7 @@ class UnlinkActions(Screen[None]):
             "Procore will first check that it is gone from QuickBooks."
         )
         confirmed = await self.app.push_screen_wait(
-            ConfirmScreen("Unlink CCO", question, confirm_label="Unlink", danger=True)
+            ConfirmScreen("Unlink CCO", question, confirm_label=UNLINK_LABEL, danger=True)
         )
         if not confirmed:
             return
@@ -119,55 +132,65 @@ class UnlinkActions(Screen[None]):
 
     @work(group="unlink", exit_on_error=False)
     async def confirm_and_unlink_many(self, ccos: list[SyncedCco]) -> None:
-        total = sum((cco.amount for cco in ccos), Decimal(0))
-        projects = len({cco.project_id for cco in ccos})
-        question = (
-            f"Unlink {len(ccos)} picked CCOs, in {projects} project"
-            f"{'s' if projects != 1 else ''}, from QuickBooks® Desktop?\n\n"
-            f"Amount in all {money(total)}.\n"
-            "Each is checked in QuickBooks first; those still there are refused and stay."
-        )
-        confirmed = await self.app.push_screen_wait(
-            ConfirmScreen("Unlink CCOs", question, confirm_label="Unlink all", danger=True)
-        )
+        shown = set(self.table.row_keys)
+        hidden = sum(1 for cco in ccos if cco.id not in shown)
+        confirmed = await self.app.push_screen_wait(ConfirmUnlinkManyScreen(ccos, hidden))
         if not confirmed:
             return
         for cco in ccos:
             self._picked.pop(cco.id, None)
         self.table.mark_many([cco.id for cco in ccos], WAITING)
-        outcomes: list[UnlinkOutcome] = []
         # One after another: QuickBooks Desktop answers one request at a time anyway, and a
-        # person can watch the rows go.
-        for done, cco in enumerate(ccos, start=1):
-            self._set_status(messages.unlinking_many(done, len(ccos)))
-            outcome = await self._unlink_one(cco)
-            if outcome is None:
-                break
-            outcomes.append(outcome)
+        # person can watch the rows go. The batch keeps every result; Esc stops it.
+        batch = self.running = UnlinkBatch(ccos, self.backend.unlink)
+
+        def starting(cco: SyncedCco, place: int) -> None:
+            self._mark(cco.id, UNLINKING)
+            self._set_status(messages.unlinking_many(place, len(ccos)))
+
+        def heard(cco: SyncedCco, outcome: UnlinkOutcome) -> None:
+            if outcome.kind.succeeded:
+                self._remember_unlinked(cco)
             self._apply_outcome(cco, outcome)
-            if outcome.kind is OutcomeKind.SIGN_IN_REQUIRED:
-                break
-        for cco in ccos[len(outcomes) :]:
-            if self.table.status.get(cco.id) == WAITING:
-                self._mark(cco.id, "")
-        kinds = [outcome.kind for outcome in outcomes]
-        all_done = len(outcomes) == len(ccos) and all(kind.succeeded for kind in kinds)
+
+        try:
+            await batch.run(starting, heard)
+        finally:
+            self.running = None
+            self.last_batch = batch
+            for result in batch.results:
+                if result.outcome is None and self.table.status.get(result.cco.id) == WAITING:
+                    self._mark(result.cco.id, "")
         self._toast(
-            Look("information" if all_done else "error", f"{len(ccos)} CCOs"),
-            messages.unlinked_many(kinds, len(ccos)),
+            Look("information" if batch.all_succeeded else "error", f"{len(ccos)} CCOs"),
+            f"{batch.summary()} {messages.SUMMARY_AGAIN}",
         )
-        for outcome in outcomes:
+        for outcome in batch.outcomes:
             if outcome.audit_error:
                 self._toast(Look("warning", "Audit log"), outcome.audit_error)
                 break
         self._set_status()
+        self.app.push_screen(BatchSummaryScreen(batch))
+
+    def action_stop_batch(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+            self._set_status(messages.BATCH_STOPPING)
+
+    def action_batch_summary(self) -> None:
+        if self.last_batch is None:
+            self._toast(Look("warning", "No summary yet"), messages.NO_BATCH_YET)
+            return
+        self.app.push_screen(BatchSummaryScreen(self.last_batch))
 
     def _show_outcome(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
         look = Look(OUTCOME_SEVERITY[outcome.kind], f"CCO #{cco.number} {cco.title}")
-        self._toast(look, outcome.message)
+        self._toast(look, messages.outcome_text(outcome))
         if outcome.audit_error:
             self._toast(Look("warning", "Audit log"), outcome.audit_error)
         self._apply_outcome(cco, outcome)
+        if outcome.kind.succeeded:
+            self._unlinked_one(cco, outcome)
 
     def _apply_outcome(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
         """The row leaves the list once the CCO is unlinked; else it says why it stays."""

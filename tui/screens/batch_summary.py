@@ -1,0 +1,95 @@
+"""Every CCO of the last unlink of many and how it ended, tried or not; saved as CSV on `s`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from services import locations
+from services.batch import UnlinkBatch
+from tui.feedback import OUTCOME_SEVERITY, SEVERITY_SIGNS, SIGN_WARNING, Look, toast
+from tui.widgets.cco_table import money
+
+
+def report_path(now: datetime) -> Path:
+    """Where `s` saves the list: beside the audit log, one file per save."""
+    return locations.data_dir() / "reports" / f"unlink-{now:%Y%m%d-%H%M%S}.csv"
+
+
+class BatchSummaryScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    BatchSummaryScreen {
+        align: center middle;
+    }
+    #summary-dialog {
+        width: 95%;
+        height: 90%;
+        padding: 0 1;
+        border: thick $primary;
+        background: $surface;
+    }
+    #summary-title {
+        text-style: bold;
+    }
+    #summary-line {
+        margin-bottom: 1;
+    }
+    #summary-table {
+        height: 1fr;
+    }
+    #summary-keys {
+        color: $text-muted;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,R", "close", "Close", id="summary-close"),
+        Binding("s", "save_csv", "Save CSV", id="summary-save"),
+    ]
+
+    def __init__(self, batch: UnlinkBatch) -> None:
+        super().__init__()
+        self.unlinks = batch
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="summary-dialog"):
+            yield Static(f"Unlink of {len(self.unlinks.ccos)} CCOs", id="summary-title")
+            yield Static(self.unlinks.summary(), id="summary-line", markup=False)
+            yield DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
+            yield Static("s save as CSV · Esc close", id="summary-keys")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("", "CCO #", "Title", "Project", "Amount", "Outcome", "Message")
+        for result in self.unlinks.results:
+            cco, outcome = result.cco, result.outcome
+            sign = SEVERITY_SIGNS[OUTCOME_SEVERITY[outcome.kind]] if outcome else SIGN_WARNING
+            table.add_row(
+                sign,
+                cco.number,
+                cco.title,
+                cco.project_name,
+                money(cco.amount),
+                result.words,
+                outcome.message if outcome else "",
+                key=str(cco.id),
+            )
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_save_csv(self) -> None:
+        path = report_path(datetime.now())
+        try:
+            self.unlinks.write_csv(path)
+        except OSError as error:
+            toast(self.app, Look("error", "Not saved"), f"{path}: {error.strerror or error}")
+            return
+        toast(self.app, Look("information", "Saved"), f"Every CCO and its outcome: {path}")

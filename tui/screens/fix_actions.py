@@ -1,0 +1,243 @@
+"""The rest of the fix around an unlink: see one CCO in full (the detail pane), check CCOs in
+QuickBooks without changing anything, copy what a person takes to Procore, and delete an unlinked
+CCO in Procore (step 3)."""
+
+from __future__ import annotations
+
+import logging
+
+from textual import work
+from textual.notifications import SeverityLevel
+
+from services import messages
+from services.cco_delete import DeleteKind
+from services.check import CheckKind, CheckResult
+from services.errors import CcoUnlinkError
+from services.models import OutcomeKind, SyncedCco, UnlinkOutcome
+from tui import clipboard
+from tui.feedback import (
+    SIGN_BUSY,
+    SIGN_DONE,
+    SIGN_REFUSED,
+    SIGN_WARNING,
+    Look,
+    error_look,
+    row_mark,
+)
+from tui.screens.typed_confirm import TypedConfirmScreen
+from tui.screens.unlink_actions import UnlinkActions
+from tui.widgets.detail_pane import DetailPane, Failed
+
+log = logging.getLogger(__name__)
+
+CHECKING = row_mark(SIGN_BUSY, "Checking")
+GONE_FROM_QUICKBOOKS = row_mark(SIGN_DONE, "Gone from QBD")
+CHECK_UNKNOWN = row_mark(SIGN_WARNING, "QBD unknown")
+NEXT_KEYS = "Press o to copy its Procore address, d to delete it in Procore."
+
+
+def in_quickbooks_mark(result: CheckResult) -> str:
+    lines = len(result.evidence.remaining) if result.evidence else 0
+    return row_mark(SIGN_REFUSED, f"In QBD ({lines} line{'s' if lines != 1 else ''})")
+
+
+def check_mark(result: CheckResult) -> str:
+    if result.kind is CheckKind.IN_QUICKBOOKS:
+        return in_quickbooks_mark(result)
+    if result.kind in (CheckKind.GONE, CheckKind.NOT_LINKED):
+        return GONE_FROM_QUICKBOOKS
+    return CHECK_UNKNOWN
+
+
+class FixActions(UnlinkActions):
+    """ChangeOrdersScreen's detail pane and the actions on one CCO beyond the unlink."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        # CCOs unlinked in this session: gone from the list, still open to `d` and `o`.
+        self._unlinked: dict[int, SyncedCco] = {}
+
+    @property
+    def pane(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    def subject(self) -> SyncedCco | None:
+        """The CCO the pane shows when open, else the selected row."""
+        if self.pane.is_open and self.pane.cco is not None:
+            return self.pane.cco
+        return self.selected()
+
+    # The detail pane -----------------------------------------------------------------------------
+
+    def action_open_detail(self) -> None:
+        cco = self.selected()
+        if cco is None:
+            self._toast(Look("warning", "Nothing selected"), "Select a CCO to see it in full.")
+            return
+        self.open_detail(cco)
+
+    def open_detail(self, cco: SyncedCco) -> None:
+        """Open the pane on `cco` and read it live: Procore's record and QuickBooks' order."""
+        self.pane.show(cco, self.backend.web_address(cco))
+        self._layout_changed()
+        self.read_detail(cco)
+
+    def action_close_detail(self) -> None:
+        self.pane.close()
+        self._layout_changed()
+        self.table.focus()
+
+    def _layout_changed(self) -> None:
+        """Provided by the screen: place the pane beside the list or over it."""
+        raise NotImplementedError
+
+    @work(group="detail", exclusive=True, exit_on_error=False)
+    async def read_detail(self, cco: SyncedCco) -> None:
+        """Both reads at once; each part of the pane fills in as its answer comes."""
+        try:
+            self.pane.set_detail(cco.id, await self.backend.detail(cco))
+        except CcoUnlinkError as error:
+            self.pane.set_detail(cco.id, Failed(error.message))
+        except Exception:
+            log.exception("reading CCO %s stopped unexpectedly", cco.id)
+            self.pane.set_detail(cco.id, Failed(messages.UNEXPECTED_READ))
+        if cco.id in self._unlinked:
+            return  # unlinked: QuickBooks was asked before the unlink, and said it was gone
+        await self._check_one(cco)
+
+    async def _check_one(self, cco: SyncedCco) -> CheckResult | None:
+        self.pane.set_check(cco.id, None)
+        try:
+            result = await self.backend.check(cco)
+        except CcoUnlinkError as error:
+            self.pane.set_check(cco.id, Failed(error.message))
+            return None
+        except Exception:
+            log.exception("checking CCO %s stopped unexpectedly", cco.id)
+            self.pane.set_check(cco.id, Failed(messages.UNEXPECTED_READ))
+            return None
+        self.pane.set_check(cco.id, result)
+        return result
+
+    # Check in QuickBooks -------------------------------------------------------------------------
+
+    def action_check(self) -> None:
+        picked = [self.rows[key] for key in self._picked if key in self.rows]
+        ccos = picked or [cco for cco in (self.selected(),) if cco is not None]
+        ccos = [cco for cco in ccos if not self._busy(cco.id)]
+        if not ccos:
+            self._toast(Look("warning", "Nothing to check"), "Select or pick CCOs to check.")
+            return
+        self.check_many(ccos)
+
+    @work(group="check", exit_on_error=False)
+    async def check_many(self, ccos: list[SyncedCco]) -> None:
+        """Ask QuickBooks about each CCO, one at a time, and mark its row with the answer."""
+        self.table.mark_many([cco.id for cco in ccos], CHECKING)
+        counts = {"gone": 0, "there": 0, "unknown": 0}
+        for done, cco in enumerate(ccos, start=1):
+            self._set_status(messages.checking_many(done, len(ccos)))
+            result = await self._check_one(cco)
+            if cco.id not in self.rows:
+                continue  # unlinked or gone from the list meanwhile
+            if result is None:
+                self._mark(cco.id, CHECK_UNKNOWN)
+                counts["unknown"] += 1
+                continue
+            self._mark(cco.id, check_mark(result))
+            key = {CheckKind.IN_QUICKBOOKS: "there", CheckKind.GONE: "gone"}.get(
+                result.kind, "unknown"
+            )
+            counts[key] += 1
+        all_gone = counts["gone"] == len(ccos)
+        self._toast(
+            Look("information" if all_gone else "warning", f"Checked {len(ccos)} in QuickBooks"),
+            messages.checked_many(counts["gone"], counts["there"], counts["unknown"]),
+        )
+        self._set_status()
+
+    # Copy ----------------------------------------------------------------------------------------
+
+    def action_copy_id(self) -> None:
+        cco = self.subject()
+        if cco is not None:
+            self._copy(str(cco.id), f"CCO id {cco.id}")
+
+    def action_copy_address(self) -> None:
+        cco = self.subject()
+        if cco is not None:
+            self._copy(self.backend.web_address(cco), "Procore address of the CCO")
+
+    def _copy(self, text: str, what: str) -> None:
+        # OSC 52: the terminal (even at the far end of SSH) puts it on the clipboard.
+        self.app.copy_to_clipboard(text)
+        self._toast(Look("information", "Copied"), clipboard.copied(what, text))
+
+    # Step 3: delete in Procore -------------------------------------------------------------------
+
+    def action_delete_in_procore(self) -> None:
+        cco = self.subject()
+        if cco is None:
+            return
+        if cco.id not in self._unlinked:
+            # Every row of the list is synced: Procore would refuse, and so do we, asking nothing.
+            self._toast(Look("error", f"CCO #{cco.number}"), messages.DELETE_STILL_LINKED)
+            return
+        self.confirm_and_delete_in_procore(cco)
+
+    @work(group="procore-delete", exit_on_error=False)
+    async def confirm_and_delete_in_procore(self, cco: SyncedCco) -> None:
+        typed = await self.app.push_screen_wait(TypedConfirmScreen(cco))
+        if not typed:
+            return
+        try:
+            outcome = await self.backend.delete_in_procore(cco)
+        except CcoUnlinkError as error:
+            self._toast(error_look(error), error.message)
+            return
+        except Exception:
+            log.exception("deleting CCO %s stopped unexpectedly", cco.id)
+            self._toast(Look("warning", f"CCO #{cco.number}"), messages.delete_unknown(""))
+            return
+        severity: SeverityLevel = "information" if outcome.kind.gone else "error"
+        if outcome.kind is DeleteKind.OUTCOME_UNKNOWN:
+            severity = "warning"
+        self._toast(Look(severity, f"CCO #{cco.number} {cco.title}"), outcome.message)
+        if outcome.audit_error:
+            self._toast(Look("warning", "Audit log"), outcome.audit_error)
+        if outcome.kind.gone:
+            self._unlinked.pop(cco.id, None)
+            self.pane.unlinked = False
+        self.pane.set_next_step(
+            cco.id, f"{SIGN_DONE if outcome.kind.gone else SIGN_REFUSED} {outcome.message}"
+        )
+
+    # After an unlink -----------------------------------------------------------------------------
+
+    def _unlinked_one(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
+        """A single CCO unlinked: the pane shows it with what the fix asks next."""
+        self._unlinked[cco.id] = cco
+        if not (self.pane.is_open and self.pane.cco and self.pane.cco.id == cco.id):
+            self.pane.show(cco, self.backend.web_address(cco))
+            self._layout_changed()
+            self.read_detail(cco)
+        if outcome.quickbooks is not None:
+            self.pane.set_check(
+                cco.id,
+                CheckResult(
+                    cco.id,
+                    CheckKind.GONE,
+                    messages.gone_from_quickbooks(outcome.quickbooks),
+                    outcome.quickbooks,
+                ),
+            )
+        word = "unlinked" if outcome.kind is OutcomeKind.UNLINKED else "already unlinked"
+        self.pane.set_next_step(
+            cco.id,
+            f"{SIGN_DONE} {word.capitalize()}. {messages.NEXT_STEP} {NEXT_KEYS}",
+            unlinked=True,
+        )
+
+    def _remember_unlinked(self, cco: SyncedCco) -> None:
+        """An unlink of many unlinked it: `d` and `o` can still reach it from the summary."""
+        self._unlinked[cco.id] = cco

@@ -1,0 +1,224 @@
+"""One CCO in full: its header, its line items, its Procore address and what QuickBooks Desktop
+holds of it, read live. Each part says when it was read, or that it is being read, or why it
+could not be: the pane never shows an old answer as a fresh one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from services.check import CheckKind, CheckResult
+from services.models import CcoDetail, SyncedCco
+from tui.feedback import SIGN_DONE, SIGN_REFUSED, SIGN_WARNING
+from tui.widgets.cco_table import money
+
+READING = "reading…"
+KEYS_HINT = "y copy id · o copy address · c check again · Enter read again · Esc close"
+KEYS_HINT_UNLINKED = "o copy address · d delete in Procore · Esc close"
+
+_CHECK_SIGNS = {
+    CheckKind.GONE: SIGN_DONE,
+    CheckKind.NOT_LINKED: SIGN_DONE,
+    CheckKind.IN_QUICKBOOKS: SIGN_REFUSED,
+}
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A read that did not answer, and why."""
+
+    reason: str
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _clock(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+class DetailPane(VerticalScroll):
+    """Shown beside the list from 120 columns, over it below (see ChangeOrdersScreen)."""
+
+    DEFAULT_CSS = """
+    DetailPane {
+        display: none;
+        width: 1fr;
+        height: 1fr;
+        padding: 0 1;
+        border-left: tall $primary;
+        background: $surface;
+    }
+    DetailPane.-open {
+        display: block;
+    }
+    DetailPane > .detail--section {
+        margin-bottom: 1;
+    }
+    DetailPane > #detail-title {
+        text-style: bold;
+    }
+    DetailPane > #detail-next {
+        color: $text-success;
+        text-style: bold;
+    }
+    DetailPane > #detail-next.-empty {
+        display: none;
+    }
+    DetailPane > #detail-keys {
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.cco: SyncedCco | None = None
+        self.address = ""
+        self.detail: CcoDetail | Failed | None = None
+        self.check: CheckResult | Failed | None = None
+        self.unlinked = False
+        self.next_step = ""
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="detail-title", markup=False)
+        yield Static(id="detail-next", classes="detail--section -empty", markup=False)
+        yield Static(id="detail-header", classes="detail--section", markup=False)
+        yield Static(id="detail-quickbooks", classes="detail--section", markup=False)
+        yield Static(id="detail-lines", classes="detail--section", markup=False)
+        yield Static(id="detail-keys", markup=False)
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def show(self, cco: SyncedCco, address: str) -> None:
+        """Open on `cco`, every live part marked as being read."""
+        if self.cco is None or cco.id != self.cco.id:
+            self.unlinked = False
+            self.next_step = ""
+        self.cco, self.address = cco, address
+        self.detail = self.check = None
+        self.add_class("-open")
+        self.refresh_parts()
+
+    def close(self) -> None:
+        self.remove_class("-open")
+
+    def set_detail(self, cco_id: int, detail: CcoDetail | Failed) -> None:
+        if self.cco is not None and self.cco.id == cco_id:
+            self.detail = detail
+            self.refresh_parts()
+
+    def set_check(self, cco_id: int, check: CheckResult | Failed | None) -> None:
+        """A check's answer, or None while one is being read."""
+        if self.cco is not None and self.cco.id == cco_id:
+            self.check = check
+            self.refresh_parts()
+
+    def set_next_step(self, cco_id: int, text: str, *, unlinked: bool = False) -> None:
+        """What the fix asks next, after an unlink or a delete."""
+        if self.cco is not None and self.cco.id == cco_id:
+            self.next_step = text
+            self.unlinked = self.unlinked or unlinked
+            self.refresh_parts()
+
+    def refresh_parts(self) -> None:
+        cco = self.cco
+        if cco is None:
+            return
+        self.query_one("#detail-title", Static).update(
+            f"CCO #{cco.number} “{cco.title}” (id {cco.id})"
+        )
+        next_part = self.query_one("#detail-next", Static)
+        next_part.update(self.next_step)
+        next_part.set_class(not self.next_step, "-empty")
+        self.query_one("#detail-header", Static).update(self._header(cco))
+        self.query_one("#detail-quickbooks", Static).update(self._quickbooks())
+        self.query_one("#detail-lines", Static).update(self._lines())
+        self.query_one("#detail-keys", Static).update(
+            KEYS_HINT_UNLINKED if self.unlinked else KEYS_HINT
+        )
+
+    # Parts -------------------------------------------------------------------------------------
+
+    def _header(self, cco: SyncedCco) -> RenderableType:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        project = f"{cco.project_name} ({cco.project_number})" if cco.project_number else ""
+        grid.add_row("Project", project or cco.project_name)
+        grid.add_row("Commitment", cco.commitment_label)
+        grid.add_row("Vendor", cco.vendor or "—")
+        grid.add_row("Amount", money(cco.amount))
+        grid.add_row("Synced", _when(cco.synced_at))
+        detail = self.detail
+        if detail is None:
+            grid.add_row("Status", Text(READING, style="italic"))
+        elif isinstance(detail, Failed):
+            grid.add_row("Status", Text(f"{SIGN_WARNING} not read: {detail.reason}", style="bold"))
+        else:
+            grid.add_row("Status", f"{detail.status or '—'} (read {_clock(detail.read_at)})")
+            if detail.created_by or detail.created_at:
+                by = f"{detail.created_by}, " if detail.created_by else ""
+                grid.add_row("Created", f"{by}{_when(detail.created_at)}")
+        grid.add_row("Procore", Text(self.address, overflow="fold"))
+        return grid
+
+    def _quickbooks(self) -> RenderableType:
+        title = Text("QuickBooks® Desktop", style="bold")
+        check = self.check
+        if check is None:
+            return Group(title, Text(f"  {READING}", style="italic"))
+        if isinstance(check, Failed):
+            return Group(title, Text(f"  {SIGN_WARNING} not read: {check.reason}"))
+        sign = _CHECK_SIGNS.get(check.kind, SIGN_WARNING)
+        lines: list[RenderableType] = [title]
+        evidence = check.evidence
+        if evidence is not None:
+            title.append(f" (read {_clock(evidence.checked_at)})", style="not bold")
+        lines.append(Text(f"  {sign} {check.message}"))
+        return Group(*lines)
+
+    def _lines(self) -> RenderableType:
+        title = Text("Line items", style="bold")
+        detail = self.detail
+        if detail is None:
+            return Group(title, Text(f"  {READING}", style="italic"))
+        if isinstance(detail, Failed):
+            return Group(title, Text(f"  {SIGN_WARNING} not read: {detail.reason}"))
+        table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
+        table.add_column("Description", ratio=3, overflow="fold")
+        table.add_column("Cost code", ratio=2, overflow="fold")
+        table.add_column("Amount", justify="right", no_wrap=True)
+        table.add_column("In QuickBooks", ratio=2, overflow="fold")
+        for line in detail.lines:
+            table.add_row(
+                line.description,
+                line.cost_code or "—",
+                money(line.amount),
+                self._line_state(line.origin_id),
+            )
+        if not detail.lines:
+            return Group(title, Text("  none"))
+        return Group(title, table)
+
+    def _line_state(self, origin_id: str | None) -> str:
+        """Whether this line is still on the purchase order, as QuickBooks last said."""
+        if origin_id is None:
+            return "not linked"
+        check = self.check
+        if check is None:
+            return READING
+        if isinstance(check, Failed) or check.evidence is None:
+            return f"{SIGN_WARNING} not known"
+        evidence = check.evidence
+        if origin_id in evidence.remaining:
+            return f"{SIGN_REFUSED} still on PO {evidence.po_label}"
+        return f"{SIGN_DONE} gone"
