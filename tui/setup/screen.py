@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,6 +39,15 @@ log = logging.getLogger(__name__)
 
 TargetFactory = Callable[[Settings], Target]
 """Builds the Target the app would build from settings (the command's wiring, passed in)."""
+
+FIRST_FIELD = {
+    "environment": "#environment-choice",
+    "grant": "#grant-choice",
+    "client": "#client-id",
+    "company": "#company-choice",
+    "connector": "#connector-url",
+}
+"""Where the keys go when a step opens; steps not named here act on their own (sign-in, test)."""
 
 
 class SetupScreen(Screen[None]):
@@ -95,9 +104,16 @@ class SetupScreen(Screen[None]):
         self.problem("")
         self.hint("")
         self.set_focus(None)
-        enter = getattr(self, f"_enter_{step.replace('-', '_')}", None)
-        if enter is not None:
-            enter()
+        on_open: dict[str, Callable[[], object]] = {
+            "sign-in": self._enter_sign_in,
+            "company": self._enter_company,
+            "check": self.run_checks,
+            "review": self._enter_review,
+        }
+        if step in on_open:
+            on_open[step]()
+        if step in FIRST_FIELD:
+            self.query_one(FIRST_FIELD[step]).focus()
 
     def action_back(self) -> None:
         self.workers.cancel_group(self, "setup")
@@ -119,9 +135,6 @@ class SetupScreen(Screen[None]):
             self._write()
 
     # -- 1. environment --------------------------------------------------------------------------
-    def _enter_environment(self) -> None:
-        self.query_one("#environment-choice", OptionList).focus()
-
     @on(OptionList.OptionSelected, "#environment-choice")
     def _environment_picked(self, event: OptionList.OptionSelected) -> None:
         name = event.option.id or ""
@@ -130,46 +143,27 @@ class SetupScreen(Screen[None]):
             self.query_one("#base-url", Input).focus()
             return
         self._show_custom_urls(False)
-        procore = replace(self.draft.procore, environment=name, base_url="", login_url="")
-        self.draft = replace(self.draft, procore=procore)
+        self._answer(environment=name, base_url="", login_url="")
         self.go("grant")
 
     @on(Input.Submitted, "#base-url, #login-url")
     def _custom_urls_given(self) -> None:
         base_url = self.query_one("#base-url", Input).value.strip()
         login_url = self.query_one("#login-url", Input).value.strip()
-        try:
-            if not base_url:
-                raise SettingsError("Give the API address of this Procore, e.g. https://….")
-            check_url("Procore URL", base_url)
-            if login_url:
-                check_url("Procore sign-in URL", login_url)
-        except SettingsError as error:
-            self.problem(error.message)
+        if not self._usable_url("Procore URL", base_url, required=True):
             return
-        procore = replace(
-            self.draft.procore,
-            environment=environments.CUSTOM,
-            base_url=base_url,
-            login_url=login_url,
-        )
-        self.draft = replace(self.draft, procore=procore)
+        if not self._usable_url("Procore sign-in URL", login_url, required=False):
+            return
+        self._answer(environment=environments.CUSTOM, base_url=base_url, login_url=login_url)
         self.go("grant")
 
     # -- 2. grant --------------------------------------------------------------------------------
-    def _enter_grant(self) -> None:
-        self.query_one("#grant-choice", OptionList).focus()
-
     @on(OptionList.OptionSelected, "#grant-choice")
     def _grant_picked(self, event: OptionList.OptionSelected) -> None:
-        procore = replace(self.draft.procore, grant=event.option.id)
-        self.draft = replace(self.draft, procore=procore)
+        self._answer(grant=event.option.id)
         self.go("client")
 
     # -- 3. client id ----------------------------------------------------------------------------
-    def _enter_client(self) -> None:
-        self.query_one("#client-id", Input).focus()
-
     @on(Input.Submitted, "#client-id")
     def _client_given(self, event: Input.Submitted) -> None:
         client_id = event.value.strip()
@@ -179,7 +173,7 @@ class SetupScreen(Screen[None]):
         if not self.draft.procore.client_secret:
             self.problem(messages.SETUP_NO_SECRET)
             return
-        self.draft = replace(self.draft, procore=replace(self.draft.procore, client_id=client_id))
+        self._answer(client_id=client_id)
         self.go("sign-in")
 
     # -- 4. sign in ------------------------------------------------------------------------------
@@ -232,28 +226,17 @@ class SetupScreen(Screen[None]):
             for company in self.companies
         )
         self._highlight("#company-choice", str(self.draft.procore.company_id))
-        choice.focus()
 
     @on(OptionList.OptionSelected, "#company-choice")
     def _company_picked(self, event: OptionList.OptionSelected) -> None:
-        company_id = int(event.option.id or 0)
-        procore = replace(self.draft.procore, company_id=company_id)
-        self.draft = replace(self.draft, procore=procore)
+        self._answer(company_id=int(event.option.id or 0))
         self.go("connector")
 
     # -- 6. connector ----------------------------------------------------------------------------
-    def _enter_connector(self) -> None:
-        self.query_one("#connector-url", Input).focus()
-
     @on(Input.Submitted, "#connector-url")
     def _connector_given(self, event: Input.Submitted) -> None:
         url = event.value.strip()
-        try:
-            if not url:
-                raise SettingsError("Give the connector's address, e.g. https://….")
-            check_url("connector URL", url)
-        except SettingsError as error:
-            self.problem(error.message)
+        if not self._usable_url("connector URL", url, required=True):
             return
         if not self.draft.quickbooks.token:
             self.problem(messages.SETUP_NO_TOKEN)
@@ -263,9 +246,6 @@ class SetupScreen(Screen[None]):
         self.go("check")
 
     # -- 7. test both connections ----------------------------------------------------------------
-    def _enter_check(self) -> None:
-        self.run_checks()
-
     @work(exclusive=True, group="setup", exit_on_error=False)
     async def run_checks(self) -> None:
         self.checks_passed = False
@@ -325,6 +305,23 @@ class SetupScreen(Screen[None]):
             await self.signer.aclose()
 
     # -- small helpers ---------------------------------------------------------------------------
+    def _answer(self, **procore: Any) -> None:
+        """Take answers into the draft's [procore] section."""
+        self.draft = replace(self.draft, procore=replace(self.draft.procore, **procore))
+
+    def _usable_url(self, label: str, url: str, *, required: bool) -> bool:
+        """Whether the app could use this address; if not, the step says why."""
+        if not url:
+            if required:
+                self.problem(steps.url_missing(label))
+            return not required
+        try:
+            check_url(label, url)
+        except SettingsError as error:
+            self.problem(error.message)
+            return False
+        return True
+
     def problem(self, text: str) -> None:
         self._say("#setup-problem", text)
 

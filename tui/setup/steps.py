@@ -86,3 +86,7 @@ UNEXPECTED = "Something unexpected went wrong; the log file has the details. Not
 
 def could_not_write(path: Path, error: OSError) -> str:
     return f"Could not write {path}: {error.strerror or error}. Nothing was changed."
+
+
+def url_missing(label: str) -> str:
+    return f"Give the {label}, e.g. https://…."
