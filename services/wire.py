@@ -46,6 +46,7 @@ async def exchange(
     *,
     deadline: float | None = None,
     max_body: int = MAX_BODY_BYTES,
+    auth: httpx.Auth | None = None,
     **options: Any,
 ) -> httpx.Response:
     """Send one request and read its whole answer within `deadline` seconds: by default the
@@ -55,7 +56,7 @@ async def exchange(
     try:
         async with asyncio.timeout(deadline):
             request = http.build_request(method, url, **options)
-            response = await http.send(request, stream=True)
+            response = await http.send(request, stream=True, auth=auth or httpx.USE_CLIENT_DEFAULT)
             try:
                 body = await _read(response, max_body)
             finally:

@@ -12,8 +12,9 @@ import dataclasses
 import logging
 import secrets
 import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -43,6 +44,57 @@ class Credentials(Protocol):
     async def access_token(self, http: httpx.AsyncClient, base_url: str) -> str: ...
 
     def forget(self, access_token: str) -> None: ...
+
+
+class ProcoreAuth(httpx.Auth):
+    """Signs every request to Procore's API, and on a 401 renews the token and sends the request
+    once more: the one place where a refused token is handled."""
+
+    def __init__(self, credentials: Credentials, http: httpx.AsyncClient, base_url: str) -> None:
+        self.credentials = credentials
+        self._http = http
+        self._base_url = base_url
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self.credentials.access_token(self._http, self._base_url)
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        self.credentials.forget(token)
+        token = await self.credentials.access_token(self._http, self._base_url)
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request
+
+
+T = TypeVar("T")
+
+
+class _Once:
+    """A sign-in step no caller can cancel: a token request, a refresh, a code exchange.
+
+    A refresh token is single-use and a code is good once: a request cancelled in flight may have
+    spent it with its answer never saved. So the step runs as a task of its own, which callers
+    await through a shield. Callers arriving meanwhile share it; a cancelled caller leaves it to
+    finish and save its result for the others and the next."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Future[Any] | None = None
+
+    async def run(self, start: Callable[[], Awaitable[T]]) -> T:
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(start())
+            self._task.add_done_callback(_retrieved)
+        result: T = await asyncio.shield(self._task)
+        return result
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """Mark the step's failure as seen: when every caller was cancelled, nobody else reads it."""
+    if not task.cancelled():
+        task.exception()
 
 
 @dataclass
@@ -94,17 +146,18 @@ class ClientCredentials:
         self._client_secret = client_secret
         self._login_url = login_url.rstrip("/")
         self._token: _Token | None = None
-        self._lock = asyncio.Lock()
+        self._requesting = _Once()
 
     def __repr__(self) -> str:
         return f"ClientCredentials(client_id={self.client_id!r})"
 
     async def access_token(self, http: httpx.AsyncClient, base_url: str) -> str:
-        async with self._lock:
-            token = self._token
-            if token is None or token.expires_at - _EXPIRY_MARGIN_SECONDS <= time.time():
-                token = self._token = await self._request_token(http, self._login_url or base_url)
-            return token.access_token
+        token = self._token
+        if token is None or token.expires_at - _EXPIRY_MARGIN_SECONDS <= time.time():
+            token = await self._requesting.run(
+                lambda: self._request_token(http, self._login_url or base_url)
+            )
+        return token.access_token
 
     def forget(self, access_token: str) -> None:
         """Drop a token the server refused, unless another task already replaced it."""
@@ -134,7 +187,8 @@ class ClientCredentials:
         if not isinstance(access_token, str) or not access_token:
             raise ProcoreReplyError("Procore's sign-in answer holds no access token.")
         # Procore gives a service account no refresh token: a new grant is the refresh.
-        return _Token(access_token=access_token, expires_at=time.time() + expires_in)
+        self._token = _Token(access_token=access_token, expires_at=time.time() + expires_in)
+        return self._token
 
 
 class AuthorizationCode:
@@ -160,7 +214,8 @@ class AuthorizationCode:
         self.store = store
         self.redirect_uri = redirect_uri
         self._pair: TokenPair | None = None
-        self._lock = asyncio.Lock()
+        self._refreshing = _Once()
+        self._exchanging = _Once()
         self.refreshes = 0
         """Refreshes this object made, for the log and for tests."""
 
@@ -181,10 +236,14 @@ class AuthorizationCode:
         return (self._pair or self.store.load(self.client_id)) is not None
 
     async def exchange(self, http: httpx.AsyncClient, code: str) -> None:
-        """Trade the code the person pasted for a token pair, and keep it."""
+        """Trade the code the person pasted for a token pair, and keep it: once, whoever else
+        asks meanwhile, and to the end even if the caller is cancelled."""
         code = code.strip()
         if not code:
             raise ProcoreSignInRequiredError(messages.SIGN_IN_CODE_EMPTY)
+        await self._exchanging.run(lambda: self._exchange(http, code))
+
+    async def _exchange(self, http: httpx.AsyncClient, code: str) -> None:
         form = {
             "grant_type": "authorization_code",
             "client_id": self.client_id,
@@ -192,29 +251,28 @@ class AuthorizationCode:
             "code": code,
             "redirect_uri": self.redirect_uri,
         }
-        async with self._lock:
-            try:
-                body = await _post_token(http, self.login_url, form)
-            except ProcoreAuthError as error:
-                raise ProcoreSignInRequiredError(
-                    messages.sign_in_code_refused(error.message)
-                ) from None
-            pair = pair_from_answer(self.client_id, body)
-            if pair is None:
-                raise ProcoreReplyError("Procore's sign-in answer holds no token pair.")
-            async with self.store.locked():
-                self.store.save(pair)
-            self._pair = pair
+        try:
+            body = await _post_token(http, self.login_url, form)
+        except ProcoreAuthError as error:
+            raise ProcoreSignInRequiredError(messages.sign_in_code_refused(error.message)) from None
+        pair = pair_from_answer(self.client_id, body)
+        if pair is None:
+            raise ProcoreReplyError("Procore's sign-in answer holds no token pair.")
+        async with self.store.locked():
+            self.store.save(pair)
+        self._pair = pair
 
     async def access_token(self, http: httpx.AsyncClient, base_url: str) -> str:
-        async with self._lock:
-            pair = self._pair or self.store.load(self.client_id)
-            if pair is None:
-                raise ProcoreSignInRequiredError(messages.SIGN_IN_NEEDED)
-            if pair.expires_soon(time.time()):
-                pair = await self._refresh(http, pair)
-            self._pair = pair
-            return pair.access_token
+        known = self._pair or self.store.load(self.client_id)
+        if known is None:
+            raise ProcoreSignInRequiredError(messages.SIGN_IN_NEEDED)
+        pair: TokenPair = known
+        if pair.expires_soon(time.time()):
+            # Shared and shielded: a cancelled caller must not spend the single-use refresh
+            # token and drop the new pair (see _Once).
+            pair = await self._refreshing.run(lambda: self._refresh(http, known))
+        self._pair = pair
+        return pair.access_token
 
     def forget(self, access_token: str) -> None:
         """Procore refused this token (401): refresh before the next call, once, whoever asks."""
@@ -254,6 +312,7 @@ class AuthorizationCode:
             if on_disk.refresh_token != pair.refresh_token and not on_disk.expires_soon(
                 time.time()
             ):
+                self._pair = on_disk
                 return on_disk  # another process refreshed first; its pair is the live one
             form = {
                 "grant_type": "refresh_token",
@@ -273,6 +332,7 @@ class AuthorizationCode:
             if fresh is None:
                 raise ProcoreReplyError("Procore's refresh answer holds no token pair.")
             self.store.save(fresh)
+            self._pair = fresh
             self.refreshes += 1
             log.info("Procore sign-in refreshed (%s)", self.store.path)
             return fresh

@@ -30,7 +30,7 @@ from services.errors import (
     ProcoreUnreachableError,
 )
 from services.procore import endpoints
-from services.procore.auth import Credentials
+from services.procore.auth import Credentials, ProcoreAuth
 from services.safe_json import NestedTooDeep
 from services.wire import NoAnswer, UnusableReply, exchange
 
@@ -123,9 +123,10 @@ class ProcoreTransport:
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.credentials = credentials
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
         self._owns_http = http is None
+        self.auth = ProcoreAuth(credentials, self._http, self.base_url)
+        """Signs each request; renews a refused token and sends once more (one place)."""
         self._max_attempts = max_attempts
         self._max_wait = max_wait_seconds
         self._clock = clock
@@ -230,25 +231,20 @@ class ProcoreTransport:
         # a 429 or a connection never made is always retried (Procore did nothing).
         safe_to_repeat = method == "GET" if idempotent is None else idempotent
         url = path if path.startswith("http") else f"{self.base_url}{path}"
-        refreshed = False
         attempt = 0
         sent_without_answer = False
+        headers = {**(extra_headers or {}), "Accept": "application/json"}
+        if company_id is not None:
+            headers[endpoints.COMPANY_HEADER] = str(company_id)
         while True:
             attempt += 1
             server_wait: float | None = None
             try:
-                token = await self.credentials.access_token(self._http, self.base_url)
-            except ProcoreError as error:
-                raise _unless_lost(error, sent_without_answer) from None
-            headers = {
-                **(extra_headers or {}),
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json",
-            }
-            if company_id is not None:
-                headers[endpoints.COMPANY_HEADER] = str(company_id)
-            try:
                 response = await self._request_once(method, url, params, json, headers)
+            except ProcoreError as error:
+                # The sign-in failed (self.auth): after a lost answer, that says nothing of
+                # whether the earlier try was applied.
+                raise _unless_lost(error, sent_without_answer) from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 # Nothing reached the server: always safe to try again.
                 failure: ProcoreError = ProcoreUnreachableError(
@@ -269,11 +265,6 @@ class ProcoreTransport:
             else:
                 if response.status_code < 300:
                     return response
-                if response.status_code == 401 and not refreshed:
-                    self.credentials.forget(token)
-                    refreshed = True
-                    attempt -= 1
-                    continue
                 failure = _error_for(response)
                 if response.status_code not in _RETRYABLE_STATUS:
                     # After an earlier try's answer was lost, a refusal now says nothing of
@@ -312,6 +303,7 @@ class ProcoreTransport:
                 self._http,
                 method,
                 url,
+                auth=self.auth,
                 params=params,
                 json=json,
                 headers=headers,

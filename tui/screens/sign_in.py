@@ -57,19 +57,31 @@ class SignInScreen(ModalScreen[bool]):
 
     @on(Input.Submitted, "#sign-in-code")
     def _submitted(self, event: Input.Submitted) -> None:
+        field = self.query_one("#sign-in-code", Input)
+        if field.disabled:
+            return
+        # A code is good once: no second Enter may start (or cancel) another exchange.
+        field.disabled = True
         self.exchange(event.value)
 
-    @work(exclusive=True, group="sign-in", exit_on_error=False)
+    @work(group="sign-in", exit_on_error=False)
     async def exchange(self, code: str) -> None:
         problem = self.query_one("#sign-in-problem", Static)
+        field = self.query_one("#sign-in-code", Input)
         problem.update(SIGNING_IN)
+        signed_in = False
         try:
             await self.backend.complete_sign_in(code)
+            signed_in = True
         except CcoUnlinkError as error:
             problem.update(error.message)
-            self.query_one("#sign-in-code", Input).value = ""
-            return
-        self.dismiss(True)
+            field.value = ""
+        finally:
+            if not signed_in:  # whatever stopped it, the person can paste a new code
+                field.disabled = False
+                field.focus()
+        if signed_in:
+            self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
