@@ -206,6 +206,13 @@ async def test_a_person_signs_in_with_a_code_and_the_written_file_holds_no_secre
     assert 'grant = "authorization_code"' in text
     assert SECRET not in text and "secret" not in text and "token =" not in text
 
+    # The sign-in setup made is the app's: it opens on the list, not on a sign-in screen.
+    app = CcoUnlinkApp(Backend(target_for(load_settings(settings_path), None)))
+    async with app.run_test(size=(120, 40)) as main:
+        await settle(main)
+        company = screen_of(main).backend.company
+        assert company is not None and company.id == demo.SUMMIT_COMPANY_ID
+
 
 async def test_each_bad_answer_is_explained_where_it_is_given_and_nothing_is_written(
     sandbox: SandboxServer, settings_path: Path, monkeypatch: pytest.MonkeyPatch
