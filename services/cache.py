@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS list_rows (
     row     TEXT NOT NULL,
     PRIMARY KEY (scope, id)
 );
+-- A scope's rows in the order stored (rowid): the first screen's are read without a sort.
+CREATE INDEX IF NOT EXISTS list_rows_in_order ON list_rows(scope);
 """
 
 
@@ -81,22 +83,22 @@ class ListCache:
         self.scope = scope
 
     def head(self, count: int | None = None) -> CachedList | None:
-        """The first `count` rows of this scope's list and what it holds in all; None when
-        there is none or it cannot be read."""
+        """The first `count` rows of this scope's list, read without looking at the others
+        (their number included): the same time for any size of list. None when there is none
+        or it cannot be read."""
         if not self.path.exists():
             return None
+        wanted = count or HEAD_ROWS
         try:
             with self._connect() as conn:
                 found = conn.execute(
-                    "SELECT format, saved_at, (SELECT count(*) FROM list_rows WHERE scope = ?)"
-                    " FROM lists WHERE scope = ?",
-                    (self.scope, self.scope),
+                    "SELECT format, saved_at FROM lists WHERE scope = ?", (self.scope,)
                 ).fetchone()
                 if found is None or found[0] != FORMAT:
                     return None
                 picked = conn.execute(
                     "SELECT rowid, row FROM list_rows WHERE scope = ? ORDER BY rowid LIMIT ?",
-                    (self.scope, count or HEAD_ROWS),
+                    (self.scope, wanted),
                 ).fetchall()
                 saved_at = datetime.fromisoformat(found[1])
                 rows = _decode([text for _, text in picked], {})
@@ -104,7 +106,7 @@ class ListCache:
             log.warning("Ignoring the list cache at %s: %s", self.path, error)
             return None
         last = picked[-1][0] if picked else 0
-        return CachedList(rows=rows, saved_at=saved_at, total=found[2], read_to=last)
+        return CachedList(rows=rows, saved_at=saved_at, complete=len(rows) < wanted, read_to=last)
 
     def rest(self, cached: CachedList, chunk: int | None = None) -> Iterator[list[SyncedCco]]:
         """The rows after those of `cached`, in order, `chunk` at a time, from one consistent
@@ -135,7 +137,7 @@ class ListCache:
                 rows += chunk
         except CacheUnreadableError:
             return None
-        return CachedList(rows=rows, saved_at=cached.saved_at, total=len(rows), read_to=-1)
+        return CachedList(rows=rows, saved_at=cached.saved_at, complete=True)
 
     def projects(self) -> set[int]:
         """The projects the cached list holds rows of."""
@@ -149,14 +151,15 @@ class ListCache:
             log.warning("The list cache at %s cannot be read: %s", self.path, error)
             raise CacheUnreadableError(messages.CACHE_UNREADABLE) from error
 
-    def save(self, rows: Iterable[SyncedCco], saved_at: datetime) -> None:
-        """Replace the scope's list with `rows`, as loaded in full at `saved_at`."""
-        encoded = [(self.scope, cco.id, cco.project_id, _encode(cco)) for cco in rows]
+    def save(self, rows: Sequence[SyncedCco], saved_at: datetime) -> None:
+        """Replace the scope's list with `rows`, as loaded in full at `saved_at`. Each row is
+        encoded as it is written: a million rows are never all held as text at once."""
 
         def change(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM list_rows WHERE scope = ?", (self.scope,))
             conn.executemany(
-                "INSERT INTO list_rows(scope, id, project, row) VALUES (?, ?, ?, ?)", encoded
+                "INSERT INTO list_rows(scope, id, project, row) VALUES (?, ?, ?, ?)",
+                ((self.scope, cco.id, cco.project_id, _encode(cco)) for cco in rows),
             )
             self._stamp(conn, saved_at)
 

@@ -175,8 +175,8 @@ CHECKING_FOR_CHANGES = "checking Procore for changes…"
 CACHE_UNREADABLE = "The cached list could not be read to the end: it is loaded afresh from Procore."
 
 
-def reading_cache(read: int, total: int) -> str:
-    return f"reading the cached list… {read:,} of {total:,}"
+def reading_cache(read: int) -> str:
+    return f"reading the cached list… {read:,} rows so far"
 
 
 NO_CLIENT_SECRET = f"No Procore client secret: set {PROCORE_SECRET_ENV} or [procore] client_secret."

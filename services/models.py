@@ -325,18 +325,15 @@ class LoadProgress:
 @dataclass(frozen=True)
 class CachedList:
     """The list as it was last loaded, kept on disk so a restart shows it at once: its first
-    rows, read first, and how many it holds in all (services/cache.py reads the rest)."""
+    rows, read first (services/cache.py reads the rest after them)."""
 
     rows: list[SyncedCco]
     saved_at: datetime
     """When Procore was last asked; changes since then are what a refresh fetches."""
-    total: int
+    complete: bool = True
+    """False while there are rows after these to read."""
     read_to: int = -1
-    """Where in the cache the rows not read yet begin (the last row read); -1 when all are."""
-
-    @property
-    def complete(self) -> bool:
-        return len(self.rows) >= self.total
+    """Where in the cache the rows not read yet begin (the last row read)."""
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,7 @@ def test_the_first_rows_are_read_alone_and_the_rest_after_them_in_order(tmp_path
 
     head = cache.head(50)
     assert head is not None and head.rows == rows[:50]
-    assert (head.total, head.complete) == (1_000, False)
+    assert not head.complete
     chunks = list(cache.rest(head, 300))
     assert [len(chunk) for chunk in chunks] == [300, 300, 300, 50]
     read = head.rows + [row for chunk in chunks for row in chunk]

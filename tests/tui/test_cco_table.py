@@ -210,6 +210,7 @@ def background(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sort and filter in a thread, in slices, from a few rows on: the path a long list takes."""
     monkeypatch.setattr(cco_table, "BACKGROUND_FROM", 10)
     monkeypatch.setattr(cco_table, "SLICE", 7)
+    monkeypatch.setattr(cco_table, "SORT_AT_ONCE", 20)
 
 
 async def _settled(pilot: Pilot[None]) -> None:

@@ -175,7 +175,7 @@ class ChangeOrdersScreen(FixActions):
                 self.table.add_rows(chunk)
                 read += len(chunk)
                 note = messages.cached_list(cached.saved_at)
-                self._set_status(f"{note} · {messages.reading_cache(read, cached.total)}")
+                self._set_status(f"{note} · {messages.reading_cache(read)}")
         except CacheUnreadableError as error:
             self._toast(Look("warning", "Cached list"), error.message)
             return False
