@@ -1,5 +1,5 @@
 """What a person at a terminal sees with a big list: cco-unlink as a process on a pseudo-terminal
-(120×40), timed to the screen, against an empty Textual app launched the same way.
+(120 x 40), timed to the screen, against an empty Textual app launched the same way.
 
 `uv run python benchmarks/terminal.py` runs 10,000 and 100,000 synced CCOs; `--sizes 10000
 100000 1000000` adds a million (about ten minutes more on two cores). For each size, in a scratch
