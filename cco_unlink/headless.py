@@ -491,8 +491,10 @@ def _audit_line(record: AuditRecord) -> str:
         if record.started
         else f"{record.outcome}: {record.message}"
     )
-    return (
+    line = (
         f"{record.time}  {record.user}  company {record.company_id}  project "
         f"{record.project_id}  CCO #{record.cco_number or '?'} (id {record.cco_id})  "
         f"{action}{said}"
     )
+    # The message may quote Procore's own words: no control character reaches the terminal.
+    return "".join(c if c.isprintable() else " " for c in line)

@@ -314,6 +314,15 @@ _FIELD_TYPES: dict[str, type] = {
 }
 
 
+def _is_unicode(text: str) -> bool:
+    """False for text holding lone surrogates (JSON's \\ud800 escapes): they cannot be printed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _ends_torn(descriptor: int) -> bool:
     size = os.fstat(descriptor).st_size
     return size > 0 and os.pread(descriptor, 1, size - 1) != b"\n"
@@ -330,6 +339,8 @@ def _parse(raw: bytes, number: int) -> AuditRecord | DamagedLine:
         kind = _FIELD_TYPES[name]
         if isinstance(value, bool) is not (kind is bool) or not isinstance(value, kind):
             return DamagedLine(number, f"an audit record whose '{name}' is of the wrong type")
+        if isinstance(value, str) and not _is_unicode(value):
+            return DamagedLine(number, f"an audit record whose '{name}' is not valid text")
     if data.get("phase", Phase.ENDED.value) not in set(Phase):
         return DamagedLine(number, "an audit record of an unknown phase")
     return AuditRecord(**data)

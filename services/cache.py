@@ -73,10 +73,19 @@ _SHARED_FIELDS = (
 _encoder = msgspec.json.Encoder()
 _rows = msgspec.json.Decoder(list[SyncedCco])
 _UNREADABLE = (sqlite3.Error, ValueError, msgspec.DecodeError, RecursionError)
+# SQLite's result codes for a file that is damaged or not a database at all: only these make the
+# cache start afresh. Anything else ("database is locked" while another cco-unlink writes, a full
+# disk) leaves the file as it is.
+_DAMAGED = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 
 class ListCache:
-    """Blocking calls: callers on an event loop run them in a thread (see Backend)."""
+    """Blocking calls: callers on an event loop run them in a thread (see Backend).
+
+    The file is in WAL mode, so a restart reading its list never waits for another cco-unlink
+    writing one, and a writer waits up to BUSY_SECONDS for another writer to finish."""
+
+    BUSY_SECONDS = 5.0
 
     def __init__(self, path: Path, scope: str) -> None:
         self.path = path
@@ -206,7 +215,7 @@ class ListCache:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=5.0)
+        conn = sqlite3.connect(self.path, timeout=self.BUSY_SECONDS)
         try:
             yield conn
         finally:
@@ -222,18 +231,28 @@ class ListCache:
                 with self._connect() as conn:
                     if fresh:
                         os.chmod(self.path, 0o600)
+                    conn.execute("PRAGMA journal_mode = WAL")
                     conn.executescript(_SCHEMA)
                     with conn:
                         change(conn)
                 return
             except sqlite3.DatabaseError as error:
-                log.warning("The list cache at %s is unusable: %s", self.path, error)
+                if _primary(error) not in _DAMAGED:
+                    log.warning("The list cache at %s was not written: %s", self.path, error)
+                    return
+                log.warning("The list cache at %s is damaged: %s", self.path, error)
                 if attempt == 1:
-                    with contextlib.suppress(OSError):
-                        self.path.unlink()
+                    for part in ("", "-wal", "-shm"):
+                        with contextlib.suppress(OSError):
+                            Path(f"{self.path}{part}").unlink()
             except (sqlite3.Error, OSError) as error:
                 log.warning("The list cache at %s could not be written: %s", self.path, error)
                 return
+
+
+def _primary(error: sqlite3.Error) -> int:
+    """SQLite's primary result code of `error` (its extended code less the detail)."""
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF
 
 
 def _encode(cco: SyncedCco) -> str:

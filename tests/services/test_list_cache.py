@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -239,4 +240,61 @@ def test_a_row_that_cannot_be_read_part_way_says_so(tmp_path: Path) -> None:
     assert head is not None and len(head.rows) == 100
     with pytest.raises(CacheUnreadableError):
         list(cache.rest(head, 100))
+    assert cache.load() is None
+
+
+def test_a_cache_another_process_holds_is_waited_for_never_wiped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = ListCache(tmp_path / "list-cache.sqlite3", "scope")
+    before = _rows(300)
+    cache.save(before, datetime(2026, 3, 1, tzinfo=UTC))
+    monkeypatch.setattr(ListCache, "BUSY_SECONDS", 0.3)
+    # Another cco-unlink, writing (released from a timer thread below).
+    other = sqlite3.connect(cache.path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        # Held longer than a writer waits: the write gives up, and wipes nothing.
+        cache.save(_rows(10), datetime(2026, 3, 2, tzinfo=UTC))
+        assert cache.path.exists()
+        other.execute("COMMIT")
+        assert (loaded := cache.load()) is not None and loaded.rows == before
+
+        # Held for less than a writer waits: the write waits for it, then goes through.
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.1, lambda: other.execute("COMMIT"))
+        release.start()
+        cache.save(_rows(10), datetime(2026, 3, 2, tzinfo=UTC))
+        release.join()
+    finally:
+        other.close()
+    assert (loaded := cache.load()) is not None and loaded.rows == _rows(10)
+    with sqlite3.connect(cache.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_reader_is_not_kept_waiting_by_a_writer(tmp_path: Path) -> None:
+    cache = ListCache(tmp_path / "list-cache.sqlite3", "scope")
+    cache.save(_rows(50), datetime(2026, 3, 1, tzinfo=UTC))
+    other = sqlite3.connect(cache.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("DELETE FROM list_rows")  # not committed yet
+        started = time.monotonic()
+        loaded = cache.load()
+        assert time.monotonic() - started < 1.0
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert loaded is not None and loaded.rows == _rows(50)
+
+
+@pytest.mark.parametrize("row", ['[1, "x"]', "not json", "[" * 5_000 + "]" * 5_000])
+def test_any_row_that_cannot_be_decoded_is_no_cache(tmp_path: Path, row: str) -> None:
+    cache = ListCache(tmp_path / "list-cache.sqlite3", "scope")
+    rows = _rows(20)
+    cache.save(rows, datetime(2026, 3, 1, tzinfo=UTC))
+    with sqlite3.connect(cache.path) as conn:
+        conn.execute("UPDATE list_rows SET row = ? WHERE id = ?", (row, rows[3].id))
+    assert cache.head() is None
     assert cache.load() is None
