@@ -87,7 +87,8 @@ def read_only_sandbox(
 @pytest.fixture
 def sandbox_data(request: pytest.FixtureRequest, tmp_path: Path, seeded_template: Path) -> Path:
     if reads_only(request):
-        return request.getfixturevalue("read_only_sandbox").config.data_file  # type: ignore[no-any-return]
+        shared: SandboxServer = request.getfixturevalue("read_only_sandbox")
+        return shared.config.data_file
     path = tmp_path / "sandbox.sqlite3"
     shutil.copyfile(seeded_template, path)
     return path

@@ -166,7 +166,10 @@ class FaultProxy:
         *,
         kill: KillPlan | None = None,
         on_kill: Callable[[], None] | None = None,
+        blackout_after_change: bool = False,
     ) -> None:
+        """`blackout_after_change`: once a change is applied, its answer and every request after
+        it are dropped, so the client can neither hear the result nor read it back."""
         self.upstream = upstream
         self.faults = faults
         self.rng = rng
@@ -174,6 +177,8 @@ class FaultProxy:
         self.kill = kill
         self.on_kill = on_kill
         self.killed = False
+        self.blackout_after_change = blackout_after_change
+        self.blacked_out = False
         self.port = 0
         self._server: asyncio.Server | None = None
         self._requests = 0
@@ -231,7 +236,7 @@ class FaultProxy:
         self._requests += 1
         self.log.requests += 1
         changes = request.method in CHANGE_METHODS and request.path.startswith("/rest/")
-        fault = self.faults.draw(self.rng, changes)
+        fault = Fault.DROP_BEFORE if self.blacked_out else self.faults.draw(self.rng, changes)
         kill_now = self.kill is not None and self.kill.matches(self._requests, changes)
         if kill_now and self.kill is not None and self.kill.when is Kill.BEFORE_FORWARDING:
             self._kill(request)
@@ -249,6 +254,11 @@ class FaultProxy:
         if kill_now:
             self._kill(request)
             return False
+        if changes and self.blackout_after_change and 200 <= answer.status < 300:
+            self.blacked_out = True
+            self.log.faults[fault] -= 1
+            fault = Fault.DROP_AFTER
+            self.log.faults[fault] += 1
         if changes and fault in ANSWER_LOST and 200 <= answer.status < 300:
             self.log.lost_change_answers.append(f"{request.method} {request.path}")
         return await self._deliver(fault, answer, reader, writer)

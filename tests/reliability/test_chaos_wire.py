@@ -106,6 +106,8 @@ class Attempt:
     linked_after: bool
     unexpected: str = ""
     """What was said, when it was an 'unexpected error' rather than a known outcome."""
+    blacked_out: bool = False
+    """Nothing got through once its change was applied: it cannot have been confirmed."""
 
     @property
     def killed(self) -> bool:
@@ -122,6 +124,9 @@ class Tally:
     unaudited_changes: list[tuple[int, int]] = field(default_factory=list)
     unsettled: list[AuditRecord] = field(default_factory=list)
     disagreeing_records: list[AuditRecord] = field(default_factory=list)
+    """Attempts whose last line says done while Procore holds the CCO linked, or the reverse."""
+    not_confirmed_records: list[AuditRecord] = field(default_factory=list)
+    """Attempts whose last line, after the next start, still says 'not confirmed'."""
     refresh_disagreements: int = 0
     elapsed: float = 0.0
 
@@ -151,9 +156,12 @@ async def _in_process(
     audit: Path,
     project: int,
     cco: int,
+    blackout: bool = False,
 ) -> Report:
     """`cco-unlink unlink --json` in this process, through a proxy of its own."""
-    async with FaultProxy(upstream, WIRE, rng, wire) as proxy:
+    # The blacked-out command meets no other fault: it must reach its change.
+    faults = CALM if blackout else WIRE
+    async with FaultProxy(upstream, faults, rng, wire, blackout_after_change=blackout) as proxy:
         target = sandbox_target(
             proxy.url, audit, procore_timeout=TIMEOUT_S, quickbooks_timeout=TIMEOUT_S
         )
@@ -211,10 +219,11 @@ async def _killed_process(
 
 
 async def _settle(server: SandboxServer, audits: list[Path]) -> int:
-    """The next start of each run's log, straight to Procore: it settles what was left open."""
+    """The next start of each run that attempted a change, straight to Procore: it settles
+    what that run left open or could not confirm."""
     settled = 0
     for audit in audits:
-        if not AuditLog(audit).unsettled():
+        if not any(isinstance(r, AuditRecord) and r.started for r in AuditLog(audit).read()):
             continue
         backend = Backend(
             sandbox_target(server.base_url, audit, procore_timeout=10.0), JumpingClock()
@@ -239,6 +248,9 @@ async def _round(
     demo = [cco for cco in synced if not cco.in_quickbooks]
     demo += rng.sample(still_there, min(len(still_there), STILL_IN_QUICKBOOKS_PER_ROUND))
     to_kill = rng.sample(gone, KILLS_PER_ROUND)
+    # One command's change is applied and then nothing more gets through, the read-back included:
+    # a lost answer for certain; it must say "not confirmed", and the next start must settle it.
+    blackout = next(cco_id for cco_id in gone if cco_id not in to_kill)
     upstream = (server.host, server.port)
     audits: list[Path] = []
 
@@ -253,7 +265,9 @@ async def _round(
             return await _killed_process(
                 upstream, own, tally.wire, audit, project, cco_id, to_kill.index(cco_id)
             )
-        return await _in_process(upstream, own, tally.wire, audit, project, cco_id)
+        return await _in_process(
+            upstream, own, tally.wire, audit, project, cco_id, cco_id == blackout
+        )
 
     reports = await asyncio.gather(*(one(i, cco.id) for i, cco in enumerate(demo)))
 
@@ -267,6 +281,7 @@ async def _round(
                 report.reported,
                 linked[cco.id],
                 report.unexpected,
+                cco.id == blackout,
             )
         )
 
@@ -292,12 +307,9 @@ async def _round(
         if record.attempt and not record.started:
             last[record.attempt] = record
     for record in last.values():
-        agrees = (
-            not linked[record.cco_id]
-            if record.outcome in SUCCESS
-            else record.outcome != NOT_CONFIRMED and linked[record.cco_id]
-        )
-        if not agrees:
+        if record.outcome == NOT_CONFIRMED:
+            tally.not_confirmed_records.append(record)
+        elif (record.outcome in SUCCESS) == linked[record.cco_id]:
             tally.disagreeing_records.append(record)
 
     # The refresh a person would do: list again, straight to Procore.
@@ -359,9 +371,9 @@ def _print(tally: Tally) -> None:
         f"changes without an audit line: {len(tally.unaudited_changes)}; unexpected errors: "
         f"{len(_unexpected(tally))}; CCOs still in QuickBooks unlinked: "
         f"{sum(a.in_quickbooks and not a.linked_after for a in attempts)}; settled later: "
-        f"{tally.settled_later}; left unsettled: {len(tally.unsettled)}; records disagreeing "
-        f"with Procore: {len(tally.disagreeing_records)}; refresh disagreeing: "
-        f"{tally.refresh_disagreements}"
+        f"{tally.settled_later}; left unsettled: {len(tally.unsettled)}; still not confirmed: "
+        f"{len(tally.not_confirmed_records)}; records disagreeing with Procore: "
+        f"{len(tally.disagreeing_records)}; refresh disagreeing: {tally.refresh_disagreements}"
     )
 
 
@@ -420,10 +432,26 @@ def test_no_unexpected_error(chaos: Tally) -> None:
     assert Counter(a.unexpected for a in _unexpected(chaos)) == {}
 
 
-def test_every_attempt_not_confirmed_is_settled_afterwards_as_procore_holds_it(
-    chaos: Tally,
-) -> None:
+def test_no_attempt_is_left_open_and_every_record_agrees_with_procore(chaos: Tally) -> None:
     assert chaos.settled_later > 0  # the killed runs' attempts, at least
     assert chaos.unsettled == []
     assert chaos.disagreeing_records == []
     assert chaos.refresh_disagreements == 0
+
+
+def test_what_could_not_be_confirmed_said_so(chaos: Tally) -> None:
+    blacked_out = [a for a in chaos.attempts if a.blacked_out]
+    assert blacked_out and {a.reported for a in blacked_out} == {NOT_CONFIRMED}
+    assert all(not a.linked_after for a in blacked_out)  # applied, as the proxy let it
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "an attempt that ended 'not confirmed' (outcome_unknown) is never read back: the next "
+        "start settles only started attempts with no ended line (AuditLog.unsettled), so its "
+        "last word stays 'not confirmed' although Procore holds the answer"
+    ),
+)
+def test_every_attempt_not_confirmed_is_settled_by_the_next_start(chaos: Tally) -> None:
+    assert chaos.not_confirmed_records == []
