@@ -33,14 +33,14 @@ COLUMNS: tuple[Column, ...] = (
     # The status mark's sign says enough in two cells; wider, its words follow.
     Column("status", "", STATUS_MARK_WIDTH, fixed=True, clip=True),
     Column("number", "CCO #", 5, fixed=True),
-    Column("title", "Title", 14, fixed=True),
+    Column("title", "Title", 14, comfortable=30, fixed=True),
     # Amounts are never cut: a cut number reads as another number.
     Column("amount", "Amount", 16, align="right"),
-    Column("project", "Project", 10),
-    Column("vendor", "Vendor", 10, priority=1),
-    Column("commitment", "Commitment", 10, priority=2),
+    Column("project", "Project", 10, comfortable=22),
+    Column("vendor", "Vendor", 10, comfortable=20, priority=1),
+    Column("commitment", "Commitment", 10, comfortable=16, priority=2),
     Column("synced", "Synced", 10, priority=3),
-    Column("quickbooks", "QBD PO", 8),
+    Column("quickbooks", "QBD PO", 8, comfortable=12),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 COLUMN_NAMES = {
@@ -631,7 +631,9 @@ class CcoTable(VirtualTable):
         if column.key != "status" or not text:
             return style
         component = _SIGN_COMPONENTS.get(text[0])
-        return style + self.get_component_rich_style(component) if component else style
+        if component is None:
+            return style
+        return style + self.get_component_rich_style(component, partial=True)
 
 
 _EMPHASISED = frozenset({"status"})

@@ -1,9 +1,10 @@
 """How wide each column of a table is, from the width at hand and the text the columns hold.
 
-Columns that must be seen come first and get what their texts need, in even shares when there is
-not enough; optional ones then join, in the order of their priority, while they fit at their
-narrowest, and share what is left. No column is wider than its widest text: space nobody needs
-stays empty. When even the columns that must be seen do not fit, the table scrolls sideways.
+Columns that must be seen come first and get up to a comfortable width, in even shares when there
+is not enough; optional ones then join, in the order of their priority, while they fit at a
+comfortable width; what is left is shared evenly up to what each text needs. No column is wider
+than its widest text: space nobody needs stays empty. When even the columns that must be seen do
+not fit, the table scrolls sideways.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ class Column:
     """0: always shown; 1, 2, …: shown, in that order, as the width allows."""
     fixed: bool = False
     """Stays in view when the table scrolls sideways (only a leading run of columns)."""
+    comfortable: int = 0
+    """Width it gets, if its text needs it, before optional columns join (0: min_width)."""
     clip: bool = False
-    """Cut without an ellipsis: for a text whose first cells say enough (a status mark)."""
+    """Cut without an ellipsis, for a text whose first cells say enough (a status mark); such
+    a column is widened last, and only to its whole text."""
 
 
 def layout(columns: Sequence[Column], available: int, natural: Mapping[str, int]) -> dict[str, int]:
@@ -40,6 +44,7 @@ def layout(columns: Sequence[Column], available: int, natural: Mapping[str, int]
     """
     wanted = {c.key: natural.get(c.key, c.min_width) for c in columns}
     narrowest = {c.key: min(c.min_width, wanted[c.key]) for c in columns}
+    comfortable = {c.key: min(max(c.comfortable, narrowest[c.key]), wanted[c.key]) for c in columns}
     widths = {c.key: narrowest[c.key] for c in columns if c.priority == 0}
     spare = available - total_width(widths)
     if spare < 0:
@@ -48,13 +53,20 @@ def layout(columns: Sequence[Column], available: int, natural: Mapping[str, int]
             if column.key in widths and not column.fixed:
                 widths[column.key] = wanted[column.key]
         return widths
-    # The columns that must be seen get what they need before an optional one joins.
-    spare = _share(spare, widths, wanted)
+    # The columns that must be seen are made comfortable before an optional one joins; an
+    # optional one joins only if it can be comfortable too.
+    spare = _share(spare, widths, comfortable)
     for column in sorted((c for c in columns if c.priority > 0), key=lambda c: c.priority):
-        if narrowest[column.key] + GAP <= spare:
-            widths[column.key] = narrowest[column.key]
-            spare -= narrowest[column.key] + GAP
-    _share(spare, widths, wanted)
+        if comfortable[column.key] + GAP <= spare:
+            widths[column.key] = comfortable[column.key]
+            spare -= comfortable[column.key] + GAP
+    # Clipped columns (a status mark) widen last, and only to their whole text.
+    clipped = {c.key for c in columns if c.clip}
+    spare = _share(spare, widths, {k: widths[k] if k in clipped else wanted[k] for k in widths})
+    for key in clipped & widths.keys():
+        if wanted[key] - widths[key] <= spare:
+            spare -= wanted[key] - widths[key]
+            widths[key] = wanted[key]
     return {c.key: widths[c.key] for c in columns if c.key in widths}
 
 
