@@ -83,7 +83,9 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
         "first-row",
         "last-row",
     ),
-    "Pick and unlink": ("pick", "pick-shown", "unlink", "delete-in-quickbooks"),
+    "Look and check": ("detail", "close-detail", "check", "copy-id", "copy-address"),
+    "Pick and unlink": ("pick", "pick-shown", "unlink", "stop-batch", "batch-summary"),
+    "The rest of the fix": ("delete-in-quickbooks", "delete-in-procore"),
     "Find and sort": ("filter", "clear-filter", "sort", "sort-reverse"),
     "The app": ("refresh", "help", "quit"),
 }

@@ -12,15 +12,21 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 
 from tui.app import CcoUnlinkApp
+from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.change_orders import ChangeOrdersScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.confirm_unlink_many import ConfirmUnlinkManyScreen
 from tui.screens.help import HelpScreen
 from tui.screens.sign_in import SignInScreen
+from tui.screens.typed_confirm import TypedConfirmScreen
 from tui.widgets.cco_table import CcoTable
 
 SCOPES: tuple[tuple[type[DOMNode], ...], ...] = (
     (CcoUnlinkApp, ChangeOrdersScreen, CcoTable),
     (CcoUnlinkApp, ConfirmScreen),
+    (CcoUnlinkApp, ConfirmUnlinkManyScreen),
+    (CcoUnlinkApp, TypedConfirmScreen),
+    (CcoUnlinkApp, BatchSummaryScreen),
     (CcoUnlinkApp, SignInScreen),
     (CcoUnlinkApp, HelpScreen),
 )
@@ -47,13 +53,17 @@ def keymap_problems(keymap: Mapping[str, str]) -> list[tuple[str, str]]:
     for scope in SCOPES:
         # Which binding ids (or, for Textual's own keys, actions) each key would serve.
         owners: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        defaults: dict[str, set[str]] = defaultdict(set)
         for node in scope:
             for binding in bindings_of(node):
+                if binding.id:
+                    defaults[binding.id].add(binding.key)
                 keys = normalized.get(binding.id or "", binding.key)
                 for key in keys.split(","):
                     owners[key.strip()].add((binding.id or binding.action, binding.action))
         for binding_id, keys in normalized.items():
-            for key in keys.split(","):
+            # A key a binding has by default shares it as designed (Escape, say).
+            for key in set(keys.split(",")) - defaults[binding_id]:
                 mine = {owner for owner in owners[key.strip()] if owner[0] == binding_id}
                 others = {
                     name
