@@ -281,6 +281,7 @@ def target_for(settings: Settings, sandbox: EmbeddedSandbox | None) -> Target:
         client_id=settings.procore.client_id,
         client_secret=settings.procore.client_secret,
         connector_token=settings.quickbooks.token,
+        connector_token_env=settings.quickbooks.token_env,
         **common,
     )
 

@@ -41,6 +41,7 @@ from services.models import (
 )
 from services.procore import environments
 from services.procore.endpoints import OOB_REDIRECT, web_change_order
+from services.settings import CONNECTOR_TOKEN_ENV
 from services.urls import check_url
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ class Target:
     redirect_uri: str = OOB_REDIRECT
     token_file: Path | None = None
     """Where a person's sign-in is kept (authorization_code grant only)."""
+    connector_token_env: str = CONNECTOR_TOKEN_ENV
+    """The environment variable the connector token is read from, to name it when missing."""
     cache_path: Path | None = None
     """Where the last loaded list is kept for the next start; None keeps none."""
     cache_scope: str = ""
@@ -97,7 +100,7 @@ class Target:
         check_url("connector URL", self.connector_url)
         if not self.connector_token:
             raise SettingsError(
-                "No QuickBooks connector token: set QUICKBOOKS_CONNECTOR_TOKEN or "
+                f"No QuickBooks connector token: set {self.connector_token_env} or "
                 "[quickbooks] token."
             )
 

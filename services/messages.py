@@ -17,7 +17,7 @@ from services.models import (
     QuickBooksEvidence,
     UnlinkOutcome,
 )
-from services.settings import CONNECTOR_TOKEN_ENV, PROCORE_SECRET_ENV
+from services.settings import PROCORE_SECRET_ENV
 
 UNLINKED = "Successfully Unlinked"
 STILL_IN_QUICKBOOKS = "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
@@ -332,10 +332,6 @@ SETUP_NO_SECRET = (
     f"{PROCORE_SECRET_ENV} is not set. Setup keeps the client secret out of the settings file: "
     f"leave setup (Ctrl+Q), export {PROCORE_SECRET_ENV}=…, and run it again."
 )
-SETUP_NO_TOKEN = (
-    f"{CONNECTOR_TOKEN_ENV} is not set. Setup keeps the connector's token out of the settings "
-    f"file: leave setup (Ctrl+Q), export {CONNECTOR_TOKEN_ENV}=…, and run it again."
-)
 SETUP_NO_CLIENT_ID = "Paste the client id of your Procore app or service account."
 
 
@@ -351,8 +347,20 @@ def setup_quickbooks_ok(url: str) -> str:
     return f"✓ QuickBooks® Desktop: the connector at {url} and QuickBooks answered."
 
 
-def setup_quickbooks_failed(detail: str) -> str:
-    return f"✗ QuickBooks® Desktop: {detail} (The token is read from {CONNECTOR_TOKEN_ENV}.)"
+def setup_quickbooks_failed(detail: str, token_env: str) -> str:
+    return f"✗ QuickBooks® Desktop: {detail} (The token is read from {token_env}.)"
+
+
+def setup_no_token(token_env: str) -> str:
+    return (
+        f"{token_env} is not set. Setup keeps the connector's token out of the settings file: "
+        f"leave setup (Ctrl+Q), export {token_env}=…, and run it again; or name the variable "
+        "that holds it."
+    )
+
+
+def setup_not_env_name(name: str) -> str:
+    return f"{name!r} is not the name of an environment variable (letters, digits and _)."
 
 
 def setup_company_out_of_reach(login: str, company_id: int) -> str:

@@ -54,6 +54,8 @@ class ProcoreSettings:
 class QuickBooksSettings:
     connector_url: str = ""
     token: str = field(default="", repr=False)
+    token_env: str = CONNECTOR_TOKEN_ENV
+    """The environment variable holding the token; it wins over `token`."""
     timeout_seconds: float = 60.0
     via: QuickBooksPath = "direct"
     allow_delete: bool = False
@@ -181,7 +183,7 @@ def load_settings(path: Path | None) -> Settings:
 
 def with_environment_secrets(settings: Settings) -> Settings:
     secret = os.environ.get(PROCORE_SECRET_ENV)
-    token = os.environ.get(CONNECTOR_TOKEN_ENV)
+    token = os.environ.get(settings.quickbooks.token_env)
     if secret:
         settings = replace(settings, procore=replace(settings.procore, client_secret=secret))
     if token:
@@ -270,8 +272,14 @@ _LIMITS = {
     ("procore", "per_page"): 10_000,
 }
 # Keys whose text must have a shape.
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+"""What an environment variable's name may be."""
 _GUID = (re.compile(r"^(\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\})?$"), "a {GUID}")
 _PATTERNS = {
+    ("quickbooks", "token_env"): (
+        ENV_NAME,
+        f"the name of an environment variable, such as {CONNECTOR_TOKEN_ENV}",
+    ),
     ("connector", "qbxml_version"): (re.compile(r"^[0-9]{1,2}\.[0-9]$"), 'a version like "13.0"'),
     ("connector", "owner_id"): _GUID,
     ("connector", "file_id"): _GUID,

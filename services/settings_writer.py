@@ -31,7 +31,7 @@ from services.settings import (
 SETUP_KEYS: dict[str, tuple[str, ...]] = {
     "backend": ("mode",),
     "procore": ("environment", "base_url", "login_url", "grant", "client_id", "company_id"),
-    "quickbooks": ("connector_url",),
+    "quickbooks": ("connector_url", "token_env"),
 }
 """The (section → keys) setup answers; each names a field of that section in services.settings."""
 

@@ -93,7 +93,7 @@ async def check_connections(target: Target) -> ConnectionChecks:
     try:
         procore, quickbooks = await asyncio.gather(
             _check_procore(connections.procore, target.company_id),
-            _check_quickbooks(connections.quickbooks),
+            _check_quickbooks(connections.quickbooks, target.connector_token_env),
         )
     finally:
         await connections.aclose()
@@ -112,9 +112,9 @@ async def _check_procore(procore: ProcoreClient, company_id: int) -> Check:
     return Check(True, messages.setup_procore_ok(user.name, user.login, company.name, company.id))
 
 
-async def _check_quickbooks(quickbooks: QuickBooksConnector) -> Check:
+async def _check_quickbooks(quickbooks: QuickBooksConnector, token_env: str) -> Check:
     try:
         await quickbooks.purchase_order(PROBE_TXN_ID)
     except CcoUnlinkError as error:
-        return Check(False, messages.setup_quickbooks_failed(error.message))
+        return Check(False, messages.setup_quickbooks_failed(error.message, token_env))
     return Check(True, messages.setup_quickbooks_ok(quickbooks.url))

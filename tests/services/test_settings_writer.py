@@ -4,6 +4,7 @@ before it replaces anything, and the previous file kept."""
 from __future__ import annotations
 
 import stat
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def test_a_first_file_holds_the_answers_no_secret_and_is_private(tmp_path: Path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     text = path.read_text()
     assert "from-the-environment" not in text and "client_secret" not in text
-    assert "token" not in text
+    raw = tomllib.loads(text)
+    assert "token" not in raw["quickbooks"]
+    assert raw["quickbooks"]["token_env"] == "QUICKBOOKS_CONNECTOR_TOKEN"  # where it is instead
     loaded = load_settings(path)
     assert (loaded.procore.client_id, loaded.procore.company_id) == ("my-app", 42)
     assert loaded.quickbooks.connector_url == "https://qb.example.com/qbxml"

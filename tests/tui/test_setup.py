@@ -317,3 +317,30 @@ def test_snapshot_a_bad_address_explained_on_its_step_at_80x24(
     keys = ["down", "down", "down", "enter", *"ftp://x", "enter"]
     assert snap_compare(app, terminal_size=(80, 24), press=keys)
     assert not settings_path.exists()
+
+
+async def test_the_token_can_live_in_another_variable_which_the_file_names(
+    sandbox: SandboxServer, settings_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("QUICKBOOKS_CONNECTOR_TOKEN")
+    monkeypatch.setenv("QB_TOKEN_SUMMIT", SECRET)
+    async with run_setup(settings_path) as pilot:
+        screen = setup_screen(pilot)
+        await to_connector_step(pilot, sandbox)
+        screen.query_one("#connector-url", Input).value = sandbox.connector_url
+        await answer(pilot, "#connector-url", sandbox.connector_url)
+        assert screen.step == "connector"
+        assert "QUICKBOOKS_CONNECTOR_TOKEN is not set" in shown(pilot, "#setup-problem")
+        await pilot.press("tab")
+        await answer(pilot, "#token-env", "not a name")
+        assert "not the name of an environment variable" in shown(pilot, "#setup-problem")
+        await answer(pilot, "#token-env", "QB_TOKEN_SUMMIT")
+        assert shown(pilot, "#token-status") == "QB_TOKEN_SUMMIT: set in this environment."
+        assert screen.step == "check"
+        assert shown(pilot, "#quickbooks-check").startswith("✓ QuickBooks")
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+    settings = load_settings(settings_path)
+    assert settings.quickbooks.token_env == "QB_TOKEN_SUMMIT"
+    assert settings.quickbooks.token == SECRET  # read from the variable the file names
+    assert SECRET not in settings_path.read_text()

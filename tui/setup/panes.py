@@ -60,8 +60,14 @@ def step_panes(draft: Settings, first: str) -> ComposeResult:
                 steps.CONNECTOR_URL_PLACEHOLDER,
                 "connector-url",
             )
+            yield labelled(
+                quickbooks.token_env,
+                "Environment variable holding its token",
+                CONNECTOR_TOKEN_ENV,
+                "token-env",
+            )
             yield Static(
-                steps.secret_status(CONNECTOR_TOKEN_ENV, bool(quickbooks.token)),
+                steps.secret_status(quickbooks.token_env, bool(quickbooks.token)),
                 id="token-status",
                 markup=False,
             )

@@ -7,7 +7,7 @@ from pathlib import Path
 from services.errors import SettingsError
 from services.models import Company
 from services.procore import environments
-from services.settings import CONNECTOR_TOKEN_ENV, PROCORE_SECRET_ENV, Settings
+from services.settings import PROCORE_SECRET_ENV, Settings
 from services.settings_writer import read_existing, secrets_in
 
 GRANT_WORDS = {
@@ -27,7 +27,7 @@ def review_text(draft: Settings, path: Path, companies: list[Company]) -> str:
         f"{procore.client_id}",
         f"Company:          {company_text}",
         f"QuickBooks:       {draft.quickbooks.connector_url}",
-        f"Secrets:          read from {PROCORE_SECRET_ENV} and {CONNECTOR_TOKEN_ENV}; "
+        f"Secrets:          read from {PROCORE_SECRET_ENV} and {draft.quickbooks.token_env}; "
         "never written",
         "",
         f"Written to {path}, readable by you alone.",

@@ -8,6 +8,7 @@ at a time; services do the asking (services.setup) and the writing (services.set
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,7 +28,7 @@ from services.backend import Target
 from services.errors import CcoUnlinkError, ProcoreSignInRequiredError, SettingsError
 from services.models import Company
 from services.procore import environments
-from services.settings import Settings, replace, with_environment_secrets
+from services.settings import ENV_NAME, Settings, replace, with_environment_secrets
 from services.settings_writer import without_secrets, write_setup
 from services.setup import SetupSignIn, check_connections
 from services.urls import check_url
@@ -233,16 +234,28 @@ class SetupScreen(Screen[None]):
         self.go("connector")
 
     # -- 6. connector ----------------------------------------------------------------------------
-    @on(Input.Submitted, "#connector-url")
-    def _connector_given(self, event: Input.Submitted) -> None:
-        url = event.value.strip()
+    @on(Input.Changed, "#token-env")
+    def _token_env_typed(self, event: Input.Changed) -> None:
+        name = event.value.strip()
+        self._say("#token-status", steps.secret_status(name, bool(os.environ.get(name))))
+
+    @on(Input.Submitted, "#connector-url, #token-env")
+    def _connector_given(self) -> None:
+        url = self.query_one("#connector-url", Input).value.strip()
+        token_env = self.query_one("#token-env", Input).value.strip()
         if not self._usable_url("connector URL", url, required=True):
             return
-        if not self.draft.quickbooks.token:
-            self.problem(messages.SETUP_NO_TOKEN)
+        if not ENV_NAME.match(token_env):
+            self.problem(messages.setup_not_env_name(token_env))
             return
-        quickbooks = replace(self.draft.quickbooks, connector_url=url)
-        self.draft = replace(self.draft, quickbooks=quickbooks)
+        quickbooks = replace(
+            self.draft.quickbooks, connector_url=url, token_env=token_env, token=""
+        )
+        # The token comes from the variable named, as the app will read it.
+        self.draft = with_environment_secrets(replace(self.draft, quickbooks=quickbooks))
+        if not self.draft.quickbooks.token:
+            self.problem(messages.setup_no_token(token_env))
+            return
         self.go("check")
 
     # -- 7. test both connections ----------------------------------------------------------------

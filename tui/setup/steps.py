@@ -40,7 +40,8 @@ STEPS = (
         "connector",
         "QuickBooks connector",
         "The address of the connector on the QuickBooks machine (docs/quickbooks-connector.md). "
-        f"Its token is never written to the file: it is read from {CONNECTOR_TOKEN_ENV}.",
+        "Its token is never written to the file: it is read from the environment variable "
+        f"named below ({CONNECTOR_TOKEN_ENV} unless you name another).",
     ),
     Step("check", "Test", "Both connections, tried as the app will make them."),
     Step("review", "Write the settings", "Nothing is written until you press Enter here."),
