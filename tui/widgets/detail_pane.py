@@ -193,21 +193,19 @@ class DetailPane(VerticalScroll):
             return Group(title, Text(f"  {READING}", style="italic"))
         if isinstance(detail, Failed):
             return Group(title, Text(f"  {SIGN_WARNING} not read: {detail.reason}"))
-        table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
-        table.add_column("Description", ratio=3, overflow="fold")
-        table.add_column("Cost code", ratio=2, overflow="fold")
-        table.add_column("Amount", justify="right", no_wrap=True)
-        table.add_column("In QuickBooks", ratio=2, overflow="fold")
-        for line in detail.lines:
-            table.add_row(
-                line.description,
-                line.cost_code or "—",
-                money(line.amount),
-                self._line_state(line.origin_id),
-            )
         if not detail.lines:
             return Group(title, Text("  none"))
-        return Group(title, table)
+        # Two lines per item, not a table: the pane is 40 to 80 columns wide, and a table's
+        # columns would wrap its words apart.
+        items: list[RenderableType] = [title]
+        for line in detail.lines:
+            first = Text("  ")
+            first.append(line.description or "—")
+            first.append(f"  {money(line.amount)}", style="bold")
+            second = Text(f"    {line.cost_code or 'no cost code'} · ", style="dim")
+            second.append(self._line_state(line.origin_id), style="not dim")
+            items += [first, second]
+        return Group(*items)
 
     def _line_state(self, origin_id: str | None) -> str:
         """Whether this line is still on the purchase order, as QuickBooks last said."""
