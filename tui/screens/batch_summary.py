@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -75,7 +76,7 @@ class BatchSummaryScreen(ModalScreen[None]):
                 cco.number,
                 cco.title,
                 cco.project_name,
-                money(cco.amount),
+                Text(money(cco.amount), justify="right"),
                 result.words,
                 outcome.message if outcome else "",
                 key=str(cco.id),

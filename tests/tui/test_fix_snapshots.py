@@ -1,0 +1,197 @@
+"""Snapshots of the detail pane, the question before an unlink of many (with picks the filter
+hides), and the summary of a stopped run. Each is shown with fixed records and fixed read times,
+so the pictures are the same on every run and in every time zone."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from services import messages
+from services.batch import UnlinkBatch
+from services.check import CheckKind, CheckResult
+from services.models import (
+    CcoDetail,
+    CcoLineDetail,
+    CcoState,
+    OutcomeKind,
+    PurchaseOrderSeen,
+    QuickBooksEvidence,
+    QuickBooksLink,
+    SyncedCco,
+    UnlinkOutcome,
+)
+from tui.screens.batch_summary import BatchSummaryScreen
+from tui.screens.confirm_unlink_many import ConfirmUnlinkManyScreen
+from tui.widgets.detail_pane import DetailPane
+
+READ_AT = datetime(2026, 3, 2, 14, 5, 9, tzinfo=UTC)
+ADDRESS = "https://app.procore.com/2960000005/project/commitments/change_orders/281474976811001"
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Times are shown in local time: pin it, so the pictures do not depend on the machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def cco(
+    number: int, title: str, amount: str, *, project: str = "Mill Creek Senior Living"
+) -> SyncedCco:
+    line_ids = tuple(f"1A5E-17677152{number:02d}" for _ in range(1))
+    return SyncedCco(
+        id=281474976811000 + number,
+        company_id=5200001,
+        project_id=2960000005,
+        project_name=project,
+        project_number="2025-033",
+        commitment_id=281474976711010,
+        commitment_number="SC-002",
+        commitment_title="Drywall and Framing",
+        vendor="Granite State Drywall",
+        number=f"{number:03d}",
+        title=title,
+        cents=int(Decimal(amount) * 100),
+        synced_epoch=int(datetime(2026, 2, 23, 17, 30, tzinfo=UTC).timestamp()),
+        origin_id=line_ids[0],
+        po_txn_id="1A5A-1762977600",
+        txn_line_ids=line_ids,
+        po_reference="033-SC-002",
+    )
+
+
+class Host(App[None]):
+    """A bare app holding what a snapshot shows, nothing else."""
+
+    def __init__(self, compose_with: Any = None, push: Any = None) -> None:
+        super().__init__()
+        self._compose_with = compose_with
+        self._push = push
+
+    def compose(self) -> ComposeResult:
+        if self._compose_with is not None:
+            yield self._compose_with()
+        else:
+            yield Static("Change Orders – Successfully Synced with QuickBooks® Desktop")
+
+    def on_mount(self) -> None:
+        if self._push is not None:
+            self.push_screen(self._push())
+
+
+def test_the_detail_pane_with_lines_still_on_the_purchase_order(snap_compare: Any) -> None:
+    shown = cco(1, "ASI 07 wall type changes", "43469.00")
+    assert shown.link is not None
+    link = QuickBooksLink(shown.link.po_txn_id, ("1A5E-1767715201", "1A5F-1767715202"))
+    evidence = QuickBooksEvidence(
+        link,
+        PurchaseOrderSeen(
+            txn_id=link.po_txn_id,
+            ref_number="033-SC-002",
+            vendor="Granite State Drywall",
+            time_modified="2026-02-23T17:30:00+00:00",
+            line_ids=("1A5B-1762977600", "1A5E-1767715201"),
+        ),
+        READ_AT,
+    )
+    detail = CcoDetail(
+        state=CcoState(shown.id, shown.project_id, shown.number, shown.origin_id, None),
+        status="approved",
+        created_by="Dana Whitfield",
+        created_at=datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
+        updated_at=None,
+        lines=(
+            CcoLineDetail(
+                1,
+                "Labor - ASI 07 wall type changes",
+                Decimal("30000.00"),
+                "01-500 Temporary Labor",
+                "1A5E-1767715201",
+            ),
+            CcoLineDetail(
+                2,
+                "Material - ASI 07 wall type changes",
+                Decimal("13469.00"),
+                "03-300 Cast-in-Place Concrete",
+                "1A5F-1767715202",
+            ),
+        ),
+        read_at=READ_AT,
+    )
+
+    def filled() -> DetailPane:
+        pane = DetailPane(id="detail")
+
+        def fill() -> None:
+            pane.show(shown, ADDRESS)
+            pane.set_detail(shown.id, detail)
+            result = CheckResult(
+                shown.id, CheckKind.IN_QUICKBOOKS, messages.still_on_po(evidence), evidence
+            )
+            pane.set_check(shown.id, result)
+
+        pane.call_after_refresh(fill)
+        return pane
+
+    assert snap_compare(Host(compose_with=filled), terminal_size=(80, 24))
+
+
+def test_the_question_before_an_unlink_of_many_with_picks_the_filter_hides(
+    snap_compare: Any,
+) -> None:
+    titles = [
+        ("ASI 07 wall type changes", "43469.00"),
+        ("Added sod and irrigation", "49579.00"),
+        ("Added bollards at dock", "9316.00"),
+        ("RFI 042 ceiling revisions", "7548.50"),
+        ("Relocated gas meter", "68671.25"),
+        ("Temporary heat - winter", "100283.25"),
+        ("Added blocking for casework", "84436.50"),
+        ("Extra roof drains", "46978.25"),
+        ("Value engineering credit", "-85534.25"),
+        ("Dewatering at elevator pit", "3209.25"),
+        ("Seismic bracing revisions", "55246.00"),
+        ("Sidewalk replacement", "67042.75"),
+    ]
+    picked = [cco(n, title, amount) for n, (title, amount) in enumerate(titles, start=1)]
+    app = Host(push=lambda: ConfirmUnlinkManyScreen(picked, hidden=3))
+    assert snap_compare(app, terminal_size=(100, 30))
+
+
+def test_the_summary_of_a_run_stopped_after_the_cco_in_progress(snap_compare: Any) -> None:
+    ccos = [
+        cco(1, "ASI 07 wall type changes", "43469.00"),
+        cco(2, "Added sod and irrigation", "49579.00"),
+        cco(3, "Added bollards at dock", "9316.00"),
+        cco(4, "RFI 042 ceiling revisions", "7548.50"),
+    ]
+    outcomes = {
+        ccos[0].id: UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, ccos[0].id),
+        ccos[1].id: UnlinkOutcome(
+            OutcomeKind.STILL_IN_QUICKBOOKS, messages.STILL_IN_QUICKBOOKS, ccos[1].id
+        ),
+    }
+    batch = UnlinkBatch(ccos, lambda one: _answer(outcomes[one.id]))
+
+    async def run_then_stop() -> None:
+        await batch.run(on_outcome=lambda one, _: batch.stop() if one.id == ccos[1].id else None)
+
+    import asyncio
+
+    asyncio.run(run_then_stop())
+    assert [r.outcome is None for r in batch.results] == [False, False, True, True]
+    assert snap_compare(Host(push=lambda: BatchSummaryScreen(batch)), terminal_size=(100, 30))
+
+
+async def _answer(outcome: UnlinkOutcome) -> UnlinkOutcome:
+    return outcome
