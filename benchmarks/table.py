@@ -29,7 +29,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 
 from services.models import SyncedCco
-from tui.widgets.cco_table import COLUMNS, CcoTable, row_cells, searchable
+from tui.widgets.cco_table import COLUMNS, CcoTable, row_cells
+from tui.widgets.search_index import commitment_text, own_text
 
 VENDORS = ("Apex Concrete & Masonry", "Bluewater Plumbing Co.", "Ironline Steel Erectors")
 TITLES = ("Added rebar at grade beams", "Owner requested outlet adds", "Extra roof drains")
@@ -125,7 +126,7 @@ class DataTableApp(App[None]):
     def __init__(self, rows: list[SyncedCco]) -> None:
         super().__init__()
         self.rows = rows
-        self.search = {cco.id: searchable(cco) for cco in rows}
+        self.search = {cco.id: f"{commitment_text(cco)} {own_text(cco)}" for cco in rows}
         self.filter_work: list[float] = []
 
     def compose(self) -> ComposeResult:

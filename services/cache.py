@@ -57,12 +57,14 @@ def scope_of(procore_url: str, company_id: int, login: str) -> str:
 HEAD_ROWS = 200
 # Rows decoded at a time after those: about 10 ms of work each, then the reader lets go.
 CHUNK_ROWS = 10_000
-# Values repeated on every row of a project or a commitment: decoded once per row, kept once.
+# Values repeated between rows (a project's, a commitment's, and CCO numbers, 001, 002… in every
+# commitment): decoded once per row, kept once.
 _SHARED_FIELDS = (
     "company_id",
     "project_id",
     "commitment_id",
     "po_txn_id",
+    "number",
     "project_name",
     "project_number",
     "commitment_number",
@@ -274,3 +276,6 @@ def _share(rows: list[SyncedCco], shared: dict[object, object]) -> None:
         for field in _SHARED_FIELDS:
             value = getattr(row, field)
             force_setattr(row, field, keep(value, value))
+        if row.txn_line_ids and row.txn_line_ids[0] == row.origin_id:
+            # A CCO synced as one line is known by that line's id: one string, not two.
+            force_setattr(row, "origin_id", row.txn_line_ids[0])

@@ -10,11 +10,19 @@ enough projects going to fill that budget, and few enough that early projects fi
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from services.models import Commitment, ListChanges, LoadProgress, Project, SyncedCco
+from services.models import (
+    Commitment,
+    ListChanges,
+    LoadProgress,
+    Project,
+    QuickBooksLink,
+    SyncedCco,
+)
 from services.procore import parsing
 
 if TYPE_CHECKING:
@@ -145,12 +153,20 @@ def _row(
         commitment_number=commitment.number if commitment else f"#{change_order.contract_id}",
         commitment_title=commitment.title if commitment else "",
         vendor=commitment.vendor if commitment else "",
-        number=parsing.text(change_order.number),
+        # CCO numbers repeat in every commitment (001, 002…): one string each.
+        number=sys.intern(parsing.text(change_order.number)),
         title=parsing.text(change_order.title),
         cents=parsing.cents(change_order),
         synced_epoch=parsing.synced_epoch(change_order),
-        origin_id=change_order.origin_id or "",
-        po_txn_id=link.po_txn_id if link else None,
+        origin_id=_origin_id(change_order.origin_id or "", link),
+        po_txn_id=sys.intern(link.po_txn_id) if link else None,
         txn_line_ids=link.txn_line_ids if link else (),
         po_reference=po_reference,
     )
+
+
+def _origin_id(origin_id: str, link: QuickBooksLink | None) -> str:
+    """A CCO synced as one line is known by that line's id: one string for both, not two."""
+    if link is not None and link.txn_line_ids[0] == origin_id:
+        return link.txn_line_ids[0]
+    return origin_id

@@ -102,7 +102,6 @@ class VirtualTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.columns: tuple[Column, ...] = tuple(columns)
         self._keys: list[int] = []
-        self._positions: dict[int, int] | None = None
         self.cursor_row = 0
         self.paints = 0
         """How many times the visible rows were painted: lets a benchmark see the screen update."""
@@ -193,10 +192,13 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._keys[self.cursor_row]
 
     def get_row_index(self, key: int) -> int:
-        """Where `key` is shown; KeyError when the view does not hold it."""
-        if self._positions is None:
-            self._positions = {k: i for i, k in enumerate(self._keys)}
-        return self._positions[key]
+        """Where `key` is shown; KeyError when the view does not hold it. One scan in C (a few
+        milliseconds over a million rows): a map of every position would cost more memory
+        than the row keys themselves."""
+        try:
+            return self._keys.index(key)
+        except ValueError:
+            raise KeyError(key) from None
 
     def has_row(self, key: int) -> bool:
         try:
@@ -209,7 +211,6 @@ class VirtualTable(ScrollView, can_focus=True):
         """Show exactly `keys`, in this order; the cursor stays on the same row if it can."""
         previous = self.current_key if keep_cursor else None
         self._keys = keys
-        self._positions = None
         row = 0
         if previous is not None and self._keys:
             try:
@@ -225,10 +226,7 @@ class VirtualTable(ScrollView, can_focus=True):
         """Add rows at the end, leaving the cursor where it is (rows arriving while loading)."""
         if not keys:
             return
-        start = len(self._keys)
         self._keys.extend(keys)
-        if self._positions is not None:
-            self._positions.update((k, start + i) for i, k in enumerate(keys))
         self._resize_virtual()
         self.refresh()
 
@@ -238,17 +236,16 @@ class VirtualTable(ScrollView, can_focus=True):
         except KeyError:
             return
         del self._keys[index]
-        self._positions = None
         self._resize_virtual()
         self.move_cursor(row=min(self.cursor_row, max(0, len(self._keys) - 1)))
         self.refresh()
 
     def refresh_row(self, key: int) -> None:
-        try:
-            index = self.get_row_index(key)
-        except KeyError:
-            return
-        self.refresh_line(index + 1)
+        """Repaint `key`'s line if it is on screen (only the rows on screen are looked at)."""
+        top = int(self.scroll_y)
+        on_screen = self._keys[top : top + self.scrollable_content_region.height]
+        if key in on_screen:
+            self.refresh_line(top + on_screen.index(key) + 1)
 
     def move_cursor(self, *, row: int) -> None:
         row = max(0, min(row, len(self._keys) - 1)) if self._keys else 0
