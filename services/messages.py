@@ -413,3 +413,18 @@ def checked_many(gone: int, there: int, unknown: int) -> str:
     if unknown:
         parts.append(f"{unknown} not known: QuickBooks® Desktop or Procore not reached")
     return "; ".join(parts) + ". Nothing was changed."
+
+
+UNEXPECTED_DELETE = (
+    "An unexpected error stopped the delete in QuickBooks® Desktop (sandbox); check the CCO "
+    "before trying again. The details are in the log file."
+)
+REFRESH_WAITS = (
+    "An unlink is under way: refresh once it has ended (Esc stops an unlink of many after the "
+    "CCO in progress)."
+)
+QUIT_WHILE_UNLINKING = (
+    "An unlink is under way. Quit anyway? The CCO in progress is finished and recorded in the "
+    "audit log first; the CCOs still waiting are not started."
+)
+FINISHING_BEFORE_QUIT = "Finishing the CCO in progress, then quitting…"

@@ -6,16 +6,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
+from services import messages
 from services.backend import Backend
 from services.settings import UiSettings
 from tui.bindings import APP_BINDINGS
 from tui.commands import ListCommands
 from tui.feedback import Look, toast
 from tui.screens.change_orders import ChangeOrdersScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen, key_sections
 
 
@@ -57,7 +60,30 @@ class CcoUnlinkApp(App[None]):
 
     def get_default_screen(self) -> ChangeOrdersScreen:
         # The app's one screen is its first: no blank screen to lay out and paint before it.
-        return ChangeOrdersScreen(self.backend)
+        self.list_screen = ChangeOrdersScreen(self.backend)
+        return self.list_screen
+
+    async def action_quit(self) -> None:
+        """q (and Ctrl+Q): leave at once, unless a change is out: then ask, and on "quit
+        anyway" let the change in flight end and be recorded before leaving."""
+        if not self.list_screen.work_under_way:
+            self.exit()
+            return
+        if not isinstance(self.screen, ConfirmScreen):
+            self.quit_when_done()
+
+    @work(group="quit", exclusive=True, exit_on_error=False)
+    async def quit_when_done(self) -> None:
+        quit_anyway = await self.push_screen_wait(
+            ConfirmScreen(
+                "Quit?", messages.QUIT_WHILE_UNLINKING, confirm_label="Quit anyway", danger=True
+            )
+        )
+        if not quit_anyway:
+            return
+        toast(self, Look("warning", "Quitting"), messages.FINISHING_BEFORE_QUIT)
+        await self.list_screen.let_work_finish()
+        self.exit()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         # Textual's "Keys" panel gives way to the app's own help screen (a command of its own).

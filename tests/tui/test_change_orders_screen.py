@@ -336,7 +336,7 @@ async def test_a_cco_waiting_in_a_batch_is_not_unlinked_or_picked_a_second_time(
     gone = demo_cco_id(sandbox_data, in_quickbooks=False)
     async with run_app() as pilot:
         screen = screen_of(pilot)
-        screen.table.mark(gone, WAITING)  # as a batch marks the CCOs it has yet to reach
+        screen._mark(gone, WAITING)  # as a batch marks the CCOs it has yet to reach
         select(pilot, gone)
         await pilot.press("u")
         await pilot.pause()

@@ -20,7 +20,7 @@ from tui.bindings import LIST_BINDINGS
 from tui.feedback import Look, error_look
 from tui.screens.fix_actions import FixActions
 from tui.screens.sign_in import SignInScreen
-from tui.screens.unlink_actions import PICKED
+from tui.screens.unlink_actions import BUSY, PICKED
 from tui.widgets.app_header import AppHeader
 from tui.widgets.cco_table import CcoTable
 from tui.widgets.detail_pane import DetailPane
@@ -215,10 +215,11 @@ class ChangeOrdersScreen(FixActions):
         by_mark: dict[str, list[int]] = {}
         for cco in rows:
             mark = marks.get(cco.id)
-            if mark:
+            if mark and mark not in BUSY:  # what is busy now is in self.working
                 by_mark.setdefault(mark, []).append(cco.id)
         for mark, ids in by_mark.items():
             self.table.mark_many(ids, mark)
+        self._remark_working(cco.id for cco in rows)
 
     async def _load_changes(self, cached: CachedList) -> None:
         self.cache_note = messages.cached_list(cached.saved_at)
@@ -226,6 +227,7 @@ class ChangeOrdersScreen(FixActions):
         changed = removed = 0
         async for changes in self.backend.changed_ccos(cached):
             self.table.add_rows(changes.changed)
+            self._remark_working(cco.id for cco in changes.changed)
             for cco_id in changes.removed:
                 self.table.remove_row(cco_id)
             changed += len(changes.changed)
@@ -257,6 +259,10 @@ class ChangeOrdersScreen(FixActions):
         self._set_status()
 
     def action_refresh(self) -> None:
+        if self.work_under_way:
+            # A reload mid-way would show rows whose unlink is still out as if nothing were.
+            self._toast(Look("warning", "Not refreshed"), messages.REFRESH_WAITS)
+            return
         self.load(full=True)
 
     # Filter --------------------------------------------------------------------------------

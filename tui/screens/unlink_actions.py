@@ -4,6 +4,7 @@ in the sandbox, delete a CCO's lines in the simulated QuickBooks (step 1 of the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -52,6 +53,9 @@ class UnlinkActions(Screen[None]):
         self.backend = backend
         # A dict as an ordered set: "pick all" over 100,000 rows must not test a list each time.
         self._picked: dict[int, None] = {}
+        self.working: dict[int, str] = {}
+        """CCOs being unlinked, deleted or waiting in a batch, with their mark: the screen's own
+        record, which no reload of the table can drop (a reload puts the marks back)."""
         self.running: UnlinkBatch | None = None
         """The unlink of many under way: the one place its order, stop and outcomes live."""
         self.last_batch: UnlinkBatch | None = None
@@ -139,6 +143,7 @@ class UnlinkActions(Screen[None]):
             return
         for cco in ccos:
             self._picked.pop(cco.id, None)
+            self.working[cco.id] = WAITING
         self.table.mark_many([cco.id for cco in ccos], WAITING)
         # One after another: QuickBooks Desktop answers one request at a time anyway, and a
         # person can watch the rows go. The batch keeps every result; Esc stops it.
@@ -159,7 +164,7 @@ class UnlinkActions(Screen[None]):
             self.running = None
             self.last_batch = batch
             for result in batch.results:
-                if result.outcome is None and self.table.status.get(result.cco.id) == WAITING:
+                if result.outcome is None and self.working.get(result.cco.id) == WAITING:
                     self._mark(result.cco.id, "")
         self._toast(
             Look("information" if batch.all_succeeded else "error", f"{len(ccos)} CCOs"),
@@ -205,7 +210,23 @@ class UnlinkActions(Screen[None]):
     # Rows being worked on ------------------------------------------------------------------
 
     def _busy(self, cco_id: int) -> bool:
-        return self.table.status.get(cco_id) in BUSY
+        return cco_id in self.working
+
+    @property
+    def work_under_way(self) -> bool:
+        """True while a change is out or waiting to go: quitting must ask first."""
+        return bool(self.working)
+
+    async def let_work_finish(self) -> None:
+        """Start nothing more, and wait for the changes in flight to end and be recorded."""
+        if self.running is not None:
+            self.running.stop()
+        mine = [
+            worker
+            for worker in self.app.workers
+            if worker.node is self and worker.group in ("unlink", "sandbox-delete")
+        ]
+        await self.app.workers.wait_for_complete(mine)
 
     def _said_busy(self, cco: SyncedCco) -> bool:
         """True, with a word to the person, when `cco` is already being worked on."""
@@ -215,9 +236,21 @@ class UnlinkActions(Screen[None]):
         return False
 
     def _mark(self, cco_id: int, status: str) -> None:
+        if status in BUSY:
+            self.working[cco_id] = status
+        else:
+            self.working.pop(cco_id, None)
         self.table.mark(cco_id, status)
 
+    def _remark_working(self, ids: Iterable[int]) -> None:
+        """Put back the marks of rows being worked on, after a reload put their rows back."""
+        for cco_id in ids:
+            mark = self.working.get(cco_id)
+            if mark is not None:
+                self.table.mark(cco_id, mark)
+
     def _remove(self, cco_id: int) -> None:
+        self.working.pop(cco_id, None)
         self.table.remove_row(cco_id)
         self._set_status()
 
@@ -247,14 +280,19 @@ class UnlinkActions(Screen[None]):
             return
         previous = self.table.status.get(cco.id, "")
         self._mark(cco.id, DELETING)
+        message = ""
         try:
             message = await self.backend.delete_in_quickbooks(cco)
         except CcoUnlinkError as error:
-            self._mark(cco.id, previous)
             self._toast(error_look(error), error.message)
-            return
-        self._mark(cco.id, NOT_IN_QUICKBOOKS)
-        self._toast(Look("information", "QuickBooks® Desktop (sandbox)"), message)
+        except Exception:
+            log.exception("delete in QuickBooks of CCO %s stopped unexpectedly", cco.id)
+            self._toast(Look("error", f"CCO #{cco.number} {cco.title}"), messages.UNEXPECTED_DELETE)
+        finally:
+            # Whatever stopped it (a refusal, a bug, a cancel), the row never stays "Deleting…".
+            self._mark(cco.id, NOT_IN_QUICKBOOKS if message else previous)
+        if message:
+            self._toast(Look("information", "QuickBooks® Desktop (sandbox)"), message)
 
     def _toast(self, look: Look, message: str) -> None:
         toast(self.app, look, message)

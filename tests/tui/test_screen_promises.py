@@ -1,0 +1,135 @@
+"""The screen keeps its promises while changes are out: a reload cannot drop what it is working
+on, r waits its turn, q asks and a forced quit lets the change in flight end and be recorded, and
+a failed delete in QuickBooks never leaves its row stuck."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from sandbox import SandboxServer, inspect
+from services import messages
+from services.audit import AuditLog, AuditRecord
+from tests.helpers import is_linked
+from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.unlink_actions import DELETING, WAITING
+
+
+def _gone(sandbox_data: Path, count: int) -> list[int]:
+    ids = sorted(
+        c.id
+        for c in inspect.synced_ccos(sandbox_data)
+        if not c.in_quickbooks and c.company_id == 5_200_001
+    )
+    assert len(ids) >= count
+    return ids[:count]
+
+
+async def _start_batch(pilot: Pilot[None], ids: list[int]) -> None:
+    for cco_id in ids:
+        select(pilot, cco_id)
+        await pilot.press("space")
+    await pilot.press("u")
+    await pilot.pause()
+    await pilot.press("y")
+    await pilot.pause(0.1)
+    assert screen_of(pilot).running is not None  # the case is met: the batch is under way
+
+
+def _records(path: Path) -> list[AuditRecord]:
+    return [e for e in AuditLog(path).read() if isinstance(e, AuditRecord)]
+
+
+async def test_r_during_a_batch_refuses_and_no_reload_drops_a_busy_mark(
+    run_app: AppRunner, sandbox: SandboxServer, sandbox_data: Path, tmp_path: Path
+) -> None:
+    ids = _gone(sandbox_data, 3)
+    sandbox.faults.quickbooks_delay_ms = 400  # each unlink takes a while
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        await _start_batch(pilot, ids)
+
+        await pilot.press("r")
+        await pilot.pause()
+        assert any(messages.REFRESH_WAITS in n.message for n in notifications(pilot))
+
+        # A reload that does not come from r (a sign-in, say) keeps the marks all the same.
+        screen.load(full=True)
+        await pilot.pause(0.3)
+        last = ids[-1]
+        assert screen.table.status.get(last) == WAITING
+        select(pilot, last)
+        await pilot.press("u")  # not a second unlink of a CCO waiting in the batch
+        await pilot.pause()
+        assert any("already being worked on" in n.message for n in notifications(pilot))
+        await settle(pilot)
+    started = [r.cco_id for r in _records(tmp_path / "audit.jsonl") if r.started]
+    assert sorted(started) == sorted(ids)  # each CCO sent once
+    assert not any(is_linked(sandbox_data, cco_id) for cco_id in ids)
+
+
+async def test_q_during_a_batch_asks_and_a_forced_quit_records_what_the_backend_holds(
+    run_app: AppRunner, sandbox: SandboxServer, sandbox_data: Path, tmp_path: Path
+) -> None:
+    ids = _gone(sandbox_data, 4)
+    sandbox.faults.quickbooks_delay_ms = 400
+    async with run_app() as pilot:
+        await _start_batch(pilot, ids)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ConfirmScreen)  # asked, not gone
+        question = pilot.app.screen.query_one("#confirm-question", Static).render()
+        assert "unlink is under way" in str(question)
+        await pilot.press("y")
+        async with asyncio.timeout(20):
+            while pilot.app.is_running:
+                await asyncio.sleep(0.05)
+
+    records = _records(tmp_path / "audit.jsonl")
+    started = {r.attempt: r for r in records if r.started}
+    ended = {r.attempt: r for r in records if not r.started}
+    assert started and set(started) == set(ended)  # every change sent was recorded
+    sent = {r.cco_id for r in started.values()}
+    assert sent < set(ids)  # the quit stopped the batch: not every CCO was started
+    for record in ended.values():
+        assert record.outcome == "unlinked"
+        assert not is_linked(sandbox_data, record.cco_id)  # the record matches the backend
+    for cco_id in set(ids) - sent:
+        assert is_linked(sandbox_data, cco_id)
+
+
+async def test_a_quit_with_nothing_under_way_does_not_ask(run_app: AppRunner) -> None:
+    async with run_app() as pilot:
+        await pilot.press("q")
+        async with asyncio.timeout(5):
+            while pilot.app.is_running:
+                await asyncio.sleep(0.02)
+
+
+async def test_any_error_deleting_in_quickbooks_restores_the_row(
+    run_app: AppRunner, sandbox_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cco_id = min(c.id for c in inspect.synced_ccos(sandbox_data) if c.in_quickbooks)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        before = screen.table.status.get(cco_id, "")
+
+        async def broken(cco: object) -> str:
+            assert screen.table.status.get(cco_id) == DELETING
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(screen.backend, "delete_in_quickbooks", broken)
+        select(pilot, cco_id)
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert screen.table.status.get(cco_id, "") == before
+        assert cco_id not in screen.working
+        assert any(messages.UNEXPECTED_DELETE in n.message for n in notifications(pilot))
+        assert pilot.app.is_running
