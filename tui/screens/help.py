@@ -35,15 +35,18 @@ class KeyRow:
 
 
 def key_sections(screen: Screen[object]) -> list[tuple[str, list[KeyRow]]]:
-    """The keys active on `screen` now (remapped ones as remapped), in HELP_SECTIONS' order."""
+    """Every key of `screen` (remapped ones as remapped), in HELP_SECTIONS' order: also those
+    not usable this moment (copying needs the detail pane open, say)."""
     by_action: dict[tuple[str, str], KeyRow] = {}
     section_of = {bid: name for name, ids in HELP_SECTIONS.items() for bid in ids}
     grouped: dict[str, list[tuple[str, str]]] = {name: [] for name in [*HELP_SECTIONS, MORE]}
     grouped[TEXTUAL] = []
     app = screen.app
-    for node, binding, enabled, _ in screen.active_bindings.values():
-        if not enabled and binding.id not in section_of:
-            continue
+    # The chain from the focused widget up to the app, with the keymap applied: what
+    # active_bindings reads, before it leaves out the actions not available this moment.
+    chain = screen._modal_binding_chain
+    every = [(node, b) for node, keys in chain for bs in keys.key_to_bindings.values() for b in bs]
+    for node, binding in every:
         # One row per binding id (its keys together); Textual's own, per node and action.
         action = (binding.id, "") if binding.id else (str(id(node)), binding.action)
         row = by_action.get(action)
