@@ -23,6 +23,7 @@ from sandbox import inspect
 from services.audit import AuditLog, AuditRecord
 from services.backend import Backend, Target
 from services.wire import MAX_BODY_BYTES
+from tests.clock import JumpingClock
 from tests.helpers import demo_cco_id, is_linked
 
 
@@ -109,8 +110,9 @@ async def _unlink(
     target: Target, project: int, cco_id: int, kind: str, matches: Callable[[httpx.Request], bool]
 ) -> tuple[int, str, str, int]:
     """`cco-unlink unlink` in this process, with hostile layers under both HTTP clients; the exit
-    status, stdout, stderr, and how many hostile replies were served."""
-    backend = Backend(target)
+    status, stdout, stderr, and how many hostile replies were served. Retries skip their backoff
+    (tests.clock): only the deadlines take real time."""
+    backend = Backend(target, JumpingClock())
     connections = await backend.open()
     # The test's own layers go under the client's (private) transports.
     procore = connections.wire._inner = Hostile(connections.wire._inner, kind, matches)
@@ -198,7 +200,7 @@ async def test_a_bad_answer_to_the_applied_unlink_is_read_back_and_recorded(
 async def test_a_bad_page_of_the_list_is_procore_failed(
     kind: str, make_target: Callable[..., Target]
 ) -> None:
-    backend = Backend(_fast(make_target))
+    backend = Backend(_fast(make_target), JumpingClock())
     connections = await backend.open()
 
     def ccos_page(request: httpx.Request) -> bool:
