@@ -25,7 +25,14 @@ from services.backend import Backend
 from services.batch import UnlinkBatch
 from services.check import CheckResult
 from services.errors import CcoUnlinkError, ProcoreError, SettingsError
-from services.models import Company, Project, QuickBooksEvidence, SyncedCco, UnlinkOutcome
+from services.models import (
+    Company,
+    LoadProgress,
+    Project,
+    QuickBooksEvidence,
+    SyncedCco,
+    UnlinkOutcome,
+)
 from services.settings import Settings
 
 COMMANDS = ("list", "check", "unlink", "audit")
@@ -130,13 +137,53 @@ async def list_command(
     backend: Backend, project_id: int | None, as_json: bool, out: TextIO, err: TextIO
 ) -> int:
     """`cco-unlink list`: print the rows, or say why not; return the exit status."""
+    progress = ProgressOnTerminal(err)
     try:
-        rows = await list_ccos(backend, project_id)
+        rows = await list_ccos(backend, project_id, progress.show)
     except CcoUnlinkError as error:
+        progress.clear()
         print(f"cco-unlink: {error.message}", file=err)
         return exit_codes.for_error(error)
+    progress.clear()
     write_rows(rows, as_json, out)
     return exit_codes.OK
+
+
+class ProgressOnTerminal:
+    """The load's progress on one line of stderr, redrawn in place: only when stderr is a
+    terminal, so that scripts and logs get the rows and nothing else."""
+
+    BAR_WIDTH = 24
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.live = _is_terminal(err)
+        self.drawn = False
+
+    def show(self, progress: LoadProgress) -> None:
+        if not self.live:
+            return
+        self.err.write(f"\r\x1b[K{progress_line(progress, self.BAR_WIDTH)}")
+        self.err.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.drawn:
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+            self.drawn = False
+
+
+def progress_line(progress: LoadProgress, width: int) -> str:
+    filled = round(progress.fraction * width)
+    return f"[{'#' * filled}{'-' * (width - filled)}] {messages.load_progress(progress)}"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 async def unlink_command(
@@ -186,13 +233,32 @@ async def check_command(
 # ---------------------------------------------------------------------------------------- list
 
 
-async def list_ccos(backend: Backend, project_id: int | None = None) -> list[SyncedCco]:
-    """The synced CCOs of the company, or of one project of it."""
+async def list_ccos(
+    backend: Backend,
+    project_id: int | None = None,
+    on_progress: Callable[[LoadProgress], None] | None = None,
+) -> list[SyncedCco]:
+    """The synced CCOs of the company, or of one project of it. A load of the company that was
+    stopped part-way is resumed: the rows it saved, and only the projects it had not reached."""
     _, company = await backend.connect()
     if project_id is None:
+        cached = await backend.cached_list()
+        resume = None
+        if (
+            cached is not None
+            and not cached.load_finished
+            and all(cco.company_id == company.id for cco in cached.rows)
+        ):
+            resume = cached
         rows: list[SyncedCco] = []
-        async for batch, _ in backend.synced_ccos():
+        if resume is not None:
+            rows += resume.rows
+            async for chunk in backend.cached_rest(resume):
+                rows += chunk
+        async for batch, progress in backend.synced_ccos(resume=resume):
             rows += batch
+            if on_progress is not None:
+                on_progress(progress)
     else:
         project = await _project(backend, company, project_id)
         rows = await catalog.project_ccos(backend.procore, company.id, project)

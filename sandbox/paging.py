@@ -12,7 +12,8 @@ from starlette.requests import Request
 from sandbox.errors import bad_request
 
 DEFAULT_PER_PAGE = 100
-MAX_PER_PAGE = 1000
+# The most Procore's pagination page recommends (choice: it names no hard maximum today).
+MAX_PER_PAGE = 2000
 
 T = TypeVar("T")
 

@@ -109,8 +109,10 @@ class RateLimiter:
                 return RateDecision(False, blocking.limit, 0, frees_at, wait, self.exact_reset)
             for window in windows:
                 window.hits.append(now)
-            # Report whichever window is nearer to running out, as Procore does.
-            nearest = min(windows, key=lambda w: (w.remaining() / w.limit, w.span_s))
+            # Report whichever window is nearer to running out, as Procore does: the one with
+            # fewer requests left ("usually the spike limit"), the longer one when they tie, since
+            # it is the one that holds a client back longer.
+            nearest = min(windows, key=lambda w: (w.remaining(), -w.span_s))
             return RateDecision(
                 True,
                 nearest.limit,

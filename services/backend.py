@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -72,7 +72,7 @@ class Target:
     """The Procore environment's name (services/procore/environments.py); "" when unnamed."""
     procore_timeout: float = 30.0
     quickbooks_timeout: float = 60.0
-    per_page: int = 100
+    per_page: int = 2000
     grant: str = "client_credentials"
     login_url: str = ""
     redirect_uri: str = OOB_REDIRECT
@@ -143,6 +143,7 @@ class Backend:
         target.check()
         self.target = target
         self.clock = clock
+        self.preference = catalog.ProjectPreference()
         """The time the Procore client paces itself by; tests hand in one that skips waits."""
         self.audit = AuditLog(target.audit_path)
         self.user: User | None = None
@@ -262,17 +263,38 @@ class Backend:
         self._unlinker = None
         return await self.connect()
 
-    async def synced_ccos(self) -> AsyncIterator[tuple[list[SyncedCco], LoadProgress]]:
-        """Every synced CCO, project by project; a complete load replaces the cached list."""
+    async def synced_ccos(
+        self, resume: CachedList | None = None
+    ) -> AsyncIterator[tuple[list[SyncedCco], LoadProgress]]:
+        """Every synced CCO, project by project, each project saved to the cached list as it
+        comes in: a load stopped part-way (quit, crash) leaves an unfinished list, and passing
+        that list as `resume` loads only the projects it lacks. The finished list is dated from
+        when its load began, so the next start asks for every change since then."""
         company = await self._company()
-        started = _now()
-        loaded: list[SyncedCco] = []
-        async for batch, progress in catalog.synced_ccos(self.procore, company.id):
-            loaded += batch
-            yield batch, progress
         cache = self._cache()
+        skip: frozenset[int] = frozenset()
+        if cache is not None and resume is not None and resume.loaded_projects is not None:
+            started, skip = resume.saved_at, resume.loaded_projects
+        else:
+            started = _now()
+            if cache is not None:
+                await asyncio.to_thread(cache.begin_load, started)
+        async for loaded in catalog.synced_ccos(
+            self.procore,
+            company.id,
+            skip=skip,
+            preference=self.preference,
+            clock=self.clock,
+        ):
+            if cache is not None and loaded.project_id:
+                await asyncio.to_thread(cache.save_project, loaded.project_id, loaded.rows)
+            yield loaded.rows, loaded.progress
         if cache is not None:
-            await asyncio.to_thread(cache.save, loaded, started)
+            await asyncio.to_thread(cache.finish_load, started)
+
+    def prefer_projects(self, words: Sequence[str]) -> None:
+        """Load the projects these words name (the person's filter) before the others."""
+        self.preference.set(words)
 
     def prepare_first_screen(self) -> None:
         """Begin, in a thread, what an app's first screen needs: the cached list when one may be

@@ -16,6 +16,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -46,6 +47,16 @@ CREATE TABLE IF NOT EXISTS list_rows (
 );
 -- A scope's rows in the order stored (rowid): the first screen's are read without a sort.
 CREATE INDEX IF NOT EXISTS list_rows_in_order ON list_rows(scope);
+-- A load stopped part-way (quit, crash): when it began, and the projects it has saved so far.
+CREATE TABLE IF NOT EXISTS unfinished_loads (
+    scope      TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS loaded_projects (
+    scope   TEXT NOT NULL,
+    project INTEGER NOT NULL,
+    PRIMARY KEY (scope, project)
+);
 """
 
 
@@ -113,11 +124,82 @@ class ListCache:
                 ).fetchall()
                 saved_at = datetime.fromisoformat(found[1])
                 rows = _decode([text for _, text in picked], {})
+                loaded = self._unfinished_projects(conn)
         except _UNREADABLE as error:
             log.warning("Ignoring the list cache at %s: %s", self.path, error)
             return None
         last = picked[-1][0] if picked else 0
-        return CachedList(rows=rows, saved_at=saved_at, complete=len(rows) < wanted, read_to=last)
+        return CachedList(
+            rows=rows,
+            saved_at=saved_at,
+            complete=len(rows) < wanted,
+            read_to=last,
+            loaded_projects=loaded,
+        )
+
+    def _unfinished_projects(self, conn: sqlite3.Connection) -> frozenset[int] | None:
+        """The projects an unfinished load of this scope has saved; None when none is."""
+        if (
+            not conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'unfinished_loads'"
+            ).fetchone()
+            or not conn.execute(
+                "SELECT 1 FROM unfinished_loads WHERE scope = ?", (self.scope,)
+            ).fetchone()
+        ):
+            return None
+        return frozenset(
+            project
+            for (project,) in conn.execute(
+                "SELECT project FROM loaded_projects WHERE scope = ?", (self.scope,)
+            )
+        )
+
+    def begin_load(self, started_at: datetime) -> None:
+        """A load of every project begins: the scope's list is emptied and marked unfinished, so
+        that what is saved from here on, project by project, is this load's alone."""
+
+        def change(conn: sqlite3.Connection) -> None:
+            self._clear_load(conn)
+            conn.execute("DELETE FROM list_rows WHERE scope = ?", (self.scope,))
+            conn.execute(
+                "INSERT INTO unfinished_loads(scope, started_at) VALUES (?, ?)",
+                (self.scope, started_at.isoformat()),
+            )
+            self._stamp(conn, started_at)
+
+        self._write(change)
+
+    def save_project(self, project_id: int, rows: Iterable[SyncedCco]) -> None:
+        """One project of an unfinished load is in: its rows, and a note that it is done."""
+
+        def change(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "DELETE FROM list_rows WHERE scope = ? AND project = ?", (self.scope, project_id)
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO list_rows(scope, id, project, row) VALUES (?, ?, ?, ?)",
+                ((self.scope, cco.id, cco.project_id, _encode(cco)) for cco in rows),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO loaded_projects(scope, project) VALUES (?, ?)",
+                (self.scope, project_id),
+            )
+
+        self._write(change)
+
+    def finish_load(self, started_at: datetime) -> None:
+        """Every project is in: the list is complete, as of when its load began."""
+
+        def change(conn: sqlite3.Connection) -> None:
+            self._clear_load(conn)
+            self._stamp(conn, started_at)
+
+        self._write(change)
+
+    def _clear_load(self, conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM unfinished_loads WHERE scope = ?", (self.scope,))
+        conn.execute("DELETE FROM loaded_projects WHERE scope = ?", (self.scope,))
 
     def rest(self, cached: CachedList, chunk: int | None = None) -> Iterator[list[SyncedCco]]:
         """The rows after those of `cached`, in order, `chunk` at a time, from one consistent
@@ -148,7 +230,7 @@ class ListCache:
                 rows += chunk
         except CacheUnreadableError:
             return None
-        return CachedList(rows=rows, saved_at=cached.saved_at, complete=True)
+        return replace(cached, rows=rows, complete=True)
 
     def projects(self) -> set[int]:
         """The projects the cached list holds rows of."""
@@ -167,6 +249,7 @@ class ListCache:
         encoded as it is written: a million rows are never all held as text at once."""
 
         def change(conn: sqlite3.Connection) -> None:
+            self._clear_load(conn)
             conn.execute("DELETE FROM list_rows WHERE scope = ?", (self.scope,))
             conn.executemany(
                 "INSERT INTO list_rows(scope, id, project, row) VALUES (?, ?, ?, ?)",

@@ -1,20 +1,31 @@
 """Gather the company's CCOs synced with QuickBooks Desktop, project by project, as rows.
 
+A load costs as few requests as Procore allows: the projects are listed once, and only those
+synced with the ERP are asked (a project whose origin_id is null cannot hold synced CCOs); a
+project's commitments are asked only when it has synced CCOs; every list is asked at the largest
+page size (services/procore/endpoints.py).
+
 Projects are read concurrently and each finished project is handed to the caller at once, so the
-first rows show while the rest are still on their way. How many requests are in flight is bounded
-by Procore's rate-limit headers (the transport's pacing, services/procore/transport.py), not here:
-this module only keeps
-enough projects going to fill that budget, and few enough that early projects finish early.
+first rows show while the rest are on their way, and the caller can save each as it comes. How
+many requests leave when is the transport's pacing (services/procore/transport.py); this module
+keeps enough projects going to use the budget Procore reports, and no more: a project started
+early only waits in the pacing, where it holds back a project the person asked for
+(ProjectPreference) and, if the app stops, repeats its requests on the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from services import request_tally
+from services.clock import SYSTEM_CLOCK, Clock
+from services.errors import ProcoreRateLimitError
 from services.models import (
     Commitment,
     ListChanges,
@@ -27,70 +38,237 @@ from services.procore import parsing
 
 if TYPE_CHECKING:
     from services.procore.client import ProcoreClient
+    from services.procore.transport import RateLimitState
 
-# Projects read at once. Each reads its pages one after another, so this is also the most requests
-# the load has in flight; the transport lets through only what the rate limit allows. More would
-# only make the first projects finish later.
+# Projects read at once while Procore's budget is wide; each reads its pages one after another.
 CONCURRENT_PROJECTS = 16
+# ... and while the budget is spent: enough that one slow answer does not stall the load.
+MIN_CONCURRENT_PROJECTS = 2
+# Requests a project takes when it has synced CCOs: its CCO list and its two commitment lists. The
+# estimate of what is left uses the load's own average once a project is done.
+REQUESTS_PER_PROJECT = 3
+# Waited before a project is tried again when the rate limit outlasted the transport's patience
+# and Procore gave no reset time.
+RATE_LIMIT_PAUSE_S = 60.0
 
 _T = TypeVar("_T")
 
 
+class ProjectPreference:
+    """What the person filters the list by: projects it names are loaded before the others."""
+
+    def __init__(self) -> None:
+        self.words: tuple[str, ...] = ()
+
+    def set(self, words: Sequence[str]) -> None:
+        self.words = tuple(word.casefold() for word in words if word)
+
+    def matches(self, project: Project) -> bool:
+        """Any word of the filter in the project's name or number (a filter also holds words
+        about CCOs and vendors, which no project name has)."""
+        text = f"{project.name} {project.number}".casefold()
+        return any(word in text for word in self.words)
+
+
+class _ProjectQueue:
+    def __init__(self, projects: list[Project], preference: ProjectPreference) -> None:
+        self._pending = list(projects)
+        self._preference = preference
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def take(self, *, preferred_only: bool = False) -> Project | None:
+        """The next project to load: the first the person prefers, else the first in order
+        (none when `preferred_only` and no pending project is preferred)."""
+        if self._preference.words:
+            for index, project in enumerate(self._pending):
+                if self._preference.matches(project):
+                    return self._pending.pop(index)
+        if preferred_only or not self._pending:
+            return None
+        return self._pending.pop(0)
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """Where a load stands: projects done, and the requests spent on those and on the ones in
+    flight (counted on the wire, so pages and retries count)."""
+
+    done: int
+    done_requests: int
+    running_requests: int
+
+
+class Pace:
+    """What is left of a load, in requests and in time, from Procore's rate-limit headers.
+
+    Requests left: what the projects done took on average, for each project not done, less what
+    the projects in flight have spent already. Time left: the headers give the nearer window's
+    limit, what is left of it and when it frees up, not its length; a window's length is taken
+    as the longest wait to its reset seen with its limit (the first request in a fresh window
+    sees all of it). The time is then the longer of the windows the remaining requests need at
+    that limit, and the load's own pace so far (choice).
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._started = clock.time()
+        self._window_s: dict[int, float] = {}
+
+    def progress(
+        self, tally: _Tally, total: int, rows: int, rate: RateLimitState | None
+    ) -> LoadProgress:
+        if not tally.done:
+            return LoadProgress(0, total, rows)
+        per_project = max(tally.done_requests / tally.done, 1.0)
+        left = max(0, round(per_project * (total - tally.done)) - tally.running_requests)
+        sent = tally.done_requests + tally.running_requests
+        eta = self._eta(left, sent, rate, self._clock.time())
+        return LoadProgress(tally.done, total, rows, left, eta)
+
+    def _eta(self, left: int, sent: int, rate: RateLimitState | None, now: float) -> float:
+        if not left:
+            return 0.0
+        elapsed = now - self._started
+        by_pace = left * elapsed / sent if sent and elapsed > 0 else 0.0
+        reset = rate.reported_reset if rate is not None else None
+        if rate is None or rate.limit is None or rate.remaining is None or reset is None:
+            return by_pace
+        to_reset = max(0.0, reset - now)
+        window = max(self._window_s.get(rate.limit, 0.0), to_reset)
+        self._window_s[rate.limit] = window
+        if left <= rate.remaining:
+            return by_pace
+        windows = math.ceil((left - rate.remaining) / max(1, rate.limit))
+        return max(by_pace, to_reset + (windows - 1) * window)
+
+
+@dataclass(frozen=True)
+class ProjectRows:
+    """One project's synced CCOs, with the load's progress once it is in."""
+
+    project_id: int
+    rows: list[SyncedCco]
+    progress: LoadProgress
+
+
 async def synced_ccos(
-    procore: ProcoreClient, company_id: int
-) -> AsyncIterator[tuple[list[SyncedCco], LoadProgress]]:
-    """Yield each project's synced CCOs with the progress so far."""
-    projects = await procore.projects(company_id)
+    procore: ProcoreClient,
+    company_id: int,
+    *,
+    skip: Collection[int] = (),
+    preference: ProjectPreference | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> AsyncIterator[ProjectRows]:
+    """Yield each synced project's synced CCOs as it is in, except projects in `skip` (those an
+    unfinished load has already saved). The first answer is the projects' list itself."""
+    pace = Pace(clock)
+    projects = [p for p in await procore.projects(company_id) if p.synced and p.id not in skip]
+    rate = procore.transport.rate_limit
+    total = len(projects)
     rows_so_far = 0
-    async for done, rows in _each_project(projects, lambda p: project_ccos(procore, company_id, p)):
+
+    def work(project: Project) -> Awaitable[list[SyncedCco]]:
+        return project_ccos(procore, company_id, project)
+
+    yield ProjectRows(0, [], pace.progress(_Tally(0, 0, 0), total, 0, rate))
+    async for tally, project, rows in _each_project(projects, work, rate, preference, clock):
         rows_so_far += len(rows)
-        yield rows, LoadProgress(done, len(projects), rows_so_far)
-    if not projects:
-        yield [], LoadProgress(0, 0, 0)
+        yield ProjectRows(project.id, rows, pace.progress(tally, total, rows_so_far, rate))
 
 
 async def changed_ccos(
-    procore: ProcoreClient, company_id: int, since: datetime, cached_projects: Collection[int]
+    procore: ProcoreClient,
+    company_id: int,
+    since: datetime,
+    cached_projects: Collection[int],
+    *,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> AsyncIterator[ListChanges]:
     """Yield, project by project, the CCOs changed since `since` (filters[updated_at]): those
     still synced as rows to add or replace, the others (unlinked since) as ids to remove.
 
     `cached_projects` are the projects the cached list has rows of; one that is no longer listed
-    (closed, or access withdrawn) has all its rows removed.
+    (closed, or access withdrawn) or no longer synced has all its rows removed.
     """
-    projects = await procore.projects(company_id)
-    listed = {project.id for project in projects}
-    gone_projects = [p for p in cached_projects if p not in listed]
+    listed = await procore.projects(company_id)
+    projects = [project for project in listed if project.synced]
+    asked = {project.id for project in projects}
+    gone_projects = [p for p in cached_projects if p not in asked]
     changed_so_far = 0
 
     def changes(project: Project) -> Awaitable[tuple[list[SyncedCco], list[int]]]:
         return project_changes(procore, company_id, project, since)
 
-    async for done, (changed, removed) in _each_project(projects, changes):
+    rate = procore.transport.rate_limit
+    async for tally, _, (changed, removed) in _each_project(projects, changes, rate, None, clock):
         changed_so_far += len(changed) + len(removed)
-        yield ListChanges(changed, removed, LoadProgress(done, len(projects), changed_so_far))
+        progress = LoadProgress(tally.done, len(projects), changed_so_far)
+        yield ListChanges(changed, removed, progress)
     if gone_projects or not projects:
         progress = LoadProgress(len(projects), len(projects), changed_so_far)
         yield ListChanges([], [], progress, removed_projects=gone_projects)
 
 
+def _in_flight_allowed(rate: RateLimitState | None) -> int:
+    """Projects worth having in flight: as many as what is left of the window can serve."""
+    if rate is None or rate.remaining is None:
+        return CONCURRENT_PROJECTS
+    fits = rate.remaining // REQUESTS_PER_PROJECT
+    return max(MIN_CONCURRENT_PROJECTS, min(CONCURRENT_PROJECTS, fits))
+
+
 async def _each_project(
-    projects: list[Project], work: Callable[[Project], Awaitable[_T]]
-) -> AsyncIterator[tuple[int, _T]]:
-    """Run `work` for every project, a bounded number at once; yield (how many are done, result)
-    as each finishes. Leaving early cancels what is still running."""
-    gate = asyncio.Semaphore(CONCURRENT_PROJECTS)
+    projects: list[Project],
+    work: Callable[[Project], Awaitable[_T]],
+    rate: RateLimitState | None,
+    preference: ProjectPreference | None,
+    clock: Clock,
+) -> AsyncIterator[tuple[_Tally, Project, _T]]:
+    """Run `work` for every project, as many at once as the rate limit can serve, the preferred
+    ones first; yield (where the load stands, the project, its result) as each finishes. Leaving
+    early cancels what is still running."""
+    queue = _ProjectQueue(projects, preference or ProjectPreference())
+    running: dict[asyncio.Task[_T], tuple[Project, list[int]]] = {}
 
-    async def bounded(project: Project) -> _T:
-        async with gate:
-            return await work(project)
+    async def patiently(project: Project, spent: list[int]) -> _T:
+        with request_tally.tally(spent):
+            while True:
+                try:
+                    return await work(project)
+                except ProcoreRateLimitError:
+                    # The rate limit outlasted the transport's patience (the hourly window
+                    # spent): waited out here, where the load's progress is saved and the person
+                    # can stop.
+                    reset = rate.reported_reset if rate is not None else None
+                    wait = reset - clock.time() if reset is not None else RATE_LIMIT_PAUSE_S
+                    await clock.sleep(max(1.0, wait))
 
-    tasks = [asyncio.ensure_future(bounded(project)) for project in projects]
+    done = done_requests = 0
     try:
-        for done, task in enumerate(asyncio.as_completed(tasks), start=1):
-            yield done, await task
+        while queue or running:
+            while queue and len(running) < _in_flight_allowed(rate):
+                # While a preferred project loads, no other starts to compete with its requests.
+                wanted = preference is not None and any(
+                    preference.matches(project) for project, _ in running.values()
+                )
+                next_project = queue.take(preferred_only=wanted)
+                if next_project is None:
+                    break
+                spent: list[int] = [0]
+                task = asyncio.create_task(patiently(next_project, spent))
+                running[task] = (next_project, spent)
+            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                project, spent = running.pop(task)
+                result = task.result()
+                done += 1
+                done_requests += spent[0]
+                in_flight = sum(box[0] for _, box in running.values())
+                yield _Tally(done, done_requests, in_flight), project, result
     finally:
-        for task in tasks:
+        for task in running:
             task.cancel()
 
 
@@ -118,10 +296,13 @@ async def _rows(
     project: Project,
     change_orders: list[parsing.ChangeOrder],
 ) -> list[SyncedCco]:
-    """Rows for a project's synced CCOs, each joined with its commitment (read only if needed)."""
+    """Rows for a project's synced CCOs, each joined with its commitment (read only if needed;
+    a synced CCO belongs to a synced commitment, so the others are dropped at once)."""
     if not change_orders:
         return []
-    commitments = {c.id: c for c in await procore.commitments(company_id, project.id)}
+    commitments = {
+        c.id: c for c in await procore.commitments(company_id, project.id) if c.origin_id
+    }
     return [
         _row(company_id, project, change_order, commitments.get(change_order.contract_id))
         for change_order in change_orders

@@ -171,6 +171,27 @@ def loading(progress: LoadProgress) -> str:
     )
 
 
+def load_progress(progress: LoadProgress) -> str:
+    """Beside the progress bar: projects done, requests left, and the time to go."""
+    text = f"{progress.projects_done}/{progress.projects_total} projects"
+    if progress.requests_left is not None:
+        text += f" · {progress.requests_left:,} requests left"
+    if progress.eta_seconds is not None and progress.requests_left:
+        text += f" · about {duration(progress.eta_seconds)} to go"
+    return text
+
+
+def duration(seconds: float) -> str:
+    """A wait as a person reads it: '40 s', '3 min', '1 h 20 min'."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 CHECKING_FOR_CHANGES = "checking Procore for changes…"
 CACHE_UNREADABLE = "The cached list could not be read to the end: it is loaded afresh from Procore."
 

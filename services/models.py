@@ -36,6 +36,9 @@ class Project:
     id: int
     name: str
     number: str
+    synced: bool = True
+    """False only when Procore says the project's origin_id is null: a project not synced with
+    the ERP cannot hold synced CCOs, so it is not asked for any."""
 
 
 @dataclass(frozen=True)
@@ -320,6 +323,14 @@ class LoadProgress:
     projects_done: int
     projects_total: int
     rows: int
+    requests_left: int | None = None
+    """Requests the rest of the load is expected to take; None before any project is done."""
+    eta_seconds: float | None = None
+    """How long the rest should take at the pace Procore's rate-limit headers allow."""
+
+    @property
+    def fraction(self) -> float:
+        return self.projects_done / self.projects_total if self.projects_total else 1.0
 
 
 @dataclass(frozen=True)
@@ -334,6 +345,13 @@ class CachedList:
     """False while there are rows after these to read."""
     read_to: int = -1
     """Where in the cache the rows not read yet begin (the last row read)."""
+    loaded_projects: frozenset[int] | None = None
+    """Set while a load is unfinished (stopped part-way): the projects it has loaded, whose rows
+    these are. The next start loads the other projects instead of asking what changed."""
+
+    @property
+    def load_finished(self) -> bool:
+        return self.loaded_projects is None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ class ProcoreSettings:
     client_secret: str = field(default="", repr=False)
     company_id: int = 0
     timeout_seconds: float = 30.0
-    per_page: int = 100
+    per_page: int = 2000
 
 
 @dataclass(frozen=True)

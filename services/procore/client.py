@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ class ProcoreClient:
         credentials: Credentials,
         *,
         timeout: float = 30.0,
-        per_page: int = 100,
+        per_page: int = endpoints.MAX_PER_PAGE,
         http: httpx.AsyncClient | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -67,18 +68,26 @@ class ProcoreClient:
         ]
 
     async def commitments(self, company_id: int, project_id: int) -> list[Commitment]:
-        """Purchase order and work order contracts of a project: both become QuickBooks POs."""
+        """Purchase order and work order contracts of a project: both become QuickBooks POs.
+        The two lists are asked at once: a project's rows then wait one round trip, not two."""
         params = {"project_id": project_id}
-        found: list[Commitment] = []
-        for path in (endpoints.PURCHASE_ORDER_CONTRACTS, endpoints.WORK_ORDER_CONTRACTS):
+
+        async def of_kind(path: str) -> list[Commitment]:
             try:
-                found += [
+                return [
                     parsing.commitment(item) async for item in self._list(path, company_id, params)
                 ]
             except ProcorePermissionError:
                 # A company may switch one commitment type off; the other still lists.
-                continue
-        return found
+                return []
+
+        kinds = (endpoints.PURCHASE_ORDER_CONTRACTS, endpoints.WORK_ORDER_CONTRACTS)
+        tasks = [asyncio.ensure_future(of_kind(path)) for path in kinds]
+        try:
+            return [commitment for task in tasks for commitment in await task]
+        finally:
+            for task in tasks:
+                task.cancel()
 
     async def commitment(
         self, company_id: int, project_id: int, commitment_id: int

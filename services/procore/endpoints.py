@@ -14,6 +14,10 @@ PURCHASE_ORDER_CONTRACTS = "/rest/v1.0/purchase_order_contracts"
 WORK_ORDER_CONTRACTS = "/rest/v1.0/work_order_contracts"
 PERMISSIONS = "/rest/v1.0/settings/permissions"
 
+# Rows asked for per page: the most Procore's pagination page recommends (its 2022 version allowed
+# up to 10,000). Fewer pages are fewer requests against the hourly budget (choice).
+MAX_PER_PAGE = 2000
+
 COMMITMENTS_TOOL = "commitments"
 ERP_INTEGRATIONS_TOOL = "erp_integrations"
 

@@ -114,10 +114,13 @@ def project(value: Any) -> Project:
     record = _object(value, "project")
     # display_name is "number - name"; the number has a place of its own.
     name = _text(record, "name", "project") or _text(record, "display_name", "project")
+    # Only an origin_id Procore states as null marks a project unsynced; one it does not send
+    # (another view of the list) leaves the project to be asked.
     return Project(
         id=_int(record, "id", "project"),
         name=name,
         number=_text(record, "project_number", "project"),
+        synced=not ("origin_id" in record and record["origin_id"] is None),
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import httpx
 
+from services import request_tally
+
 
 class RequestCounter(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
@@ -21,6 +23,7 @@ class RequestCounter(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if "authorization" in request.headers:
             self.requests += 1
+            request_tally.count_one()
         response = await self._inner.handle_async_request(request)
         if response.status_code == 429:
             self.rate_limited += 1

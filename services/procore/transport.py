@@ -85,6 +85,11 @@ class RateLimitState:
         self.limit, self.reset_at, self._reported_reset = limit, reset_at, reset_at
         self.remaining = estimate
 
+    @property
+    def reported_reset(self) -> float | None:
+        """When Procore last said the reported window frees up (Unix seconds)."""
+        return self._reported_reset
+
     def finished(self, headers: httpx.Headers | None) -> None:
         """One reserved request is over, answered with these headers or not answered at all."""
         self.in_flight = max(0, self.in_flight - 1)

@@ -27,23 +27,29 @@ def test_the_procore_profile_is_procores_documented_example() -> None:
     assert (RATE_LIMITS["procore"].per_hour, RATE_LIMITS["procore"].per_10s) == (600, 25)
 
 
-def test_headers_describe_the_spike_window_until_the_hourly_one_is_nearer() -> None:
+def test_headers_describe_the_window_with_fewer_requests_left() -> None:
     clock = _Clock()
     limiter = _procore(clock)
     first = limiter.hit("t").headers()
     assert (first["X-Rate-Limit-Limit"], first["X-Rate-Limit-Remaining"]) == ("25", "24")
     assert first["X-Rate-Limit-Reset"] == str(math.ceil(clock.now + 10))
     used = 1
-    # 20 requests every 10 s: the spike window never fills, the hour runs down.
-    while used < 560:
+    # 20 requests every 10 s: the spike window never fills, the hour runs down. While the hour
+    # has more left than the spike window, the headers speak of the spike window.
+    while used < 581:
         clock.now += 10
-        for _ in range(20):
-            decision = limiter.hit("t")
+        for in_window in range(1, 21):
+            headers = limiter.hit("t").headers()
             used += 1
-    # 39 of 600 left for the hour (7 %) against 5 of 25 for the spike (20 %): the hour is nearer.
-    assert used == 561
-    headers = decision.headers()
-    assert (headers["X-Rate-Limit-Limit"], headers["X-Rate-Limit-Remaining"]) == ("600", "39")
+            spike_left, hour_left = 25 - in_window, 600 - used
+            expected = ("25", spike_left) if spike_left < hour_left else ("600", hour_left)
+            reported = (headers["X-Rate-Limit-Limit"], int(headers["X-Rate-Limit-Remaining"]))
+            assert reported == expected, used
+    # In a fresh spike window: 24 left of it against 18 of the hour, which is nearer now.
+    assert used == 581
+    clock.now += 10
+    headers = limiter.hit("t").headers()
+    assert (headers["X-Rate-Limit-Limit"], headers["X-Rate-Limit-Remaining"]) == ("600", "18")
 
 
 def test_a_429_says_when_the_refusing_window_frees_a_slot() -> None:

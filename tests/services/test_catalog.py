@@ -41,7 +41,9 @@ async def test_rows_carry_what_the_screen_shows(backend: Backend, sandbox_data: 
 async def test_progress_counts_projects_and_rows(backend: Backend) -> None:
     progress = [p async for _, p in backend.synced_ccos()]
     assert progress[-1].projects_done == progress[-1].projects_total >= 3
-    assert [p.projects_done for p in progress] == list(range(1, len(progress) + 1))
+    # First the projects' list (nothing done yet), then one step per project.
+    assert [p.projects_done for p in progress] == list(range(len(progress)))
+    assert progress[0].requests_left is None and progress[-1].requests_left == 0
     assert progress[-1].rows == sum(1 for _ in await _all(backend))
 
 

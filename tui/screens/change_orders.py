@@ -26,6 +26,7 @@ from tui.widgets.cco_table import CcoTable
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.filter_input import FilterInput
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.load_progress import LoadProgressBar
 from tui.widgets.status_line import ListSummary, StatusLine
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class ChangeOrdersScreen(FixActions):
         with Horizontal(id="body"):
             yield CcoTable(id="ccos")
             yield DetailPane(id="detail")
+        yield LoadProgressBar(id="load-progress")
         yield StatusLine(id="status-line")
         yield KeyFooter()
 
@@ -140,8 +142,8 @@ class ChangeOrdersScreen(FixActions):
             # The changes go on top of the whole cached list: it is read to the end first.
             if reading is not None and not await reading:
                 cached = None
-            if cached is None:
-                await self._load_everything()
+            if cached is None or not cached.load_finished:
+                await self._load_everything(resume=cached)
             else:
                 await self._load_changes(cached)
             self.load_note = ""
@@ -158,6 +160,7 @@ class ChangeOrdersScreen(FixActions):
         finally:
             if reading is not None:
                 reading.cancel()
+            self.query_one(LoadProgressBar).hide()
             self._set_status()
 
     def _show_cached(self, cached: CachedList) -> None:
@@ -197,18 +200,23 @@ class ChangeOrdersScreen(FixActions):
     def _show_account(self, user: User, company: Company) -> None:
         self.query_one(AppHeader).account = f"{company.name} · {user.login}"
 
-    async def _load_everything(self) -> None:
-        first_batch = True
+    async def _load_everything(self, resume: CachedList | None = None) -> None:
+        """Load every project; after a load stopped part-way (`resume`), only the projects it
+        had not reached, the rows it saved staying on screen."""
+        first_batch = resume is None
         # Marks (In QBD, refused, failed, picked) are what a person learned of each row: a
         # reload keeps them on the rows that come back.
         marks = dict(self.table.status)
-        async for batch, progress in self.backend.synced_ccos():
+        self.backend.prefer_projects(self.filter_words)
+        progress_bar = self.query_one(LoadProgressBar)
+        async for batch, progress in self.backend.synced_ccos(resume=resume):
             if first_batch:
                 self.table.replace_rows([])
                 self.cache_note = ""
                 first_batch = False
             self.table.add_rows(batch)
             self._restore_marks(batch, marks)
+            progress_bar.show(progress)
             self._set_status(messages.loading(progress))
 
     def _restore_marks(self, rows: list[SyncedCco], marks: dict[int, str]) -> None:
@@ -303,6 +311,8 @@ class ChangeOrdersScreen(FixActions):
         words = self.filter_input.words
         if words != self.filter_words:
             self.table.set_filter(words)
+            # A project the person looks for is loaded before the others.
+            self.backend.prefer_projects(words)
             self._set_status()
 
     # Picking -------------------------------------------------------------------------------

@@ -1,0 +1,169 @@
+"""A load within Procore's request budget: only synced projects asked, progress saved project by
+project and resumed after a stop, the projects the person filters for first, an honest ETA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox import SandboxConfig, SandboxServer, bulk_seed, inspect
+from sandbox.config import RATE_LIMITS
+from services.backend import Backend, Target
+from services.models import LoadProgress
+from tests.clock import JumpingClock
+from tests.helpers import load_rows
+
+PROJECTS = 10
+SYNCED_PROJECTS = 3
+CCOS = 4
+
+
+@pytest.fixture
+def bulk(tmp_path: Path) -> Path:
+    data = tmp_path / "bulk.sqlite3"
+    bulk_seed.reset_bulk(
+        data, projects=PROJECTS, ccos_per_project=CCOS, synced_share=SYNCED_PROJECTS / PROJECTS
+    )
+    return data
+
+
+@pytest.fixture
+def server(bulk: Path) -> Iterator[SandboxServer]:
+    with SandboxServer(SandboxConfig(data_file=bulk), port=0) as running:
+        yield running
+
+
+def _target(server: SandboxServer, tmp_path: Path, **changes: object) -> Target:
+    values: dict[str, object] = {
+        "procore_url": server.base_url,
+        "connector_url": server.connector_url,
+        "client_id": "admin",
+        "client_secret": "sandbox",
+        "connector_token": "sandbox",
+        "company_id": 0,
+        "audit_path": tmp_path / "audit.jsonl",
+        "is_sandbox": True,
+        "cache_path": tmp_path / "list-cache.sqlite3",
+    }
+    values.update(changes)
+    return Target(**values)  # type: ignore[arg-type]
+
+
+async def test_only_synced_projects_are_asked_and_each_costs_three_requests(
+    server: SandboxServer, bulk: Path, tmp_path: Path
+) -> None:
+    backend = Backend(_target(server, tmp_path))
+    try:
+        await backend.connect()
+        before = backend.wire.requests
+        rows = await load_rows(backend)
+        used = backend.wire.requests - before
+    finally:
+        await backend.aclose()
+    assert set(rows) == {cco.id for cco in inspect.synced_ccos(bulk)}
+    assert len(rows) == SYNCED_PROJECTS * CCOS
+    # The projects' list, then per synced project its CCOs and its two commitment lists.
+    assert used == 1 + SYNCED_PROJECTS * 3
+
+
+async def test_a_load_stopped_part_way_resumes_with_only_the_projects_left(
+    server: SandboxServer, bulk: Path, tmp_path: Path
+) -> None:
+    first = Backend(_target(server, tmp_path))
+    seen: set[int] = set()
+    try:
+        async for batch, _ in first.synced_ccos():
+            seen |= {cco.project_id for cco in batch}
+            if len(seen) == 1:
+                break  # the person quits: the rest is not asked
+    finally:
+        await first.aclose()
+
+    again = Backend(_target(server, tmp_path))
+    try:
+        cached = await again.cached_list()
+        assert cached is not None and not cached.load_finished
+        assert cached.loaded_projects == frozenset(seen)
+        assert {cco.project_id for cco in cached.rows} == seen
+        await again.connect()
+        before = again.wire.requests
+        resumed = [batch async for batch, _ in again.synced_ccos(resume=cached)]
+        used = again.wire.requests - before
+        finished = await again.cached_list()
+    finally:
+        await again.aclose()
+    # The projects' list again, then only the two projects not loaded before the stop.
+    assert used == 1 + (SYNCED_PROJECTS - 1) * 3
+    assert not {cco.project_id for batch in resumed for cco in batch} & seen
+    assert finished is not None and finished.load_finished
+    assert finished.saved_at == cached.saved_at  # as of when the first run began
+    assert {cco.id for cco in finished.rows} == {cco.id for cco in inspect.synced_ccos(bulk)}
+
+
+async def test_a_preferred_project_is_loaded_before_the_others(tmp_path: Path) -> None:
+    data = tmp_path / "many.sqlite3"
+    bulk_seed.reset_bulk(data, projects=40, ccos_per_project=2)
+    limits = RATE_LIMITS["procore"]
+    clock = JumpingClock()
+    config = SandboxConfig(
+        data_file=data,
+        rate_limit_per_hour=limits.per_hour,
+        rate_limit_per_10s=limits.per_10s,
+        clock=clock.time,
+    )
+    with SandboxServer(config, port=0) as server:
+        backend = Backend(_target(server, tmp_path), clock=clock)
+        try:
+            await backend.connect()
+            projects = await backend.procore.projects(backend.company.id)  # type: ignore[union-attr]
+            wanted = projects[-1]
+            backend.prefer_projects([wanted.number])
+            order = [batch[0].project_id async for batch, _ in backend.synced_ccos() if batch]
+            rate_limited = backend.wire.rate_limited
+        finally:
+            await backend.aclose()
+    assert len(order) == 40
+    # Last in Procore's order, it is started first and in among the first few in flight.
+    assert order.index(wanted.id) < 8
+    assert rate_limited == 0
+
+
+async def test_progress_tells_requests_left_and_an_eta_from_the_rate_limit(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "many.sqlite3"
+    bulk_seed.reset_bulk(data, projects=40, ccos_per_project=2)
+    limits = RATE_LIMITS["procore"]
+    clock = JumpingClock()
+    config = SandboxConfig(
+        data_file=data,
+        rate_limit_per_hour=limits.per_hour,
+        rate_limit_per_10s=limits.per_10s,
+        clock=clock.time,
+    )
+    with SandboxServer(config, port=0) as server:
+        backend = Backend(_target(server, tmp_path), clock=clock)
+        try:
+            await backend.connect()
+            started = clock.time()
+            seen: list[tuple[float, int, LoadProgress]] = []
+            async for _, progress in backend.synced_ccos():
+                seen.append((clock.time(), backend.wire.requests, progress))
+            finished, sent = clock.time(), backend.wire.requests
+        finally:
+            await backend.aclose()
+    # 1 + 40 * 3 = 121 requests at 25 per 10 s: the limit set the pace.
+    assert finished - started >= 40
+    assert [p.projects_done for _, _, p in seen] == list(range(41))
+    halfway_at, sent_by_halfway, halfway = seen[20]
+    # 20 projects left at 3 requests each, less what those in flight have sent already: what
+    # the rest of the load then sent.
+    assert halfway.requests_left == sent - sent_by_halfway
+    assert 50 <= halfway.requests_left <= 60
+    assert halfway.eta_seconds is not None
+    # 60 requests at 25 per 10 s need about two more windows beyond the current one.
+    actual = finished - halfway_at
+    assert 0.6 * actual <= halfway.eta_seconds <= 1.6 * actual, (halfway.eta_seconds, actual)
+    assert seen[-1][2].eta_seconds == 0 and seen[-1][2].requests_left == 0

@@ -1,0 +1,77 @@
+"""Headless `list`: the load's progress on stderr when that is a terminal, and a load stopped
+part-way resumed by the next run."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from cco_unlink.headless import list_command
+from sandbox import inspect
+from services.backend import Backend, Target
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_progress_is_drawn_on_a_terminal_and_cleared_before_the_rows(
+    make_target: Callable[..., Target],
+) -> None:
+    out, err = io.StringIO(), _Terminal()
+    backend = Backend(make_target())
+    status = await list_command(backend, None, True, out, err)
+    await backend.aclose()
+    assert status == 0
+    drawn = err.getvalue().split("\r\x1b[K")
+    assert drawn[0] == "" and drawn[-1] == ""  # every line redrawn in place, then wiped
+    lines = [line for line in drawn if line]
+    assert lines[0].startswith("[------------------------] 0/")
+    assert lines[-1].startswith("[########################] ")
+    assert lines[-1].endswith(" projects · 0 requests left")
+    # The demo's limits are generous: every project is on its way at once, so after the first
+    # one nothing is left to send.
+    for line in lines[1:]:
+        assert re.fullmatch(r"\[#+-*\] \d+/\d+ projects · \d+ requests left.*", line), line
+    assert len(out.getvalue().splitlines()) >= 20
+
+
+async def test_nothing_but_the_rows_when_stderr_is_not_a_terminal(
+    make_target: Callable[..., Target],
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    backend = Backend(make_target())
+    assert await list_command(backend, None, False, out, err) == 0
+    await backend.aclose()
+    assert err.getvalue() == ""
+    assert out.getvalue()
+
+
+async def test_a_list_stopped_part_way_is_resumed_by_the_next_run(
+    make_target: Callable[..., Target], sandbox_data: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "list-cache.sqlite3"
+    first = Backend(make_target(cache_path=cache))
+    async for batch, _ in first.synced_ccos():
+        if batch:
+            break  # stopped after the first project
+    await first.aclose()
+
+    again = Backend(make_target(cache_path=cache))
+    out = io.StringIO()
+    assert await list_command(again, None, True, out, io.StringIO()) == 0
+    used = again.wire.requests
+    await again.aclose()
+    listed = {json.loads(line)["cco_id"] for line in out.getvalue().splitlines()}
+    company = again.company
+    assert company is not None
+    expected = {c.id for c in inspect.synced_ccos(sandbox_data) if c.company_id == company.id}
+    assert listed == expected
+    projects = {c.project_id for c in inspect.synced_ccos(sandbox_data, company.id)}
+    # Signing in (me, companies), the projects' list, then three requests for each project but
+    # the one loaded before the stop.
+    assert used == 2 + 1 + 3 * (len(projects) - 1)

@@ -1,0 +1,131 @@
+"""The load as a person watches it: a progress bar of projects with the requests left and the
+time to go, from Procore's rate-limit headers; a project the person filters for comes first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox import SandboxConfig, SandboxServer, bulk_seed
+from sandbox.config import RATE_LIMITS
+from services.backend import Backend, Target
+from tests.clock import JumpingClock
+from tests.tui.conftest import screen_of, settle
+from tui.app import CcoUnlinkApp
+from tui.widgets.load_progress import LoadProgressBar
+
+PROJECTS = 40
+
+
+@pytest.fixture
+def clock() -> JumpingClock:
+    return JumpingClock()
+
+
+@pytest.fixture
+def procore_like(tmp_path: Path, clock: JumpingClock) -> Iterator[SandboxServer]:
+    """A company of 40 projects behind Procore's example limits, 25 requests per 10 s: a load
+    of 121 requests waits for the window four times (on the shared clock, without waiting)."""
+    data = tmp_path / "company.sqlite3"
+    bulk_seed.reset_bulk(data, projects=PROJECTS, ccos_per_project=2)
+    limits = RATE_LIMITS["procore"]
+    config = SandboxConfig(
+        data_file=data,
+        rate_limit_per_hour=limits.per_hour,
+        rate_limit_per_10s=limits.per_10s,
+        # Each answer takes a tenth of a second: keys typed at once land while the load runs.
+        latency_ms=100,
+        clock=clock.time,
+    )
+    with SandboxServer(config, port=0) as server:
+        yield server
+
+
+def _app(server: SandboxServer, tmp_path: Path, clock: JumpingClock) -> CcoUnlinkApp:
+    target = Target(
+        procore_url=server.base_url,
+        connector_url=server.connector_url,
+        client_id="admin",
+        client_secret="sandbox",
+        connector_token="sandbox",
+        company_id=0,
+        audit_path=tmp_path / "audit.jsonl",
+        is_sandbox=True,
+    )
+    return CcoUnlinkApp(Backend(target, clock=clock))
+
+
+async def test_the_progress_bar_shows_projects_requests_left_and_the_time_to_go(
+    procore_like: SandboxServer,
+    tmp_path: Path,
+    clock: JumpingClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[float, float, str, float]] = []
+    show = LoadProgressBar.show
+
+    def watched(bar: LoadProgressBar, progress: object) -> None:
+        show(bar, progress)  # type: ignore[arg-type]
+        shown = bar.query_one("ProgressBar")
+        seen.append((shown.progress, shown.total, bar.text, clock.time()))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(LoadProgressBar, "show", watched)
+    app = _app(procore_like, tmp_path, clock)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        finished = clock.time()
+        bar = pilot.app.screen.query_one(LoadProgressBar)
+        assert not bar.display or "-loading" not in bar.classes  # gone once loaded
+        assert len(screen_of(pilot).rows) == PROJECTS * 2
+
+    assert [(done, total) for done, total, _, _ in seen] == [
+        (done, PROJECTS) for done in range(PROJECTS + 1)
+    ]
+    _, _, halfway_text, halfway_at = seen[PROJECTS // 2]
+    assert halfway_text.startswith(f"{PROJECTS // 2}/{PROJECTS} projects · ")
+    assert " requests left · about " in halfway_text and halfway_text.endswith(" to go")
+    # The time to go said at half-way is about what it then took (25 requests per 10 s).
+    said = int(halfway_text.split("about ")[1].split(" s to go")[0])
+    took = finished - halfway_at
+    assert took >= 10
+    assert 0.6 * took <= said <= 1.6 * took, (halfway_text, took)
+    assert seen[-1][2] == f"{PROJECTS}/{PROJECTS} projects · 0 requests left"
+
+
+async def test_a_project_the_person_filters_for_is_loaded_first(
+    procore_like: SandboxServer, tmp_path: Path, clock: JumpingClock
+) -> None:
+    wanted_number = f"B-{PROJECTS:04d}"  # the last project in Procore's order
+    app = _app(procore_like, tmp_path, clock)
+    order: list[int] = []
+    async with app.run_test(size=(160, 30)) as pilot:
+        screen = screen_of(pilot)
+        # Typed at once, while the load is starting.
+        await pilot.press("slash", *wanted_number.lower())
+        assert screen.filter_words == [wanted_number.lower()]
+
+        def loaded_projects() -> None:
+            for cco in screen.rows.values():
+                if cco.project_id not in order:
+                    order.append(cco.project_id)
+
+        loaded_projects()
+        before_filter = len(order)
+
+        while "-loading" in screen.query_one(LoadProgressBar).classes or not order:
+            loaded_projects()
+            await pilot.pause(0.01)
+        await settle(pilot)
+        loaded_projects()
+        shown = [screen.rows[key] for key in screen.table.row_keys]
+
+    wanted = next(cco.project_id for cco in shown)
+    assert {cco.project_number for cco in shown} == {wanted_number}
+    assert len(order) == PROJECTS
+    # The filter came while most projects were still to load (else this proves nothing) ...
+    assert before_filter <= PROJECTS // 2, before_filter
+    # ... and the project, last in Procore's order, came in right after the few already on
+    # their way (at most 7 under 25 requests per 10 s), not last.
+    assert order.index(wanted) - before_filter <= 8, (order.index(wanted), before_filter)
