@@ -50,7 +50,8 @@ class ConfirmUnlinkManyScreen(ModalScreen[bool]):
     }
     #many-list {
         height: auto;
-        max-height: 10;
+        /* The buttons must stay in view at 80x24: the list gives up rows first. */
+        max-height: 30vh;
         margin: 1 0;
         border: round $panel-lighten-2;
     }
@@ -84,10 +85,10 @@ class ConfirmUnlinkManyScreen(ModalScreen[bool]):
         with Vertical(id="many-dialog"):
             yield Static(f"Unlink {len(ccos)} CCOs", id="many-title", markup=False)
             yield Static(
-                f"Unlink these {len(ccos)} picked CCOs, in {projects} project"
-                f"{'s' if projects != 1 else ''}, from QuickBooks® Desktop? Amount in all "
-                f"{money(total)}.\nEach is checked in QuickBooks first; those still there are "
-                "refused and stay. Esc stops the run after the CCO in progress.",
+                f"Unlink these {len(ccos)} picked CCOs ({projects} project"
+                f"{'s' if projects != 1 else ''}, {money(total)} in all) from QuickBooks® "
+                "Desktop? Each is checked in QuickBooks first; those still there stay. Esc "
+                "stops the run after the CCO in progress.",
                 id="many-question",
                 markup=False,
             )
