@@ -1,4 +1,5 @@
-"""Render docs/screenshot.svg: the app on fresh demo data, right after a successful unlink.
+"""Render docs/screenshot.svg: the app at 100x30 on fresh demo data, right after a refusal (the
+evidence: which PO still holds the CCO's lines) and a successful unlink.
 
 Run with `uv run python scripts/screenshot.py`; the README shows the result.
 """
@@ -17,6 +18,8 @@ from tui.app import CcoUnlinkApp
 from tui.screens.change_orders import ChangeOrdersScreen
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.svg"
+SIZE = (100, 30)
+"""A terminal a little wider than the 80 columns the screen is built for."""
 
 
 async def render(server: SandboxServer, data_file: Path, workdir: Path) -> None:
@@ -25,7 +28,7 @@ async def render(server: SandboxServer, data_file: Path, workdir: Path) -> None:
     gone = min(c.id for c in synced if not c.in_quickbooks)
     present = min(c.id for c in synced if c.in_quickbooks)
     app = CcoUnlinkApp(Backend(target))
-    async with app.run_test(size=(180, 34), notifications=True) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
         screen = app.screen
@@ -37,6 +40,10 @@ async def render(server: SandboxServer, data_file: Path, workdir: Path) -> None:
             await pilot.press("y")
             await pilot.pause()
             await app.workers.wait_for_complete()
+        # Below 120 columns the detail pane, opened with the next steps after the unlink,
+        # covers the list: the picture is of the list.
+        await pilot.press("escape")
+        screen.table.move_cursor(row=screen.table.get_row_index(present))
         await pilot.pause(0.3)
         app.save_screenshot(filename=OUTPUT.name, path=str(OUTPUT.parent))
 

@@ -36,8 +36,8 @@ COLUMNS: tuple[Column, ...] = (
     # Amounts are never cut: a cut number reads as another number.
     Column("amount", "Amount", 16, align="right"),
     Column("project", "Project", 10, comfortable=22),
-    Column("vendor", "Vendor", 10, comfortable=20, priority=1),
-    Column("commitment", "Commitment", 10, comfortable=16, priority=2),
+    Column("vendor", "Vendor", 10, comfortable=14, priority=1),
+    Column("commitment", "Commitment", 10, comfortable=14, priority=2),
     Column("synced", "Synced", 10, priority=3),
     Column("quickbooks", "QBD PO", 8, comfortable=12),
 )
