@@ -28,6 +28,7 @@ from services.procore import environments
 from services.settings import (
     SANDBOX_FAULT_KEYS,
     Settings,
+    check_flag,
     find_settings_file,
     keys_error,
     load_settings,
@@ -141,10 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
+        _log_to_file()
         if arguments.command == "setup":
             return _setup(arguments)
         settings = _settings(arguments)
-        _log_to_file()
         if arguments.command == "sandbox" and seed_command.wanted(arguments):
             return seed_command.run(settings, arguments)
         if arguments.command == "sandbox":
@@ -169,9 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except BrokenPipeError:
         # The reader (`head`, a closed pager) stopped listening: not an error worth a word.
+        # What is still buffered for stdout goes nowhere, so the exit does not fail on it.
         with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
-        return EXIT_FAILURE
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exit_codes.BROKEN_PIPE
     except OSError as error:
         print(
             f"cco-unlink: {error.strerror or error} ({error.filename or 'no file'})",
@@ -206,9 +208,13 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         procore = replace(procore, base_url=arguments.procore_url)
     if arguments.connector_url:
         quickbooks = replace(quickbooks, connector_url=arguments.connector_url)
-    if arguments.client_id:
+    if arguments.client_id is not None:
+        check_flag("procore", "client_id", arguments.client_id)
+        if not arguments.client_id.strip():
+            raise SettingsError("--client-id: must not be empty")
         procore = replace(procore, client_id=arguments.client_id)
     if arguments.company_id is not None:
+        check_flag("procore", "company_id", arguments.company_id)
         procore = replace(procore, company_id=arguments.company_id)
     sandbox = settings.sandbox
     if arguments.command == "sandbox":
@@ -217,9 +223,10 @@ def _settings(arguments: argparse.Namespace) -> Settings:
             for key in (*SANDBOX_FAULT_KEYS, "latency_ms")
             if getattr(arguments, key) is not None
         }
+        if arguments.port is not None:
+            flags["port"] = arguments.port
         for key, value in flags.items():
-            if value < 0:
-                raise SettingsError(f"--{key.replace('_', '-')} must not be negative, not {value}")
+            check_flag("sandbox", key, value)
         sandbox = replace(sandbox, **flags)
     for label, url in (
         ("Procore URL", procore.base_url),
@@ -234,11 +241,17 @@ def _settings(arguments: argparse.Namespace) -> Settings:
 
 
 def _log_to_file() -> None:
-    """Diagnostics go to a file: the terminal belongs to the app."""
+    """Diagnostics go to a file: the terminal belongs to the app. Python's warnings too: a
+    person is told what happened in one line, never shown a RuntimeWarning."""
     path = locations.log_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler: logging.Handler
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()  # nowhere to keep them; still never on the terminal
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.captureWarnings(True)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
@@ -341,9 +354,6 @@ def _sandbox_values(settings: Settings, data: str | None, reset: bool) -> dict[s
         # The cached list showed the old data; a list reset under it must not be shown stale.
         locations.list_cache_file().unlink(missing_ok=True)
     faults = {key: getattr(configured, key) for key in SANDBOX_FAULT_KEYS}
-    for key, value in faults.items():
-        if key.endswith("_percent") and value > 100:
-            raise SettingsError(f"[sandbox] {key}: a share in percent, 0 to 100, not {value}")
     faults["seed"] = faults.pop("fault_seed")
     return {
         "data_file": str(data_file),
@@ -396,9 +406,7 @@ def _setup(arguments: argparse.Namespace) -> int:
 def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
     # Beyond loopback only when asked for on the command line, never from a settings file alone.
     host = arguments.host or _loopback_host(settings)
-    port = settings.sandbox.port if arguments.port is None else arguments.port
-    if not 0 <= port <= 65535:
-        raise SettingsError(f"--port must be from 0 to 65535, not {port}.")
+    port = settings.sandbox.port  # with --port in it (_settings)
     if not is_loopback(host):
         print(
             f"cco-unlink: warning: the sandbox will listen on {host}, beyond this machine; "

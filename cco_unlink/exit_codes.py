@@ -29,6 +29,9 @@ PROCORE_FAILED = 6
 (`cco-unlink login`). Nothing changed."""
 OUTCOME_UNKNOWN = 7
 """The unlink was sent and its result could not be confirmed: list again before retrying."""
+BROKEN_PIPE = 141
+"""The reader of stdout went away (`| head`): nothing is said, and the status is the one a
+command killed by SIGPIPE has, as `cat` and `grep` end (choice)."""
 
 FOR_OUTCOME: dict[OutcomeKind, int] = {
     OutcomeKind.UNLINKED: OK,

@@ -20,7 +20,7 @@ import random
 import time
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.config import Faults, SandboxConfig
@@ -71,7 +71,22 @@ class _QuietDrops(logging.Filter):
         return not isinstance(error, ConnectionDropped)
 
 
+class _OneLineDisconnects(logging.Filter):
+    """A client that hangs up before its request is read is the client's doing, not a sandbox
+    bug: one line in the log, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ClientDisconnect):
+            record.msg = "A client disconnected before its request was read."
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+logging.getLogger("uvicorn.error").addFilter(_OneLineDisconnects())
 
 
 class FaultInjector:

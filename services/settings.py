@@ -7,6 +7,7 @@ two equal. A bad file is reported with its path, line and column, and nothing el
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tempfile
@@ -196,14 +197,30 @@ def replace(obj: _T, **changes: Any) -> _T:
     return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
 
 
+MAX_SETTINGS_BYTES = 1024 * 1024
+"""A settings file is a few kilobytes; anything this large is not one (choice)."""
+
+
 def _read_file(path: Path) -> Settings:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SETTINGS_BYTES + 1)
     except FileNotFoundError:
         raise SettingsError("settings file not found", file=name) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SettingsError(f"cannot read settings file ({error})", file=name) from None
+    except OSError as error:
+        raise SettingsError(
+            f"cannot read settings file ({error.strerror or error})", file=name
+        ) from None
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise SettingsError(
+            f"larger than {MAX_SETTINGS_BYTES // 1024} KB: not a settings file", file=name
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SettingsError("not UTF-8 text", file=name, line=line) from None
     return parse_settings(text, name)
 
 
@@ -211,6 +228,8 @@ def parse_settings(text: str, name: str) -> Settings:
     """Settings from a file's text, checked as a file is; `name` says where in errors."""
     try:
         raw = tomllib.loads(text)
+    except RecursionError:
+        raise SettingsError("not valid TOML: nested too deeply", file=name) from None
     except tomllib.TOMLDecodeError as error:
         detail = str(error)
         position = _TOML_POSITION.search(detail)
@@ -290,10 +309,21 @@ def _check_limit(section: str, key: str, value: Any) -> str:
     pattern = _PATTERNS.get((section, key))
     if pattern is not None and isinstance(value, str) and not pattern[0].match(value):
         return f"must be {pattern[1]}, not {value!r}"
+    if section == "sandbox" and key.endswith("_percent") and value > 100:
+        return f"a share in percent, 0 to 100, not {value}"
     limit = _LIMITS.get((section, key))
     if limit is not None and value > limit:
         return f"must be at most {limit}, not {value}"
     return ""
+
+
+def check_flag(section: str, key: str, value: Any) -> None:
+    """Check a command-line value as strictly as the same key in a settings file; the flag is
+    named after the key (--company-id for [procore] company_id)."""
+    hint = get_type_hints(_SECTIONS[section])[key]
+    problem = _check_value(hint, value) or _check_limit(section, key, value)
+    if problem:
+        raise SettingsError(f"--{key.replace('_', '-')}: {problem}")
 
 
 def _check_value(hint: Any, value: Any) -> str:
@@ -312,6 +342,8 @@ def _check_value(hint: Any, value: Any) -> str:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"must be a number, not {value!r}"
+        if not math.isfinite(value):
+            return f"must be a finite number, not {value}"
         return "" if value > 0 else f"must be greater than 0, not {value}"
     if hint is str:
         return "" if isinstance(value, str) else f"must be a string, not {value!r}"
