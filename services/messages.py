@@ -420,6 +420,7 @@ def delete_unknown(detail: str) -> str:
 
 # Checking in QuickBooks, from the screen ---------------------------------------------------------
 
+UNLINKED_NOW = "Unlinked: Procore holds no link to QuickBooks® Desktop for this CCO any more."
 UNEXPECTED_READ = "An unexpected error stopped this read; the details are in the log file."
 
 

@@ -210,6 +210,13 @@ async def test_esc_stops_a_run_after_the_cco_in_progress_and_R_shows_every_outco
         await pilot.press("R")
         await pilot.pause()
         assert isinstance(pilot.app.screen, BatchSummaryScreen)
+        # Enter on the unlinked CCO opens it in the pane, with step 3 of the fix at hand.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen is screen and screen.pane.cco is not None
+        assert screen.pane.cco.id == ids[0]
+        assert messages.UNLINKED_NOW in _text(pilot, "#detail-quickbooks")
+        assert "d delete in Procore" in _text(pilot, "#detail-keys")
     assert not is_linked(sandbox_data, ids[0])
     assert is_linked(sandbox_data, ids[1]) and is_linked(sandbox_data, ids[2])
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -15,6 +16,7 @@ from textual.widgets import DataTable, Static
 
 from services import locations
 from services.batch import UnlinkBatch
+from services.models import SyncedCco
 from tui.feedback import OUTCOME_SEVERITY, SEVERITY_SIGNS, SIGN_WARNING, Look, toast
 from tui.widgets.cco_table import money
 
@@ -24,7 +26,9 @@ def report_path(now: datetime) -> Path:
     return locations.data_dir() / "reports" / f"unlink-{now:%Y%m%d-%H%M%S}.csv"
 
 
-class BatchSummaryScreen(ModalScreen[None]):
+class BatchSummaryScreen(ModalScreen[SyncedCco | None]):
+    """Dismissed with the CCO chosen by Enter (the list opens it in the detail pane), or None."""
+
     DEFAULT_CSS = """
     BatchSummaryScreen {
         align: center middle;
@@ -63,7 +67,10 @@ class BatchSummaryScreen(ModalScreen[None]):
             yield Static(f"Unlink of {len(self.unlinks.ccos)} CCOs", id="summary-title")
             yield Static(self.unlinks.summary(), id="summary-line", markup=False)
             yield DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
-            yield Static("s save as CSV · Esc close", id="summary-keys")
+            yield Static(
+                "Enter open the CCO (d deletes an unlinked one) · s save as CSV · Esc close",
+                id="summary-keys",
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -85,6 +92,11 @@ class BatchSummaryScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    @on(DataTable.RowSelected)
+    def _chosen(self, event: DataTable.RowSelected) -> None:
+        chosen = event.row_key.value
+        self.dismiss(next((c for c in self.unlinks.ccos if str(c.id) == chosen), None))
 
     def action_save_csv(self) -> None:
         path = report_path(datetime.now())

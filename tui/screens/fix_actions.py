@@ -5,6 +5,7 @@ CCO in Procore (step 3)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.notifications import SeverityLevel
@@ -27,6 +28,9 @@ from tui.feedback import (
 from tui.screens.typed_confirm import TypedConfirmScreen
 from tui.screens.unlink_actions import UnlinkActions
 from tui.widgets.detail_pane import DetailPane, Failed
+
+if TYPE_CHECKING:
+    from services.backend import Backend
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +56,8 @@ def check_mark(result: CheckResult) -> str:
 class FixActions(UnlinkActions):
     """ChangeOrdersScreen's detail pane and the actions on one CCO beyond the unlink."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
         # CCOs unlinked in this session: gone from the list, still open to `d` and `o`.
         self._unlinked: dict[int, SyncedCco] = {}
 
@@ -218,26 +222,31 @@ class FixActions(UnlinkActions):
         """A single CCO unlinked: the pane shows it with what the fix asks next."""
         self._unlinked[cco.id] = cco
         if not (self.pane.is_open and self.pane.cco and self.pane.cco.id == cco.id):
-            self.pane.show(cco, self.backend.web_address(cco))
-            self._layout_changed()
-            self.read_detail(cco)
-        if outcome.quickbooks is not None:
-            self.pane.set_check(
-                cco.id,
-                CheckResult(
-                    cco.id,
-                    CheckKind.GONE,
-                    messages.gone_from_quickbooks(outcome.quickbooks),
-                    outcome.quickbooks,
-                ),
-            )
-        word = "unlinked" if outcome.kind is OutcomeKind.UNLINKED else "already unlinked"
-        self.pane.set_next_step(
-            cco.id,
-            f"{SIGN_DONE} {word.capitalize()}. {messages.NEXT_STEP} {NEXT_KEYS}",
-            unlinked=True,
-        )
+            self.open_detail(cco)
+        word = "Unlinked" if outcome.kind is OutcomeKind.UNLINKED else "Already unlinked"
+        self._show_unlinked(cco, word, outcome)
 
     def _remember_unlinked(self, cco: SyncedCco) -> None:
         """An unlink of many unlinked it: `d` and `o` can still reach it from the summary."""
         self._unlinked[cco.id] = cco
+
+    def _open_from_summary(self, cco: SyncedCco | None) -> None:
+        if cco is None:
+            return
+        self.open_detail(cco)
+        if cco.id in self._unlinked:
+            self._show_unlinked(cco, "Unlinked", None)
+
+    def _show_unlinked(self, cco: SyncedCco, word: str, outcome: UnlinkOutcome | None) -> None:
+        """The pane on an unlinked CCO: what QuickBooks said before the unlink when known (it
+        is not asked again: the link is gone), and step 3 of the fix."""
+        evidence = outcome.quickbooks if outcome else None
+        check = (
+            CheckResult(cco.id, CheckKind.GONE, messages.gone_from_quickbooks(evidence), evidence)
+            if evidence is not None
+            else CheckResult(cco.id, CheckKind.NOT_LINKED, messages.UNLINKED_NOW)
+        )
+        self.pane.set_check(cco.id, check)
+        self.pane.set_next_step(
+            cco.id, f"{SIGN_DONE} {word}. {messages.NEXT_STEP} {NEXT_KEYS}", unlinked=True
+        )

@@ -89,6 +89,10 @@ class UnlinkActions(Screen[None]):
         """A CCO an unlink of many unlinked. Provided by FixActions."""
         raise NotImplementedError
 
+    def _open_from_summary(self, cco: SyncedCco | None) -> None:
+        """A CCO chosen in a run's summary. Provided by FixActions."""
+        raise NotImplementedError
+
     # Unlink --------------------------------------------------------------------------------
 
     def action_unlink(self) -> None:
@@ -175,7 +179,7 @@ class UnlinkActions(Screen[None]):
                 self._toast(Look("warning", "Audit log"), outcome.audit_error)
                 break
         self._set_status()
-        self.app.push_screen(BatchSummaryScreen(batch))
+        self.app.push_screen(BatchSummaryScreen(batch), self._open_from_summary)
 
     def action_stop_batch(self) -> None:
         if self.running is not None:
@@ -186,7 +190,7 @@ class UnlinkActions(Screen[None]):
         if self.last_batch is None:
             self._toast(Look("warning", "No summary yet"), messages.NO_BATCH_YET)
             return
-        self.app.push_screen(BatchSummaryScreen(self.last_batch))
+        self.app.push_screen(BatchSummaryScreen(self.last_batch), self._open_from_summary)
 
     def _show_outcome(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
         look = Look(OUTCOME_SEVERITY[outcome.kind], f"CCO #{cco.number} {cco.title}")
