@@ -112,7 +112,10 @@ async def test_a_cache_unreadable_part_way_is_loaded_afresh(
     async with run_app(cache_path=cache_file) as pilot:
         loaded = sorted(screen_of(pilot).table.row_keys)
     with sqlite3.connect(cache_file) as conn:
-        conn.execute("UPDATE list_rows SET row = 'garbage' WHERE id = ?", (loaded[-1],))
+        # The last row stored: past the first screen's, whichever project came in last.
+        conn.execute(
+            "UPDATE list_rows SET row = 'garbage' WHERE rowid = (SELECT MAX(rowid) FROM list_rows)"
+        )
 
     monkeypatch.setattr(cache, "HEAD_ROWS", 5)
     async with run_app(cache_path=cache_file) as pilot:
