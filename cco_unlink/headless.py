@@ -341,15 +341,7 @@ async def unlink_ccos(
 ) -> list[UnlinkReport]:
     """Unlink each CCO in turn through the screen's own service; `on_report` hears each outcome
     as it comes, so an interrupted run has already said what it did."""
-    _, company = await backend.connect()
-    project = await _project(backend, company, project_id)
-    listed = {
-        row.id: row for row in await catalog.project_ccos(backend.procore, company.id, project)
-    }
-    ccos = [
-        listed.get(cco_id) or await _unlisted(backend, company, project, cco_id)
-        for cco_id in cco_ids
-    ]
+    project, ccos = await _named_ccos(backend, project_id, cco_ids)
     reports: list[UnlinkReport] = []
 
     def heard(cco: SyncedCco, outcome: UnlinkOutcome) -> None:
@@ -379,6 +371,23 @@ def write_reports(reports: Sequence[UnlinkReport], as_json: bool, out: TextIO) -
         if report.outcome.audit_error:
             print(f"  {report.outcome.audit_error}", file=out)
     out.flush()
+
+
+async def _named_ccos(
+    backend: Backend, project_id: int, cco_ids: Sequence[int] | None
+) -> tuple[Project, list[SyncedCco]]:
+    """The project and the CCOs named, in the order named (none named: every synced CCO of
+    the project, by id). A CCO the synced list lacks is read on its own (see _unlisted)."""
+    _, company = await backend.connect()
+    project = await _project(backend, company, project_id)
+    listed = {
+        row.id: row for row in await catalog.project_ccos(backend.procore, company.id, project)
+    }
+    wanted = list(cco_ids) if cco_ids else sorted(listed)
+    return project, [
+        listed.get(cco_id) or await _unlisted(backend, company, project, cco_id)
+        for cco_id in wanted
+    ]
 
 
 async def _project(backend: Backend, company: Company, project_id: int) -> Project:
@@ -471,15 +480,9 @@ async def check_ccos(
     on_report: Callable[[CheckReport], None] | None = None,
 ) -> list[CheckReport]:
     """Check each CCO named (or every synced CCO of the project) in QuickBooks, in turn."""
-    _, company = await backend.connect()
-    project = await _project(backend, company, project_id)
-    listed = {
-        row.id: row for row in await catalog.project_ccos(backend.procore, company.id, project)
-    }
-    wanted = list(cco_ids) if cco_ids else sorted(listed)
+    project, ccos = await _named_ccos(backend, project_id, cco_ids)
     reports = []
-    for cco_id in wanted:
-        cco = listed.get(cco_id) or await _unlisted(backend, company, project, cco_id)
+    for cco in ccos:
         report = CheckReport(project.id, cco.number, await backend.check(cco))
         reports.append(report)
         if on_report is not None:

@@ -4,10 +4,8 @@ the embedded sandbox, whose QuickBooks answers slowly, so that a run can be stop
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -17,7 +15,7 @@ import pytest
 
 from sandbox import inspect
 from tests.helpers import is_linked
-from tests.test_terminal_smoke import _tmux, _wait_for
+from tests.test_terminal_smoke import _tmux, _wait_for, launch
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -42,22 +40,8 @@ def test_pane_check_and_stop_at_80x24(isolated_home: Path, seeded_template: Path
     settings.write_text(f"[sandbox]\nquickbooks_delay_ms = {QUICKBOOKS_DELAY_MS}\n")
 
     session = f"cco-unlink-fix-{uuid.uuid4().hex[:8]}"
-    environment = " ".join(
-        f"{name}={shlex.quote(str(isolated_home / folder))}"
-        for name, folder in (
-            ("XDG_CONFIG_HOME", "config"),
-            ("XDG_DATA_HOME", "data"),
-            ("XDG_STATE_HOME", "state"),
-        )
-    )
-    command = (
-        f"env {environment} TERM=xterm-256color {shlex.quote(sys.executable)} -m cco_unlink "
-        f"--settings {shlex.quote(str(settings))}"
-    )
-    _tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", command)
+    launch(isolated_home, session, 80, 24, "--settings", str(settings))
     try:
-        _tmux("set-option", "-t", session, "window-size", "manual")
-        _tmux("resize-window", "-t", session, "-x", "80", "-y", "24")
         _wait_for(session, "synced CCOs")
 
         # Enter: the pane covers the list at 80 columns and shows what QuickBooks still holds.

@@ -37,6 +37,30 @@ def _wait_for(session: str, text: str, seconds: float = 30.0) -> str:
     raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
 
+def launch(home: Path, session: str, width: int, height: int, *arguments: str) -> None:
+    """Start `cco-unlink` (its data and settings under `home`) in a detached tmux session of
+    exactly `width` x `height`."""
+    environment = " ".join(
+        f"{name}={shlex.quote(str(home / folder))}"
+        for name, folder in (
+            ("XDG_CONFIG_HOME", "config"),
+            ("XDG_DATA_HOME", "data"),
+            ("XDG_STATE_HOME", "state"),
+        )
+    )
+    command = " ".join(
+        [
+            f"env {environment} TERM=xterm-256color {shlex.quote(sys.executable)} -m cco_unlink",
+            *(shlex.quote(argument) for argument in arguments),
+        ]
+    )
+    size = ("-x", str(width), "-y", str(height))
+    _tmux("new-session", "-d", "-s", session, *size, command)
+    # A detached session may still take the server's default size; pin it.
+    _tmux("set-option", "-t", session, "window-size", "manual")
+    _tmux("resize-window", "-t", session, *size)
+
+
 def test_unlink_in_a_real_terminal(isolated_home: Path, seeded_template: Path) -> None:
     data_file = isolated_home / "data" / "cco-unlink" / "sandbox.sqlite3"
     data_file.parent.mkdir(parents=True)
@@ -46,20 +70,8 @@ def test_unlink_in_a_real_terminal(isolated_home: Path, seeded_template: Path) -
     target = next(c for c in synced if not c.in_quickbooks and titles[c.title] == 1)
 
     session = f"cco-unlink-{uuid.uuid4().hex[:8]}"
-    environment = " ".join(
-        f"{name}={shlex.quote(str(isolated_home / folder))}"
-        for name, folder in (
-            ("XDG_CONFIG_HOME", "config"),
-            ("XDG_DATA_HOME", "data"),
-            ("XDG_STATE_HOME", "state"),
-        )
-    )
-    command = f"env {environment} TERM=xterm-256color {shlex.quote(sys.executable)} -m cco_unlink"
-    _tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
+    launch(isolated_home, session, 200, 50)
     try:
-        # A detached session may still take the server's default size; pin it.
-        _tmux("set-option", "-t", session, "window-size", "manual")
-        _tmux("resize-window", "-t", session, "-x", "200", "-y", "50")
         _wait_for(session, "synced CCOs")
         screen = _tmux("capture-pane", "-p", "-t", session)
         assert "Commitment Change Orders" in screen

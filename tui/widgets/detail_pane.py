@@ -44,6 +44,13 @@ def _clock(moment: datetime) -> str:
     return moment.astimezone().strftime("%H:%M:%S")
 
 
+def _not_in_hand(title: Text, failed: Failed | None) -> RenderableType:
+    """A part whose answer is still being read (None), or could not be read and why."""
+    if failed is None:
+        return Group(title, Text(f"  {READING}", style="italic"))
+    return Group(title, Text(f"  {SIGN_WARNING} not read: {failed.reason}"))
+
+
 class DetailPane(VerticalScroll):
     """Shown beside the list from 120 columns, over it below (see ChangeOrdersScreen)."""
 
@@ -174,10 +181,8 @@ class DetailPane(VerticalScroll):
     def _quickbooks(self) -> RenderableType:
         title = Text("QuickBooks® Desktop", style="bold")
         check = self.check
-        if check is None:
-            return Group(title, Text(f"  {READING}", style="italic"))
-        if isinstance(check, Failed):
-            return Group(title, Text(f"  {SIGN_WARNING} not read: {check.reason}"))
+        if check is None or isinstance(check, Failed):
+            return _not_in_hand(title, check)
         sign = _CHECK_SIGNS.get(check.kind, SIGN_WARNING)
         lines: list[RenderableType] = [title]
         evidence = check.evidence
@@ -189,10 +194,8 @@ class DetailPane(VerticalScroll):
     def _lines(self) -> RenderableType:
         title = Text("Line items", style="bold")
         detail = self.detail
-        if detail is None:
-            return Group(title, Text(f"  {READING}", style="italic"))
-        if isinstance(detail, Failed):
-            return Group(title, Text(f"  {SIGN_WARNING} not read: {detail.reason}"))
+        if detail is None or isinstance(detail, Failed):
+            return _not_in_hand(title, detail)
         if not detail.lines:
             return Group(title, Text("  none"))
         # Two lines per item, not a table: the pane is 40 to 80 columns wide, and a table's
