@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from services.errors import (
     ProcoreSignInRequiredError,
     QuickBooksError,
 )
+from services.export import private_file
 from services.models import OutcomeKind, SyncedCco, UnlinkOutcome
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class UnlinkBatch:
         """Every CCO of the batch and its outcome, for a spreadsheet; written 0600 (it names
         the company's CCOs and amounts)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", newline="", encoding="utf-8", opener=_private) as handle:
+        with open(path, "w", newline="", encoding="utf-8", opener=private_file) as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             for result in self.results:
@@ -157,10 +157,6 @@ CSV_COLUMNS = (
     "message",
     "quickbooks_evidence",
 )
-
-
-def _private(path: str, flags: int) -> int:
-    return os.open(path, flags, 0o600)
 
 
 def _kind_of(error: CcoUnlinkError) -> OutcomeKind:

@@ -25,6 +25,14 @@ LIST_BINDINGS: list[BindingType] = [
     ),
     Binding("r", "refresh", "Refresh", id="refresh", tooltip="Load the list again from Procore"),
     Binding(
+        "e",
+        "export",
+        "Export",
+        id="export",
+        show=False,
+        tooltip="Save the rows shown, in their order, as CSV",
+    ),
+    Binding(
         "x",
         "delete_in_quickbooks",
         "QBD delete",
@@ -87,6 +95,6 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
     "Pick and unlink": ("pick", "pick-shown", "unlink", "stop-batch", "batch-summary"),
     "The rest of the fix": ("delete-in-quickbooks", "delete-in-procore"),
     "Find and sort": ("filter", "clear-filter", "sort", "sort-reverse"),
-    "The app": ("refresh", "help", "quit"),
+    "The app": ("refresh", "export", "help", "quit"),
 }
 """How the help screen groups the keys, by binding id; a key in none comes under "More"."""

@@ -4,7 +4,9 @@ entries that cannot work refused as settings errors."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from textual.widgets._footer import FooterKey
 
 from cco_unlink.cli import main
 from services.backend import Backend, Target
-from tests.tui.conftest import AppRunner, screen_of, settle
+from tests.tui.conftest import AppRunner, notifications, screen_of, settle
 from tui.app import CcoUnlinkApp
 from tui.screens.help import HelpScreen
 from tui.widgets.key_footer import KeyFooter
@@ -98,9 +100,30 @@ async def test_the_command_palette_offers_every_action_and_each_sort(run_app: Ap
         table = screen_of(pilot).table
         assert table.sort_column == "amount"
         commands = await palette_titles(pilot.app, screen_of(pilot))
-        for title in ("Unlink", "Pick", "Pick all", "Filter", "Refresh", "Theme", "Keys"):
+        titles = ("Unlink", "Check", "Pick all", "Filter", "Refresh", "Export", "Theme", "Keys")
+        for title in titles:
             assert title in commands, (title, sorted(commands))
         assert {f"Sort by {name}" for name in ("CCO #", "Title", "Amount", "Vendor")} <= commands
+
+
+async def test_e_exports_the_rows_shown_in_their_order_as_csv(run_app: AppRunner) -> None:
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        await pilot.press("slash", *"sc-", "enter", "s", "s", "s", "s")
+        await settle(pilot)
+        shown = list(screen.table.row_keys)
+        assert 0 < len(shown) < len(screen.rows)
+        await pilot.press("e")
+        await settle(pilot)
+        [toast] = [n for n in notifications(pilot) if n.title == "✓ Exported"]
+        path = Path(toast.message.rsplit(": ", 1)[1])
+        assert toast.message.startswith(f"{len(shown)} rows shown")
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(row["cco_id"]) for row in rows] == shown
+    assert path.stat().st_mode & 0o777 == 0o600
+    amounts = [Decimal(row["amount"]) for row in rows]
+    assert amounts == sorted(amounts)
 
 
 async def palette_titles(app: App[None], screen: Screen[Any]) -> set[str]:

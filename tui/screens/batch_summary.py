@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,16 +13,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from services import locations
 from services.batch import UnlinkBatch
+from services.export import report_file
 from services.models import SyncedCco
 from tui.feedback import OUTCOME_SEVERITY, SEVERITY_SIGNS, SIGN_WARNING, Look, toast
 from tui.widgets.cco_table import money
-
-
-def report_path(now: datetime) -> Path:
-    """Where `s` saves the list: beside the audit log, one file per save."""
-    return locations.data_dir() / "reports" / f"unlink-{now:%Y%m%d-%H%M%S}.csv"
 
 
 class BatchSummaryScreen(ModalScreen[SyncedCco | None]):
@@ -99,7 +93,7 @@ class BatchSummaryScreen(ModalScreen[SyncedCco | None]):
         self.dismiss(next((c for c in self.unlinks.ccos if str(c.id) == chosen), None))
 
     def action_save_csv(self) -> None:
-        path = report_path(datetime.now())
+        path = report_file("unlink", datetime.now())
         try:
             self.unlinks.write_csv(path)
         except OSError as error:

@@ -1,0 +1,62 @@
+"""The list as a person sees it, saved as CSV for a spreadsheet: the rows shown, in their order,
+with the mark each carries. Written 0600: it names the company's CCOs and amounts."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from services import locations
+from services.models import SyncedCco
+
+LIST_CSV_COLUMNS = (
+    "project",
+    "commitment",
+    "vendor",
+    "cco_id",
+    "cco_number",
+    "title",
+    "amount",
+    "synced_at",
+    "purchase_order",
+    "mark",
+)
+
+
+def report_file(kind: str, now: datetime) -> Path:
+    """Where a saved report goes: beside the audit log, one file per save."""
+    return locations.data_dir() / "reports" / f"{kind}-{now:%Y%m%d-%H%M%S}.csv"
+
+
+def private_file(path: str, flags: int) -> int:
+    """An `opener` for open(): the file is created readable by its owner only."""
+    return os.open(path, flags, 0o600)
+
+
+def write_list_csv(path: Path, ccos: Iterable[SyncedCco], marks: Mapping[int, str]) -> int:
+    """Write `ccos` to `path`; returns how many rows were written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with open(path, "w", newline="", encoding="utf-8", opener=private_file) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(LIST_CSV_COLUMNS)
+        for cco in ccos:
+            writer.writerow(
+                [
+                    cco.project_name,
+                    cco.commitment_label,
+                    cco.vendor,
+                    cco.id,
+                    cco.number,
+                    cco.title,
+                    str(cco.amount),
+                    cco.synced_at.isoformat() if cco.synced_at else "",
+                    cco.po_reference,
+                    marks.get(cco.id, ""),
+                ]
+            )
+            written += 1
+    return written
