@@ -253,6 +253,11 @@ async def test_d_refuses_a_linked_cco_and_deletes_an_unlinked_one_after_its_numb
         assert pilot.app.screen is screen
         assert notifications(pilot)[-1].message == messages.DELETED_IN_PROCORE
         assert messages.DELETED_IN_PROCORE in _text(pilot, "#detail-next")
+        assert "d delete" not in _text(pilot, "#detail-keys")
+        await pilot.press("d")  # deleted already: said so, nothing asked or sent
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert notifications(pilot)[-1].message == messages.DELETE_NOT_FOUND
     with pytest.raises(KeyError):
         inspect.cco_link(sandbox_data, gone)  # the sandbox no longer has it
     audit = make_target().audit_path

@@ -4,6 +4,7 @@ CCO in Procore (step 3)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from tui.feedback import (
 )
 from tui.screens.typed_confirm import TypedConfirmScreen
 from tui.screens.unlink_actions import UnlinkActions
-from tui.widgets.detail_pane import DetailPane, Failed
+from tui.widgets.detail_pane import KEYS_HINT_DELETED, KEYS_HINT_UNLINKED, DetailPane, Failed
 
 if TYPE_CHECKING:
     from services.backend import Backend
@@ -53,6 +54,13 @@ def check_mark(result: CheckResult) -> str:
     return CHECK_UNKNOWN
 
 
+_COUNTED_AS = {
+    CheckKind.GONE: "gone",
+    CheckKind.NOT_LINKED: "gone",
+    CheckKind.IN_QUICKBOOKS: "there",
+}
+
+
 class FixActions(UnlinkActions):
     """ChangeOrdersScreen's detail pane and the actions on one CCO beyond the unlink."""
 
@@ -60,6 +68,7 @@ class FixActions(UnlinkActions):
         super().__init__(backend)
         # CCOs unlinked in this session: gone from the list, still open to `d` and `o`.
         self._unlinked: dict[int, SyncedCco] = {}
+        self._deleted: set[int] = set()
 
     @property
     def pane(self) -> DetailPane:
@@ -97,7 +106,14 @@ class FixActions(UnlinkActions):
 
     @work(group="detail", exclusive=True, exit_on_error=False)
     async def read_detail(self, cco: SyncedCco) -> None:
-        """Both reads at once; each part of the pane fills in as its answer comes."""
+        """Procore's record and QuickBooks' order, asked at once; each part of the pane fills
+        in as its answer comes. An unlinked CCO has no order to ask about."""
+        if cco.id in self._unlinked:
+            await self._read_record(cco)
+        else:
+            await asyncio.gather(self._read_record(cco), self._check_one(cco))
+
+    async def _read_record(self, cco: SyncedCco) -> None:
         try:
             self.pane.set_detail(cco.id, await self.backend.detail(cco))
         except CcoUnlinkError as error:
@@ -105,9 +121,6 @@ class FixActions(UnlinkActions):
         except Exception:
             log.exception("reading CCO %s stopped unexpectedly", cco.id)
             self.pane.set_detail(cco.id, Failed(messages.UNEXPECTED_READ))
-        if cco.id in self._unlinked:
-            return  # unlinked: QuickBooks was asked before the unlink, and said it was gone
-        await self._check_one(cco)
 
     async def _check_one(self, cco: SyncedCco) -> CheckResult | None:
         self.pane.set_check(cco.id, None)
@@ -142,17 +155,11 @@ class FixActions(UnlinkActions):
         for done, cco in enumerate(ccos, start=1):
             self._set_status(messages.checking_many(done, len(ccos)))
             result = await self._check_one(cco)
-            if cco.id not in self.rows:
-                continue  # unlinked or gone from the list meanwhile
-            if result is None:
-                self._mark(cco.id, CHECK_UNKNOWN)
-                counts["unknown"] += 1
-                continue
-            self._mark(cco.id, check_mark(result))
-            key = {CheckKind.IN_QUICKBOOKS: "there", CheckKind.GONE: "gone"}.get(
-                result.kind, "unknown"
-            )
+            key = "unknown" if result is None else _COUNTED_AS.get(result.kind, "unknown")
             counts[key] += 1
+            if cco.id not in self.rows or self._busy(cco.id):
+                continue  # unlinked, gone from the list, or being unlinked meanwhile
+            self.table.mark(cco.id, CHECK_UNKNOWN if result is None else check_mark(result))
         all_gone = counts["gone"] == len(ccos)
         self._toast(
             Look("information" if all_gone else "warning", f"Checked {len(ccos)} in QuickBooks"),
@@ -183,6 +190,9 @@ class FixActions(UnlinkActions):
         cco = self.subject()
         if cco is None:
             return
+        if cco.id in self._deleted:
+            self._toast(Look("warning", f"CCO #{cco.number}"), messages.DELETE_NOT_FOUND)
+            return
         if cco.id not in self._unlinked:
             # Every row of the list is synced: Procore would refuse, and so do we, asking nothing.
             self._toast(Look("error", f"CCO #{cco.number}"), messages.DELETE_STILL_LINKED)
@@ -211,10 +221,10 @@ class FixActions(UnlinkActions):
             self._toast(Look("warning", "Audit log"), outcome.audit_error)
         if outcome.kind.gone:
             self._unlinked.pop(cco.id, None)
-            self.pane.unlinked = False
-        self.pane.set_next_step(
-            cco.id, f"{SIGN_DONE if outcome.kind.gone else SIGN_REFUSED} {outcome.message}"
-        )
+            self._deleted.add(cco.id)
+            self.pane.set_next_step(cco.id, f"{SIGN_DONE} {outcome.message}", KEYS_HINT_DELETED)
+        else:
+            self.pane.set_next_step(cco.id, f"{SIGN_REFUSED} {outcome.message}")
 
     # After an unlink -----------------------------------------------------------------------------
 
@@ -248,5 +258,5 @@ class FixActions(UnlinkActions):
         )
         self.pane.set_check(cco.id, check)
         self.pane.set_next_step(
-            cco.id, f"{SIGN_DONE} {word}. {messages.NEXT_STEP} {NEXT_KEYS}", unlinked=True
+            cco.id, f"{SIGN_DONE} {word}. {messages.NEXT_STEP} {NEXT_KEYS}", KEYS_HINT_UNLINKED
         )

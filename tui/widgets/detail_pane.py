@@ -21,6 +21,7 @@ from tui.widgets.cco_table import money
 READING = "reading…"
 KEYS_HINT = "y copy id · o copy address · c check again · Enter read again · Esc close"
 KEYS_HINT_UNLINKED = "o copy address · d delete in Procore · Esc close"
+KEYS_HINT_DELETED = "o copy address · Esc close"
 
 _CHECK_SIGNS = {
     CheckKind.GONE: SIGN_DONE,
@@ -90,7 +91,7 @@ class DetailPane(VerticalScroll):
         self.address = ""
         self.detail: CcoDetail | Failed | None = None
         self.check: CheckResult | Failed | None = None
-        self.unlinked = False
+        self.keys_hint = KEYS_HINT
         self.next_step = ""
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -108,7 +109,7 @@ class DetailPane(VerticalScroll):
     def show(self, cco: SyncedCco, address: str) -> None:
         """Open on `cco`, every live part marked as being read."""
         if self.cco is None or cco.id != self.cco.id:
-            self.unlinked = False
+            self.keys_hint = KEYS_HINT
             self.next_step = ""
         self.cco, self.address = cco, address
         self.detail = self.check = None
@@ -129,11 +130,11 @@ class DetailPane(VerticalScroll):
             self.check = check
             self.refresh_parts()
 
-    def set_next_step(self, cco_id: int, text: str, *, unlinked: bool = False) -> None:
-        """What the fix asks next, after an unlink or a delete."""
+    def set_next_step(self, cco_id: int, text: str, keys_hint: str | None = None) -> None:
+        """What the fix asks next, after an unlink or a delete, and the keys that do it."""
         if self.cco is not None and self.cco.id == cco_id:
             self.next_step = text
-            self.unlinked = self.unlinked or unlinked
+            self.keys_hint = keys_hint or self.keys_hint
             self.refresh_parts()
 
     def refresh_parts(self) -> None:
@@ -149,9 +150,7 @@ class DetailPane(VerticalScroll):
         self.query_one("#detail-header", Static).update(self._header(cco))
         self.query_one("#detail-quickbooks", Static).update(self._quickbooks())
         self.query_one("#detail-lines", Static).update(self._lines())
-        self.query_one("#detail-keys", Static).update(
-            KEYS_HINT_UNLINKED if self.unlinked else KEYS_HINT
-        )
+        self.query_one("#detail-keys", Static).update(self.keys_hint)
 
     # Parts -------------------------------------------------------------------------------------
 
