@@ -186,6 +186,37 @@ def main() -> None:
             ("  first rows shown after", f"{load['first_rows']:.2f} s", "first project", "")
         )
 
+        # Within Procore's documented budget, then stopped half-way and resumed ----------------
+        budget = run_json(
+            str(HERE / "budget_load.py"), "--time-scale", "10", "--scratch", str(scratch / "budget")
+        )
+        lines.append(
+            (
+                "load 500 projects (150 synced) x 200, 600/h + 25/10 s, clock x10: requests",
+                f"{int(budget['load_requests'])} vs least {int(budget['minimum_requests'])} "
+                f"({budget['requests_vs_minimum']:.2f}x), {int(budget['rate_limited'])} x 429",
+                "<= 1.1x, no 429",
+                verdict(budget["requests_vs_minimum"] <= 1.1 and budget["rate_limited"] == 0),
+            )
+        )
+        lines.append(
+            (
+                "  time",
+                f"{budget['seconds']:.2f} s vs floor {budget['floor_seconds']:.2f} s "
+                f"({budget['seconds_vs_floor']:.2f}x)",
+                "<= 1.2x floor",
+                verdict(budget["seconds_vs_floor"] <= 1.2),
+            )
+        )
+        lines.append(
+            (
+                "  stopped half-way, resumed: requests repeated",
+                f"{int(budget['repeated_requests'])} ({100 * budget['repeated_share']:.1f} %)",
+                "<= 5 %",
+                verdict(budget["repeated_share"] <= 0.05),
+            )
+        )
+
     # The table -----------------------------------------------------------------------------
     rows = str(options.rows)
     ours_t = run_json(str(HERE / "table.py"), "virtual", rows)
