@@ -226,8 +226,16 @@ def unreadable(what: str, error: msgspec.ValidationError) -> ProcoreReplyError:
 
 
 def cents(change_order: ChangeOrder) -> int:
-    """The CCO's grand total in whole cents."""
-    return int(_amount(change_order.grand_total, "grand_total", CHANGE_ORDER).scaleb(2))
+    """The CCO's grand total in whole cents. Procore writes most as "1234.50": read straight
+    into an integer; anything else (more places, an exponent, a number) through Decimal."""
+    value = change_order.grand_total
+    if isinstance(value, str):
+        units, dot, places = value.partition(".")
+        digits = units[1:] if units.startswith("-") else units
+        if dot and len(places) == 2 and digits.isascii() and digits.isdigit() and places.isdigit():
+            whole = int(digits) * 100 + int(places)
+            return -whole if units.startswith("-") else whole
+    return int(_amount(value, "grand_total", CHANGE_ORDER).scaleb(2))
 
 
 def synced_epoch(change_order: ChangeOrder) -> int | None:

@@ -63,3 +63,19 @@ def test_an_answer_that_is_not_a_list_of_objects_is_refused() -> None:
     for content in (b"{}", b"not json", b""):
         with pytest.raises(ProcoreReplyError):
             parsing.change_orders(content)
+
+
+@pytest.mark.parametrize(
+    ("written", "cents"),
+    [("1234.50", 123450), ("-0.05", -5), ("7", 700), ("7.5", 750), (12.5, 1250), ("1e2", 10000),
+     ("0.125", 12), ("-1234.56", -123456), ("12,50", None), ("1.2.3", None)],
+)  # fmt: skip
+def test_amounts_become_whole_cents_as_decimal_would_round_them(
+    written: object, cents: int | None
+) -> None:
+    (change_order,) = parsing.change_orders(_page(grand_total=written))
+    if cents is None:
+        with pytest.raises(ProcoreReplyError, match="'grand_total'"):
+            parsing.cents(change_order)
+    else:
+        assert parsing.cents(change_order) == cents

@@ -50,7 +50,10 @@ class LoadProgressBar(Horizontal):
         self.progress = progress
         bar = self.query_one(ProgressBar)
         bar.update(total=max(1, progress.projects_total), progress=progress.projects_done)
-        self.query_one("#load-progress-text", Static).update(messages.load_progress(progress))
+        # Its size is the bar's: no layout of the screen for a new text (once per project).
+        self.query_one("#load-progress-text", Static).update(
+            messages.load_progress(progress), layout=False
+        )
         self.add_class("-loading")
 
     def hide(self) -> None:

@@ -44,7 +44,9 @@ class StatusLine(Static):
         super().__init__("", id=id, markup=False)
 
     def say(self, text: str) -> None:
-        self.update(text)
+        # One line high and as wide as the screen: a new text never changes its size, so it
+        # needs no layout of the screen (about 10 ms each, once per project while loading).
+        self.update(text, layout=False)
 
     def summarize(self, summary: ListSummary) -> None:
-        self.update(summary_text(summary))
+        self.update(summary_text(summary), layout=False)

@@ -20,10 +20,13 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from tui.widgets.column_layout import GAP, MARGIN, Column, layout, total_width
 
 ELLIPSIS = "…"
+# Rows appended below the screen make the scrollbar this late at most (see append).
+RESIZE_PAUSE_S = 0.5
 _BOLD = Style(bold=True)
 
 
@@ -103,6 +106,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.columns: tuple[Column, ...] = tuple(columns)
         self._keys: list[int] = []
         self.cursor_row = 0
+        self._resize_timer: Timer | None = None
         self.paints = 0
         """How many times the visible rows were painted: lets a benchmark see the screen update."""
         self.rows_painted = asyncio.Event()
@@ -223,12 +227,20 @@ class VirtualTable(ScrollView, can_focus=True):
         self.refresh()
 
     def append(self, keys: Sequence[int]) -> None:
-        """Add rows at the end, leaving the cursor where it is (rows arriving while loading)."""
+        """Add rows at the end, leaving the cursor where it is (rows arriving while loading).
+
+        Rows that land below the screen change nothing on it but the scrollbar, and a change of
+        the virtual size lays the screen out again: that waits up to RESIZE_PAUSE_S, so that a
+        load arriving a project at a time repaints a few times a second, not per project."""
         if not keys:
             return
+        start = len(self._keys)
         self._keys.extend(keys)
-        self._resize_virtual()
-        self.refresh()
+        if start < int(self.scroll_y) + self.scrollable_content_region.height:
+            self._resize_virtual()
+            self.refresh()
+        elif self._resize_timer is None:
+            self._resize_timer = self.set_timer(RESIZE_PAUSE_S, self._resize_virtual)
 
     def remove_key(self, key: int) -> None:
         try:
@@ -248,6 +260,8 @@ class VirtualTable(ScrollView, can_focus=True):
             self.refresh_line(top + on_screen.index(key) + 1)
 
     def move_cursor(self, *, row: int) -> None:
+        if self._resize_timer is not None:
+            self._resize_virtual()  # the rows held all reachable before moving among them
         row = max(0, min(row, len(self._keys) - 1)) if self._keys else 0
         if row != self.cursor_row:
             self.refresh_line(self.cursor_row + 1)
@@ -286,6 +300,9 @@ class VirtualTable(ScrollView, can_focus=True):
     # Painting -----------------------------------------------------------------------------
 
     def _resize_virtual(self) -> None:
+        if self._resize_timer is not None:
+            self._resize_timer.stop()
+            self._resize_timer = None
         self.virtual_size = Size(self._width, len(self._keys) + 1)
 
     def _scroll_cursor_into_view(self) -> None:
