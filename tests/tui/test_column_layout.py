@@ -114,3 +114,18 @@ async def test_scrolling_sideways_keeps_cco_number_and_title_in_place(
     assert after[:fixed] == before[:fixed]
     assert "001" in after[:fixed]
     assert "031-PO-001" in after and "031-PO-001" not in before
+
+
+async def test_a_long_list_is_measured_in_slices_and_the_columns_follow(
+    pilot: Pilot[None],
+) -> None:
+    table = pilot.app.query_one(CcoTable)
+    await pilot.resize_terminal(200, 50)
+    rows = [_cco(i, vendor="Acme") for i in range(1, 25_001)]
+    rows[-1] = _cco(25_000, vendor="Northwind Steel Fabricators")
+    table.replace_rows(rows)
+    # The first slice is measured at once: the rows arrive on screen without waiting.
+    assert table.natural_widths()["vendor"] == len("Acme")
+    await pilot.pause(0.1)
+    assert table.natural_widths()["vendor"] == len("Northwind Steel Fabricators")
+    assert table.widths["vendor"] == len("Northwind Steel Fabricators")

@@ -19,6 +19,7 @@ from typing import ClassVar
 from rich.style import Style
 from textual.binding import BindingType
 from textual.message import Message
+from textual.timer import Timer
 
 from services.models import SyncedCco
 from tui.bindings import TABLE_BINDINGS
@@ -60,6 +61,8 @@ SortKey = str | int
 # Rows whose search text is built per turn of the event loop: about 8 ms of work.
 INDEX_SLICE = 5_000
 INDEX_PAUSE_S = 0.002
+# Rows whose texts are measured for the column widths per turn of the event loop: about 6 ms.
+MEASURE_SLICE = 10_000
 # From this many rows, a settled list is moved out of the garbage collector's periodic walks.
 FREEZE_FROM_ROWS = 10_000
 # From this many rows, sorting and filtering run in a thread, SLICE rows at a time (a slice holds
@@ -298,8 +301,13 @@ class CcoTable(VirtualTable):
         # Every id, in the current order (load order until a sort is chosen).
         self._order: list[int] = []
         self._sort_keys: dict[str, dict[int, SortKey]] = {}
-        # The widest text of each column, for the layout: grows as rows arrive.
+        # The widest text of each column, for the layout: grows as rows arrive. A whole list
+        # is measured a slice per turn of the event loop (100,000 rows take 60 ms): the rows
+        # not measured yet are _unmeasured[_measured_to:].
         self._text_widths: dict[str, int] = {}
+        self._unmeasured: list[SyncedCco] = []
+        self._measured_to = 0
+        self._measure_timer: Timer | None = None
         # The order or filter being worked out in a thread, if any: setting it makes that work
         # give up; `_version` counts changes to the rows, so a result computed from rows that
         # changed meanwhile is worked out again rather than shown.
@@ -323,25 +331,22 @@ class CcoTable(VirtualTable):
         self._sort_keys = {}
         self._index_later()
         self.status = {k: v for k, v in self.status.items() if k in self.records}
-        self._text_widths = text_widths(self.records.values())
+        self._text_widths = {}
         self._status_width()
+        self._unmeasured, self._measured_to = list(self.records.values()), 0
+        self._measure_slice()
         if self.sort_column is None and not self.filter_words:
             self._cancel_pending()
             self.show(list(self._order))
         else:
             self._arrange()
-        self.relayout()
 
     def add_rows(self, batch: Sequence[SyncedCco]) -> None:
         """Add or update rows; while nothing is sorted or filtered, new rows go at the end."""
         if not batch:
             return
         new = self._upsert(batch)
-        widths = self._text_widths
-        for key, width in text_widths(batch).items():
-            if width > widths.get(key, 0):
-                widths[key] = width
-        self.relayout()
+        self._widen(batch)
         if self.sort_column is None and not self.filter_words:
             self.append(new)
             if len(new) < len(batch):
@@ -384,6 +389,27 @@ class CcoTable(VirtualTable):
             self.refresh_row(cco_ids[0])
         else:
             self.refresh()
+
+    def _widen(self, ccos: Sequence[SyncedCco]) -> None:
+        """Count `ccos` in the widest texts; the columns follow if that changed anything."""
+        widths = self._text_widths
+        for key, width in text_widths(ccos).items():
+            if width > widths.get(key, 0):
+                widths[key] = width
+        self.relayout()
+
+    def _measure_slice(self) -> None:
+        """Measure the next slice of a whole list, and ask for the next turn if more are left."""
+        if self._measure_timer is not None:
+            self._measure_timer.stop()  # a new list: the old one's slices are moot
+            self._measure_timer = None
+        start, rows = self._measured_to, self._unmeasured
+        self._measured_to = start + MEASURE_SLICE
+        self._widen(rows[start : self._measured_to])
+        if self._measured_to < len(rows):
+            self._measure_timer = self.set_timer(INDEX_PAUSE_S, self._measure_slice)
+        else:
+            self._unmeasured, self._measured_to = [], 0
 
     def _status_width(self) -> None:
         """The status column's widest text (a set of a few distinct texts, even over 100,000
