@@ -77,3 +77,15 @@ async def test_an_empty_filter_result_says_so_and_the_sort_is_shown(run_app: App
         await pilot.press("S")
         await settle(pilot)
         assert "sorted by Amount ▼" in status_line(pilot)
+
+
+def test_every_toast_goes_through_the_helper_that_signs_it() -> None:
+    tui = Path(__file__).resolve().parents[2] / "tui"
+    direct = [
+        f"{path.relative_to(tui)}:{number}"
+        for path in tui.rglob("*.py")
+        if path.name != "feedback.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if ".notify(" in line
+    ]
+    assert direct == [], "toast with tui.feedback.toast, which adds the sign"
