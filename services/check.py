@@ -52,6 +52,24 @@ def link_of(state: CcoState) -> QuickBooksLink | None:
     return QuickBooksLink(link.po_txn_id, link.txn_line_ids + extra) if extra else link
 
 
+async def po_disagreement(
+    procore: ProcoreClient, company_id: int, project_id: int, state: CcoState, link: QuickBooksLink
+) -> str:
+    """Why the CCO's purchase order cannot be trusted to be its commitment's; "" when it can.
+    "Purchase order not found" proves the CCO gone only for the right purchase order: the one
+    Procore exported the CCO's commitment as, read now."""
+    if state.commitment_id is None:
+        return messages.COMMITMENT_UNREADABLE
+    commitment = await procore.commitment(company_id, project_id, state.commitment_id)
+    if commitment is None:
+        return messages.COMMITMENT_UNREADABLE
+    if commitment.origin_id is None:
+        return messages.COMMITMENT_NOT_LINKED
+    if commitment.origin_id != link.po_txn_id:
+        return messages.po_disagrees(link.po_txn_id, commitment.origin_id)
+    return ""
+
+
 class QuickBooksCheck:
     def __init__(
         self, procore: ProcoreClient, quickbooks: QuickBooksConnector, company_id: int
@@ -74,6 +92,15 @@ class QuickBooksCheck:
         link = link_of(state)
         if link is None:
             return CheckResult(cco.id, CheckKind.UNKNOWN, messages.NO_QUICKBOOKS_LOCATION)
+        # The unlink's own rule: any doubt about which purchase order to ask is "cannot tell".
+        try:
+            disagreement = await po_disagreement(
+                self.procore, self.company_id, cco.project_id, state, link
+            )
+        except ProcoreError as error:
+            return CheckResult(cco.id, CheckKind.PROCORE_FAILED, error.message)
+        if disagreement:
+            return CheckResult(cco.id, CheckKind.UNKNOWN, messages.cannot_tell(disagreement))
         try:
             evidence = await self.quickbooks.evidence(link)
         except QuickBooksError as error:

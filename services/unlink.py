@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from services import messages
 from services.audit import Action, AuditLog, Subject, Who
-from services.check import link_of
+from services.check import link_of, po_disagreement
 from services.errors import (
     AuditUnwritableError,
     ProcoreAuthError,
@@ -34,7 +34,6 @@ from services.models import (
     OutcomeKind,
     Permission,
     Presence,
-    QuickBooksLink,
     SyncedCco,
     UnlinkOutcome,
 )
@@ -168,7 +167,9 @@ class UnlinkService:
         # "Purchase order not found" proves the CCO gone only for the right purchase order: the
         # one Procore exported the CCO's commitment as, read now. Any doubt is "cannot tell".
         try:
-            disagreement = await self._po_disagreement(cco, state, link)
+            disagreement = await po_disagreement(
+                self.procore, self.actor.company_id, cco.project_id, state, link
+            )
         except ProcoreError as error:
             return _refused(error, cco.id)
         if disagreement:
@@ -213,21 +214,6 @@ class UnlinkService:
         except AuditUnwritableError as error:
             return _Recorded(UnlinkOutcome(OutcomeKind.REFUSED, error.message, cco.id))
         return _Recorded(replace(cleared, quickbooks=found))
-
-    async def _po_disagreement(self, cco: SyncedCco, state: CcoState, link: QuickBooksLink) -> str:
-        """Why the CCO's purchase order cannot be trusted to be its commitment's; "" when it can."""
-        if state.commitment_id is None:
-            return messages.COMMITMENT_UNREADABLE
-        commitment = await self.procore.commitment(
-            self.actor.company_id, cco.project_id, state.commitment_id
-        )
-        if commitment is None:
-            return messages.COMMITMENT_UNREADABLE
-        if commitment.origin_id is None:
-            return messages.COMMITMENT_NOT_LINKED
-        if commitment.origin_id != link.po_txn_id:
-            return messages.po_disagrees(link.po_txn_id, commitment.origin_id)
-        return ""
 
     async def _clear(
         self, cco: SyncedCco, state: CcoState, evidence: str, key: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,22 @@ def test_the_check_command_exits_0_when_all_are_gone_and_3_when_any_is_there(
     assert isinstance(evidence, dict) and evidence["lines_remaining"]
     assert isinstance(evidence["purchase_order"], dict) and evidence["purchase_order"]["vendor"]
     assert is_linked(sandbox_data, gone.id) and is_linked(sandbox_data, there.id)
+
+
+async def test_the_check_asks_the_unlinks_question_a_wrong_purchase_order_is_not_gone(
+    backend: Backend, sandbox_data: Path
+) -> None:
+    """origin_data names a TxnID QuickBooks never heard of: "not found" would read as "gone",
+    but the CCO's lines are on its commitment's real purchase order. The check, like the unlink,
+    cannot tell."""
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=True)
+    cco = (await load_rows(backend))[cco_id]
+    wrong = json.dumps({"po_txn_id": "DEAD-0000000001", "txn_line_ids": list(cco.txn_line_ids)})
+    with sqlite3.connect(sandbox_data) as conn:
+        conn.execute("UPDATE ccos SET origin_data = ? WHERE id = ?", (wrong, cco_id))
+
+    result = await backend.check(cco)
+
+    assert result.kind is CheckKind.UNKNOWN and result.evidence is None
+    assert "DEAD-0000000001" in result.message
+    assert (await backend.unlink(cco)).kind is OutcomeKind.CANNOT_TELL
