@@ -16,7 +16,7 @@ from services.errors import (
     ProcoreSignInRequiredError,
     QuickBooksError,
 )
-from services.export import private_file
+from services.export import CCO_CSV_COLUMNS, cco_cells, private_file
 from services.models import OutcomeKind, SyncedCco, UnlinkOutcome
 
 log = logging.getLogger(__name__)
@@ -127,14 +127,7 @@ class UnlinkBatch:
                 cco, outcome = result.cco, result.outcome
                 writer.writerow(
                     [
-                        cco.project_name,
-                        cco.commitment_label,
-                        cco.vendor,
-                        cco.id,
-                        cco.number,
-                        cco.title,
-                        str(cco.amount),
-                        cco.po_reference,
+                        *cco_cells(cco),
                         outcome.kind.value if outcome else "not_tried",
                         result.words,
                         outcome.message if outcome else "",
@@ -144,14 +137,7 @@ class UnlinkBatch:
 
 
 CSV_COLUMNS = (
-    "project",
-    "commitment",
-    "vendor",
-    "cco_id",
-    "cco_number",
-    "title",
-    "amount",
-    "purchase_order",
+    *CCO_CSV_COLUMNS,
     "outcome",
     "outcome_words",
     "message",

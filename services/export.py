@@ -12,7 +12,7 @@ from pathlib import Path
 from services import locations
 from services.models import SyncedCco
 
-LIST_CSV_COLUMNS = (
+CCO_CSV_COLUMNS = (
     "project",
     "commitment",
     "vendor",
@@ -20,10 +20,24 @@ LIST_CSV_COLUMNS = (
     "cco_number",
     "title",
     "amount",
-    "synced_at",
     "purchase_order",
-    "mark",
 )
+"""What every report says of a CCO, first on each line."""
+LIST_CSV_COLUMNS = (*CCO_CSV_COLUMNS, "synced_at", "mark")
+
+
+def cco_cells(cco: SyncedCco) -> list[object]:
+    """A CCO's cells under CCO_CSV_COLUMNS."""
+    return [
+        cco.project_name,
+        cco.commitment_label,
+        cco.vendor,
+        cco.id,
+        cco.number,
+        cco.title,
+        str(cco.amount),
+        cco.po_reference,
+    ]
 
 
 def report_file(kind: str, now: datetime) -> Path:
@@ -44,19 +58,7 @@ def write_list_csv(path: Path, ccos: Iterable[SyncedCco], marks: Mapping[int, st
         writer = csv.writer(handle)
         writer.writerow(LIST_CSV_COLUMNS)
         for cco in ccos:
-            writer.writerow(
-                [
-                    cco.project_name,
-                    cco.commitment_label,
-                    cco.vendor,
-                    cco.id,
-                    cco.number,
-                    cco.title,
-                    str(cco.amount),
-                    cco.synced_at.isoformat() if cco.synced_at else "",
-                    cco.po_reference,
-                    marks.get(cco.id, ""),
-                ]
-            )
+            synced = cco.synced_at.isoformat() if cco.synced_at else ""
+            writer.writerow([*cco_cells(cco), synced, marks.get(cco.id, "")])
             written += 1
     return written
