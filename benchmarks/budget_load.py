@@ -11,9 +11,13 @@ so the windows the load waits for pass in a fraction of the time.
    (the projects' list; per synced project its two commitment lists and its CCO pages), the 429
    answers, and the time against the floor the limits set.
 2. The same load from nothing, stopped at a random moment once half the projects are in (its task
-   cancelled: answers in flight are lost and nothing more is saved, as when the process is
-   killed), then a new client that resumes from the list cache. Repeated requests: those of both
-   runs less those of the full load, sign-ins included.
+   cancelled: answers in flight are lost and nothing more is saved), then a new client that
+   resumes from the list cache. Repeated requests: those of both runs less those of the full
+   load, sign-ins included.
+3. The same as a person does it: `cco-unlink list` in a process of its own, killed (SIGKILL) at a
+   random moment once half the projects are saved, then run again to the end; against one
+   uninterrupted `cco-unlink list`. A killed process cannot count, so here the sandbox (in this
+   process) counts the requests that reached it.
 
 The floor: with N requests in the windows (the sign-in's included) and R allowed per window of W
 seconds, request k·R+1 cannot leave before k windows have passed: floor((N-1)/R) * W, for the
@@ -25,7 +29,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import signal
+import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,9 +42,11 @@ from typing import Any
 
 from cco_unlink.sandbox_child import sandbox_child
 from cco_unlink.sandbox_target import sandbox_target
-from sandbox import bulk_seed
+from sandbox import SandboxConfig, SandboxServer, bulk_seed
 from sandbox.config import RATE_LIMITS
 from services.backend import Backend
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PROJECTS = 500
 SYNCED_PROJECTS = 150
@@ -127,6 +138,69 @@ async def stopped_half_way(url: str, scratch: Path, rng: random.Random) -> dict[
     }
 
 
+def _list_process(server: SandboxServer, home: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        **{f"XDG_{kind}_HOME": str(home / kind.lower()) for kind in ("CONFIG", "DATA", "STATE")},
+        "PROCORE_CLIENT_SECRET": "sandbox",
+        "QUICKBOOKS_CONNECTOR_TOKEN": "sandbox",
+    }
+    env.pop("CCO_UNLINK_SETTINGS", None)
+    remote = ["--procore-url", server.base_url, "--connector-url", server.connector_url]
+    return subprocess.Popen(
+        [sys.executable, "-m", "cco_unlink", *remote, "list", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def _projects_saved(home: Path) -> int:
+    caches = list((home / "data").rglob("list-cache*.sqlite3"))
+    if not caches:
+        return 0
+    try:
+        with sqlite3.connect(f"file:{caches[0]}?mode=ro", uri=True, timeout=1.0) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM loaded_projects").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def killed_and_run_again(
+    data: Path, time_scale: float, scratch: Path, rng: random.Random
+) -> dict[str, Any]:
+    limits = RATE_LIMITS["procore"]
+    figures: dict[str, Any] = {}
+    for case in ("whole", "killed"):
+        config = SandboxConfig(
+            data_file=data,
+            rate_limit_per_hour=limits.per_hour,
+            rate_limit_per_10s=limits.per_10s,
+            time_scale=time_scale,
+        )
+        home = scratch / case
+        with SandboxServer(config, port=0) as server:
+            if case == "killed":
+                process = _list_process(server, home)
+                while _projects_saved(home) * 2 < SYNCED_PROJECTS:
+                    if process.poll() is not None:
+                        raise RuntimeError("the list ended before it could be killed")
+                    time.sleep(0.05)
+                time.sleep(rng.uniform(0.0, 0.3))  # wherever the load then is
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                figures["projects_saved_at_kill"] = _projects_saved(home)
+                figures["requests_before_kill"] = server.requests_counted()
+            process = _list_process(server, home)
+            out, _ = process.communicate(timeout=600)
+            if process.returncode != 0:
+                raise RuntimeError(f"cco-unlink list failed with status {process.returncode}")
+            figures[f"{case}_requests"] = server.requests_counted()
+            figures[f"{case}_rows"] = len(out.splitlines())
+    return figures
+
+
 def floor_seconds(requests: int, time_scale: float) -> float:
     limits = RATE_LIMITS["procore"]
     spike = ((requests - 1) // limits.per_10s) * SPIKE_WINDOW_S
@@ -159,12 +233,18 @@ def main() -> None:
     }
     with sandbox_child("127.0.0.1", 0, config, reset=False, log_path=scratch / "sandbox.log") as sb:
         full = asyncio.run(full_load(sb.base_url, scratch / "full"))
-        stopped = asyncio.run(stopped_half_way(sb.base_url, scratch / "stopped", random.Random(1)))
+        stopped = asyncio.run(
+            stopped_half_way(sb.base_url, scratch / "stopped", random.Random(arguments.seed))
+        )
+    killed = killed_and_run_again(
+        data, arguments.time_scale, scratch / "processes", random.Random(arguments.seed)
+    )
     pages = SYNCED_PROJECTS * -(-CCOS_PER_PROJECT // PER_PAGE)
     minimum = 1 + SYNCED_PROJECTS * 2 + pages
     floor = floor_seconds(full["requests"], arguments.time_scale)
     repeated = stopped["requests_before_stop"] + stopped["requests_after_restart"]
     repeated -= full["requests"]
+    killed_repeats = killed["killed_requests"] - killed["whole_requests"]
     print(
         json.dumps(
             {
@@ -181,6 +261,9 @@ def main() -> None:
                 **{f"stop_{key}": value for key, value in stopped.items()},
                 "repeated_requests": repeated,
                 "repeated_share": round(repeated / full["requests"], 4),
+                **{f"kill_{key}": value for key, value in killed.items()},
+                "kill_repeated_requests": killed_repeats,
+                "kill_repeated_share": round(killed_repeats / killed["whole_requests"], 4),
             }
         )
     )

@@ -210,10 +210,11 @@ def main() -> None:
         )
         lines.append(
             (
-                "  stopped half-way, resumed: requests repeated",
-                f"{int(budget['repeated_requests'])} ({100 * budget['repeated_share']:.1f} %)",
+                "  list killed (SIGKILL) half-way, run again: requests repeated",
+                f"{int(budget['kill_repeated_requests'])} "
+                f"({100 * budget['kill_repeated_share']:.1f} %)",
                 "<= 5 %",
-                verdict(budget["repeated_share"] <= 0.05),
+                verdict(budget["kill_repeated_share"] <= 0.05),
             )
         )
 

@@ -121,3 +121,13 @@ class RateLimiter:
                 0,
                 self.exact_reset,
             )
+
+    def counted(self, prefix: str = "token:") -> int:
+        """Requests let through for the keys starting with `prefix` within the last hour (of
+        the limiter's clock): what reached the API, for a benchmark to count from this side."""
+        now = self.clock()
+        with self._lock:
+            windows = [pair[0] for key, pair in self._windows.items() if key.startswith(prefix)]
+            for window in windows:
+                window.prune(now)
+            return sum(len(window.hits) for window in windows)

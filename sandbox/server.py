@@ -8,9 +8,11 @@ import time
 from types import TracebackType
 
 import uvicorn
+from starlette.applications import Starlette
 
 from sandbox.app import create_app
 from sandbox.config import Faults, SandboxConfig
+from sandbox.rate_limit import RateLimiter
 
 STARTUP_TIMEOUT_S = 10.0
 
@@ -35,6 +37,15 @@ class SandboxServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.port = port
+        self.app: Starlette | None = None
+
+    def requests_counted(self) -> int:
+        """Requests with an access token that reached the API within the rate limiter's hour:
+        what clients sent, counted on this side (a killed client cannot say)."""
+        if self.app is None:
+            return 0
+        limiter: RateLimiter = self.app.state.limiter
+        return limiter.counted()
 
     @property
     def faults(self) -> Faults:
@@ -67,8 +78,9 @@ class SandboxServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setblocking(False)
         self.port = int(sock.getsockname()[1])
+        self.app = create_app(self.config)
         config = uvicorn.Config(
-            create_app(self.config),
+            self.app,
             log_level="warning",
             access_log=False,
             lifespan="off",
