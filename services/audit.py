@@ -93,6 +93,9 @@ class AuditRecord:
     host: str = ""
     settled_later: bool = False
     """True on an ended line written by a later run that read the outcome back."""
+    confirmed: bool = True
+    """False on an ended line whose outcome is not known (sent, no answer, nothing read back):
+    the attempt stays open, and a later run reads it back and settles it."""
 
     @staticmethod
     def now() -> str:
@@ -121,9 +124,12 @@ class Attempt:
     def key(self) -> str:
         return self.record.attempt
 
-    def settle(self, outcome: str, message: str, evidence: str | None = None) -> None:
-        """Write the outcome. Raises AuditUnwritableError; the attempt then stays unsettled on
-        disk and a later run settles it from Procore."""
+    def settle(
+        self, outcome: str, message: str, evidence: str | None = None, *, confirmed: bool = True
+    ) -> None:
+        """Write the outcome; `confirmed=False` when it is not known, which leaves the attempt
+        for a later run to read back. Raises AuditUnwritableError; the attempt then stays
+        unsettled on disk and a later run settles it from Procore."""
         ended = replace(
             self.record,
             time=AuditRecord.now(),
@@ -131,19 +137,21 @@ class Attempt:
             outcome=outcome,
             message=message,
             evidence=self.record.evidence if evidence is None else evidence,
+            confirmed=confirmed,
         )
         self.log.append(ended)
         self.settled = True
 
 
 _HOST = socket.gethostname()
+_IN_FLIGHT: set[str] = set()
+"""Keys of this process's attempts still under way, whichever AuditLog object began them (two
+commands run in one process share the file): not for unsettled() to settle."""
 
 
 class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._in_flight: set[str] = set()
-        """Keys of this process's attempts still under way: not for unsettled() to settle."""
 
     def check_writable(self) -> None:
         """Refuse, with the reason, when no line could be added: before any change is sent."""
@@ -176,11 +184,11 @@ class AuditLog:
             raise AuditUnwritableError(str(self.path), "who is acting is not known")
         started = _new(action, who, subject, Phase.STARTED, key, "", "", evidence)
         self.append(started)
-        self._in_flight.add(key)
+        _IN_FLIGHT.add(key)
         try:
             yield Attempt(self, started)
         finally:
-            self._in_flight.discard(key)
+            _IN_FLIGHT.discard(key)
 
     def append(self, record: AuditRecord) -> None:
         """Add one line, fsynced. Raises AuditUnwritableError."""
@@ -213,6 +221,7 @@ class AuditLog:
             outcome=outcome,
             message=message,
             settled_later=True,
+            confirmed=True,
         )
         self.append(ended)
         return ended
@@ -229,15 +238,16 @@ class AuditLog:
                 yield _parse(raw, number)
 
     def unsettled(self, company_id: int | None = None) -> list[AuditRecord]:
-        """Started attempts with no end, oldest first, that no live process is still making:
-        a crash, a kill or an exception cut them short. Of one company only, when given."""
+        """Started attempts with no known outcome, oldest first, that no live process is still
+        making: a crash, a kill or an exception cut them short, or their end says the outcome
+        could not be confirmed. Of one company only, when given."""
         open_attempts: dict[str, AuditRecord] = {}
         for entry in self.read():
             if not isinstance(entry, AuditRecord) or not entry.attempt:
                 continue
             if entry.started:
                 open_attempts[entry.attempt] = entry
-            else:
+            elif entry.confirmed:
                 open_attempts.pop(entry.attempt, None)
         return [
             record
@@ -247,7 +257,7 @@ class AuditLog:
         ]
 
     def _still_running(self, record: AuditRecord) -> bool:
-        if record.attempt in self._in_flight:
+        if record.attempt in _IN_FLIGHT:
             return True
         if record.host != _HOST or record.pid == os.getpid():
             # This process's own attempt, not in flight: it was cut short. Another host's
@@ -305,7 +315,7 @@ _REQUIRED = tuple(
 _FIELD_TYPES: dict[str, type] = {
     name: (
         bool
-        if name == "settled_later"
+        if name in ("settled_later", "confirmed")
         else int
         if name in ("company_id", "project_id", "cco_id", "user_id", "pid")
         else str

@@ -94,7 +94,11 @@ class CcoDeleter:
             with self.audit.attempt(Action.PROCORE_DELETE, who, subject, uuid.uuid4().hex) as sent:
                 outcome = await self._send(cco)
                 try:
-                    sent.settle(outcome.kind.value, outcome.message)
+                    sent.settle(
+                        outcome.kind.value,
+                        outcome.message,
+                        confirmed=outcome.kind is not DeleteKind.OUTCOME_UNKNOWN,
+                    )
                 except AuditUnwritableError as error:
                     # The started line stands: a later run reads the outcome back and settles it.
                     log.error("audit log could not be written: %s", error.message)

@@ -341,6 +341,21 @@ def settled_later(outcome: str) -> str:
 NOT_SETTLED = "attempt started, outcome not known yet: the next run reads it back from Procore"
 
 
+def settled_on_start(settled: int, left: int, problem: str) -> str:
+    """What a start found of changes an earlier run sent without recording their outcome."""
+    said = []
+    if settled:
+        said.append(
+            f"{settled} change(s) an earlier run sent without recording the outcome were read "
+            "back from Procore and recorded"
+        )
+    if left:
+        said.append(
+            f"{left} could not be read back yet ({problem}); they are read again at the next start"
+        )
+    return "; ".join(said) + ". See 'cco-unlink audit'."
+
+
 def unsettled_left(count: int, detail: str) -> str:
     return (
         f"{count} started attempt(s) could not be read back from Procore yet ({detail}); they "

@@ -205,7 +205,12 @@ class UnlinkService:
             ) as attempt:
                 cleared = await self._clear(cco, state, evidence, key)
                 try:
-                    attempt.settle(cleared.kind.value, cleared.message, cleared.evidence)
+                    attempt.settle(
+                        cleared.kind.value,
+                        cleared.message,
+                        cleared.evidence,
+                        confirmed=cleared.kind is not OutcomeKind.OUTCOME_UNKNOWN,
+                    )
                 except AuditUnwritableError as error:
                     log.error("audit log could not be written: %s", error.message)
                     cleared = replace(

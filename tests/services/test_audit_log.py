@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from cco_unlink.headless import show_audit
-from services.audit import AuditLog, AuditRecord, DamagedLine
+from services.audit import Action, AuditLog, AuditRecord, DamagedLine, Subject, Who
 from tests.conftest import REPO_ROOT
 
 
@@ -71,3 +71,31 @@ def test_processes_appending_at_once_never_mix_their_lines(tmp_path: Path) -> No
     assert all(isinstance(e, AuditRecord) for e in entries)
     ids = sorted(e.cco_id for e in entries if isinstance(e, AuditRecord))
     assert ids == sorted(w * 1000 + n for w in range(4) for n in range(150))
+
+
+def test_an_attempt_under_way_is_not_settled_by_another_log_object_of_this_process(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    who, subject = Who("admin", 7), Subject(1, 2, 3, "001")
+    with AuditLog(path).attempt(Action.UNLINK, who, subject, "under-way"):
+        # Another command in this process (a second Backend) reads the same file meanwhile.
+        assert AuditLog(path).unsettled() == []
+    [cut_short] = AuditLog(path).unsettled()  # left without an end: now it is cut short
+    assert cut_short.attempt == "under-way"
+
+
+def test_an_attempt_whose_end_is_not_confirmed_stays_open_until_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    who, subject = Who("admin", 7), Subject(1, 2, 3, "001")
+    with log.attempt(Action.UNLINK, who, subject, "sent-no-answer") as attempt:
+        attempt.settle("outcome_unknown", "sent, not confirmed", confirmed=False)
+    with log.attempt(Action.UNLINK, who, subject, "answered") as attempt:
+        attempt.settle("unlinked", "Successfully Unlinked")
+
+    [still_open] = log.unsettled()
+
+    assert still_open.attempt == "sent-no-answer" and still_open.started
+    log.settle_later(still_open, "unlinked", "unlinked, confirmed later")
+    assert log.unsettled() == []

@@ -5,6 +5,9 @@ a failed delete in QuickBooks never leaves its row stuck."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from textual.widgets import Static
 
 from sandbox import SandboxServer, inspect
 from services import messages
-from services.audit import AuditLog, AuditRecord
+from services.audit import Action, AuditLog, AuditRecord, Subject, Who
 from tests.helpers import is_linked
 from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle
 from tui.screens.confirm import ConfirmScreen
@@ -133,3 +136,28 @@ async def test_any_error_deleting_in_quickbooks_restores_the_row(
         assert cco_id not in screen.working
         assert any(messages.UNEXPECTED_DELETE in n.message for n in notifications(pilot))
         assert pilot.app.is_running
+
+
+async def test_the_app_settles_a_change_a_killed_run_left_open_and_says_so(
+    run_app: AppRunner, sandbox_data: Path, tmp_path: Path
+) -> None:
+    linked = _gone(sandbox_data, 1)[0]
+    project = next(c.project_id for c in inspect.synced_ccos(sandbox_data) if c.id == linked)
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    who, subject = Who("admin", 7), Subject(5_200_001, project, linked, "1")
+    with audit.attempt(Action.UNLINK, who, subject, "killed-run"):
+        pass  # a run killed after its started line, before its request
+    text = audit.path.read_text().replace(f'"pid":{os.getpid()}', f'"pid":{dead.pid}')
+    audit.path.write_text(text)
+
+    async with run_app() as pilot:
+        assert any("read back from Procore and recorded" in n.message for n in notifications(pilot))
+    ended = _records(audit.path)[-1]
+    assert (ended.attempt, ended.outcome, ended.settled_later) == (
+        "killed-run",
+        "procore_failed",
+        True,
+    )
+    assert is_linked(sandbox_data, linked)

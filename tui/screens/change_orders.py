@@ -132,6 +132,7 @@ class ChangeOrdersScreen(FixActions):
                 reading = asyncio.ensure_future(self._read_rest(cached))
             if self.backend.company is None:
                 user, company = await self.backend.connect()
+                self._tell_settled()
                 self._show_account(user, company)
                 if cached is None and not full:
                     # A person's cached list is theirs alone: known only once signed in.
@@ -198,6 +199,15 @@ class ChangeOrdersScreen(FixActions):
         if signed_in and self.backend.user and self.backend.company:
             self._show_account(self.backend.user, self.backend.company)
             self.load()
+
+    def _tell_settled(self) -> None:
+        """Say what connecting read back of changes an earlier run left unaccounted for."""
+        report = self.backend.settlement
+        if report is not None and (report.settled or report.left):
+            self._toast(
+                Look("warning", "Audit log"),
+                messages.settled_on_start(len(report.settled), len(report.left), report.problem),
+            )
 
     def _show_account(self, user: User, company: Company) -> None:
         self.query_one(AppHeader).account = f"{company.name} · {user.login}"
