@@ -3,6 +3,7 @@ project and resumed after a stop, the projects the person filters for first, an 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -167,3 +168,32 @@ async def test_progress_tells_requests_left_and_an_eta_from_the_rate_limit(
     actual = finished - halfway_at
     assert 0.6 * actual <= halfway.eta_seconds <= 1.6 * actual, (halfway.eta_seconds, actual)
     assert seen[-1][2].eta_seconds == 0 and seen[-1][2].requests_left == 0
+
+
+async def test_a_project_no_longer_synced_leaves_the_list_on_the_next_start(
+    server: SandboxServer, bulk: Path, tmp_path: Path
+) -> None:
+    first = Backend(_target(server, tmp_path))
+    try:
+        rows = await load_rows(first)
+    finally:
+        await first.aclose()
+    reset = next(iter(rows.values())).project_id
+    with sqlite3.connect(bulk) as conn:  # someone reset the job in Procore
+        conn.execute("UPDATE projects SET origin_id = NULL WHERE id = ?", (reset,))
+
+    again = Backend(_target(server, tmp_path))
+    try:
+        cached = await again.cached_list()
+        assert cached is not None and cached.load_finished
+        await again.connect()
+        before = again.wire.requests
+        changes = [change async for change in again.changed_ccos(cached)]
+        used = again.wire.requests - before
+        after = await again.cached_list()
+    finally:
+        await again.aclose()
+    assert [p for change in changes for p in change.removed_projects] == [reset]
+    # The projects' list, then one changes request for each project still synced.
+    assert used == 1 + (SYNCED_PROJECTS - 1)
+    assert after is not None and reset not in {cco.project_id for cco in after.rows}

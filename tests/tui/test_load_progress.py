@@ -43,8 +43,8 @@ def procore_like(tmp_path: Path, clock: JumpingClock) -> Iterator[SandboxServer]
         yield server
 
 
-def _app(server: SandboxServer, tmp_path: Path, clock: JumpingClock) -> CcoUnlinkApp:
-    target = Target(
+def _target(server: SandboxServer, tmp_path: Path, cache_path: Path | None = None) -> Target:
+    return Target(
         procore_url=server.base_url,
         connector_url=server.connector_url,
         client_id="admin",
@@ -53,8 +53,14 @@ def _app(server: SandboxServer, tmp_path: Path, clock: JumpingClock) -> CcoUnlin
         company_id=0,
         audit_path=tmp_path / "audit.jsonl",
         is_sandbox=True,
+        cache_path=cache_path,
     )
-    return CcoUnlinkApp(Backend(target, clock=clock))
+
+
+def _app(
+    server: SandboxServer, tmp_path: Path, clock: JumpingClock, cache_path: Path | None = None
+) -> CcoUnlinkApp:
+    return CcoUnlinkApp(Backend(_target(server, tmp_path, cache_path), clock=clock))
 
 
 async def test_the_progress_bar_shows_projects_requests_left_and_the_time_to_go(
@@ -129,3 +135,36 @@ async def test_a_project_the_person_filters_for_is_loaded_first(
     # ... and the project, last in Procore's order, came in right after the few already on
     # their way (at most 7 under 25 requests per 10 s), not last.
     assert order.index(wanted) - before_filter <= 8, (order.index(wanted), before_filter)
+
+
+async def test_a_load_quit_part_way_resumes_on_the_next_start_with_its_rows_shown(
+    procore_like: SandboxServer, tmp_path: Path, clock: JumpingClock
+) -> None:
+    cache = tmp_path / "list-cache.sqlite3"
+    # The person quits once a few projects are in.
+    first = _app(procore_like, tmp_path, clock, cache_path=cache)
+    async with first.run_test(size=(160, 30)) as pilot:
+        screen = screen_of(pilot)
+        while len({cco.project_id for cco in screen.rows.values()}) < 5:
+            await pilot.pause(0.01)
+        await pilot.press("q")
+
+    reader = Backend(_target(procore_like, tmp_path, cache_path=cache), clock=clock)
+    unfinished = await reader.cached_list()
+    assert unfinished is not None and unfinished.loaded_projects is not None
+    saved = unfinished.loaded_projects
+    assert 5 <= len(saved) < PROJECTS
+    assert {cco.project_id for cco in unfinished.rows} == saved
+
+    again = _app(procore_like, tmp_path, clock, cache_path=cache)
+    async with again.run_test(size=(160, 30)) as pilot:
+        screen = screen_of(pilot)
+        await pilot.pause()
+        # The rows saved are on screen before anything is asked of Procore.
+        assert {cco.project_id for cco in screen.rows.values()} >= saved
+        await settle(pilot)
+        assert len(screen.rows) == PROJECTS * 2
+        wire = again.backend.wire
+        # Signing in (me, companies), the projects' list, then only the projects not saved.
+        assert wire.requests == 2 + 1 + 3 * (PROJECTS - len(saved))
+        assert wire.rate_limited == 0
