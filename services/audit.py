@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -25,7 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from services import messages
 from services.errors import AuditUnwritableError
+
+log = logging.getLogger(__name__)
 
 
 class Action(enum.StrEnum):
@@ -126,10 +130,11 @@ class Attempt:
 
     def settle(
         self, outcome: str, message: str, evidence: str | None = None, *, confirmed: bool = True
-    ) -> None:
+    ) -> str:
         """Write the outcome; `confirmed=False` when it is not known, which leaves the attempt
-        for a later run to read back. Raises AuditUnwritableError; the attempt then stays
-        unsettled on disk and a later run settles it from Procore."""
+        for a later run to read back. Returns "" or, when the line cannot be written, what to
+        tell the person: the change went out all the same, and its started line stands for a
+        later run to read back and settle."""
         ended = replace(
             self.record,
             time=AuditRecord.now(),
@@ -139,8 +144,13 @@ class Attempt:
             evidence=self.record.evidence if evidence is None else evidence,
             confirmed=confirmed,
         )
-        self.log.append(ended)
+        try:
+            self.log.append(ended)
+        except AuditUnwritableError as error:
+            log.error("audit log could not be written: %s", error.message)
+            return messages.audit_failed(str(self.log.path))
         self.settled = True
+        return ""
 
 
 _HOST = socket.gethostname()

@@ -25,6 +25,7 @@ from services.errors import (
     ProcorePermissionError,
     ProcoreUnreachableError,
     QuickBooksError,
+    QuickBooksStatusError,
     SettingsError,
 )
 from services.models import (
@@ -434,17 +435,20 @@ class Backend:
             try:
                 deleted = await quickbooks.delete_lines(cco.link)
             except QuickBooksError as error:
-                attempt.settle(QuickBooksDeleted.FAILED, error.message)
+                # A refusal changed nothing; any other failure may have come after the change
+                # was made: that one is read back by a later run.
+                refused = isinstance(error, QuickBooksStatusError)
+                attempt.settle(QuickBooksDeleted.FAILED, error.message, confirmed=refused)
                 raise
             message = (
                 messages.QUICKBOOKS_LINES_DELETED
                 if deleted
                 else messages.QUICKBOOKS_LINES_ALREADY_GONE
             )
-            attempt.settle(
+            problem = attempt.settle(
                 QuickBooksDeleted.YES if deleted else QuickBooksDeleted.ALREADY_GONE, message
             )
-        return message
+        return f"{message} {problem}".rstrip()
 
     async def aclose(self) -> None:
         if self._connections is not None:

@@ -93,18 +93,12 @@ class CcoDeleter:
         try:
             with self.audit.attempt(Action.PROCORE_DELETE, who, subject, uuid.uuid4().hex) as sent:
                 outcome = await self._send(cco)
-                try:
-                    sent.settle(
-                        outcome.kind.value,
-                        outcome.message,
-                        confirmed=outcome.kind is not DeleteKind.OUTCOME_UNKNOWN,
-                    )
-                except AuditUnwritableError as error:
-                    # The started line stands: a later run reads the outcome back and settles it.
-                    log.error("audit log could not be written: %s", error.message)
-                    outcome = replace(
-                        outcome, audit_error=messages.audit_failed(str(self.audit.path))
-                    )
+                problem = sent.settle(
+                    outcome.kind.value,
+                    outcome.message,
+                    confirmed=outcome.kind is not DeleteKind.OUTCOME_UNKNOWN,
+                )
+                outcome = replace(outcome, audit_error=problem)
         except AuditUnwritableError as error:
             return DeleteOutcome(DeleteKind.NOT_STARTED, error.message, cco.id)
         return outcome

@@ -204,18 +204,13 @@ class UnlinkService:
                 Action.UNLINK, self._who(), self._subject(cco), key, evidence
             ) as attempt:
                 cleared = await self._clear(cco, state, evidence, key)
-                try:
-                    attempt.settle(
-                        cleared.kind.value,
-                        cleared.message,
-                        cleared.evidence,
-                        confirmed=cleared.kind is not OutcomeKind.OUTCOME_UNKNOWN,
-                    )
-                except AuditUnwritableError as error:
-                    log.error("audit log could not be written: %s", error.message)
-                    cleared = replace(
-                        cleared, audit_error=messages.audit_failed(str(self.audit.path))
-                    )
+                problem = attempt.settle(
+                    cleared.kind.value,
+                    cleared.message,
+                    cleared.evidence,
+                    confirmed=cleared.kind is not OutcomeKind.OUTCOME_UNKNOWN,
+                )
+                cleared = replace(cleared, audit_error=problem)
         except AuditUnwritableError as error:
             return _Recorded(UnlinkOutcome(OutcomeKind.REFUSED, error.message, cco.id))
         return _Recorded(replace(cleared, quickbooks=found))

@@ -10,8 +10,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from cco_unlink.headless import show_audit
 from services.audit import Action, AuditLog, AuditRecord, DamagedLine, Subject, Who
+from services.errors import AuditUnwritableError
 from tests.conftest import REPO_ROOT
 
 
@@ -99,3 +102,20 @@ def test_an_attempt_whose_end_is_not_confirmed_stays_open_until_read_back(tmp_pa
     assert still_open.attempt == "sent-no-answer" and still_open.started
     log.settle_later(still_open, "unlinked", "unlinked, confirmed later")
     assert log.unsettled() == []
+
+
+def test_an_end_that_cannot_be_written_is_said_and_the_attempt_stays_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    with log.attempt(Action.UNLINK, Who("admin", 7), Subject(1, 2, 3, "001"), "sent") as attempt:
+
+        def full_disk(record: AuditRecord) -> None:
+            raise AuditUnwritableError(str(log.path), "No space left on device")
+
+        monkeypatch.setattr(log, "append", full_disk)
+        problem = attempt.settle("unlinked", "Successfully Unlinked")
+        monkeypatch.undo()
+
+    assert "could not be written to the audit log" in problem and not attempt.settled
+    assert [record.attempt for record in log.unsettled()] == ["sent"]
