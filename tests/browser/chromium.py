@@ -38,7 +38,8 @@ _ESCAPES = re.compile(
     rb"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: title, clipboard
     rb"|\x1b[()][0-9A-Za-z]"  # character sets
 )
-_NAMED_KEYS = {"Enter": (13, "\r"), "Escape": (27, "\x1b")}
+# Escape is a key without text: the terminal in the page writes its byte itself.
+_NAMED_KEYS = {"Enter": (13, "\r"), "Escape": (27, "")}
 
 
 def executable() -> str | None:
@@ -89,16 +90,24 @@ class Page:
         output = bytes(self.terminal_output[since:])
         return _ESCAPES.sub(b"", output).decode("utf-8", "replace")
 
-    async def wait_for_text(self, text: str, *, since: int = 0, timeout: float = 10.0) -> None:
-        async def seen() -> None:
-            while text not in self.screen_text(since):
+    async def wait_for_text(self, *texts: str, since: int = 0, timeout: float = 10.0) -> str:
+        """The first of `texts` the app draws (after `since`); an AssertionError if none is."""
+
+        async def seen() -> str:
+            while True:
+                shown = self.screen_text(since)
+                found = next((text for text in texts if text in shown), None)
+                if found is not None:
+                    return found
                 await asyncio.sleep(0.05)
 
         try:
-            await asyncio.wait_for(seen(), timeout)
+            return await asyncio.wait_for(seen(), timeout)
         except TimeoutError:
             tail = self.screen_text(since)[-2000:]
-            raise AssertionError(f"{text!r} never appeared in the browser; last:\n{tail}") from None
+            raise AssertionError(
+                f"{texts!r} never appeared in the browser; last:\n{tail}"
+            ) from None
 
     async def evaluate(self, expression: str) -> Any:
         result = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -114,7 +123,8 @@ class Page:
         """A named key: "Enter" or "Escape"."""
         code, text = _NAMED_KEYS[key]
         common = {"key": key, "code": key, "windowsVirtualKeyCode": code}
-        await self.send("Input.dispatchKeyEvent", type="keyDown", text=text, **common)
+        down = {"type": "keyDown", "text": text} if text else {"type": "rawKeyDown"}
+        await self.send("Input.dispatchKeyEvent", **down, **common)
         await self.send("Input.dispatchKeyEvent", type="keyUp", **common)
 
     async def screenshot(self) -> bytes:

@@ -104,19 +104,25 @@ async def test_the_browser_shows_the_list_and_unlinks_a_cco_gone_from_quickbooks
                 await http.ws_connect(f"{served}/ws", headers={"Origin": "https://evil.example"})
             assert refused.value.status == 403
         await page.wait_for_text("Successfully Synced with QuickBooks")
-        await page.wait_for_text(present.title)  # rows, not only the title
+        await page.wait_for_text(*titles)  # rows, not only the title
         # The page itself, not only the bytes: its terminal drew the app's first frame.
         assert await page.evaluate("document.body.classList.contains('-first-byte')") is True
 
         # Keys go where a person's would: into the terminal in the page.
         await page.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
+        mark = page.mark()
         await page.type("/")
-        await asyncio.sleep(0.3)
+        await page.wait_for_text("Filter: every word", since=mark)
+        mark = page.mark()
         await page.type(gone.title)
+        await page.wait_for_text(f"filter “{gone.title.lower()}”", since=mark)
         await page.press("Enter")
-        await asyncio.sleep(0.3)
-        await page.type("u")
+        # Enter hands the keys back to the list once the app has handled it; a person reads
+        # the screen before pressing on, and so does this test.
         await asyncio.sleep(0.5)
+        mark = page.mark()
+        await page.type("u")
+        await page.wait_for_text("Unlink CCO", since=mark)  # the question, not a filter
         mark = page.mark()
         await page.type("y")
         await page.wait_for_text("Successfully Unlinked", since=mark)
@@ -124,10 +130,9 @@ async def test_the_browser_shows_the_list_and_unlinks_a_cco_gone_from_quickbooks
         # The whole list again, the green toast still up: the picture the docs show. The first
         # Esc closes the detail pane the unlink opened (with step 3), the second the filter.
         await page.press("Escape")
-        await asyncio.sleep(0.5)
         mark = page.mark()
         await page.press("Escape")
-        await page.wait_for_text(present.title, since=mark)
+        await page.wait_for_text(*(t for t in titles if t != gone.title), since=mark)
         await asyncio.sleep(0.3)
         picture = await page.screenshot()
 
