@@ -122,8 +122,9 @@ async def _post_token(http: httpx.AsyncClient, login_url: str, form: dict[str, s
         raise ProcoreUnavailableError(f"Procore's sign-in answered HTTP {response.status_code}.")
     try:
         return safe_json.loads(response.content)
-    except ValueError:
-        raise ProcoreReplyError("Procore's sign-in answer could not be read.") from None
+    except ValueError as error:
+        detail = str(error) if isinstance(error, safe_json.NestedTooDeep) else "not JSON"
+        raise ProcoreReplyError(f"Procore's sign-in answer could not be read: {detail}.") from None
 
 
 def _oauth_error_text(response: httpx.Response) -> str:

@@ -216,3 +216,24 @@ async def test_a_bad_page_of_the_list_is_procore_failed(
     assert hostile.served
     assert status == exit_codes.PROCORE_FAILED, err.getvalue()
     assert NAMED[kind] in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["compressed wrongly", "nested too deep", "drip"])
+async def test_a_bad_answer_to_the_sign_in_is_procore_failed(
+    kind: str, make_target: Callable[..., Target], sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    project = next(c.project_id for c in inspect.synced_ccos(sandbox_data) if c.id == cco_id)
+
+    def token(request: httpx.Request) -> bool:
+        return request.url.path == "/oauth/token"
+
+    status, out, err, served = await _unlink(_fast(make_target), project, cco_id, kind, token)
+
+    assert served
+    assert status == exit_codes.PROCORE_FAILED, (out, err)
+    assert "unexpected" not in out + err and "Traceback" not in out + err
+    assert NAMED[kind] in err, err
+    # A drip is cut by the deadline of the API request the sign-in was made for.
+    assert kind == "drip" or "Procore's sign-in answer" in err, err
+    assert is_linked(sandbox_data, cco_id)
