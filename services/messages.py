@@ -211,6 +211,13 @@ def cached_list(saved_at: datetime) -> str:
     return f"cached list from {_when(saved_at)}"
 
 
+def unfinished_list(saved_at: datetime, projects: int) -> str:
+    return (
+        f"list loaded in part from {_when(saved_at)} ({projects} project"
+        f"{'s' if projects != 1 else ''}), the rest to follow"
+    )
+
+
 def checking(progress: LoadProgress) -> str:
     return (
         f"{CHECKING_FOR_CHANGES} projects {progress.projects_done}/"

@@ -197,3 +197,29 @@ async def test_a_project_no_longer_synced_leaves_the_list_on_the_next_start(
     # The projects' list, then one changes request for each project still synced.
     assert used == 1 + (SYNCED_PROJECTS - 1)
     assert after is not None and reset not in {cco.project_id for cco in after.rows}
+
+
+async def test_a_load_bigger_than_the_hourly_budget_waits_for_the_next_hour(
+    bulk: Path, tmp_path: Path
+) -> None:
+    clock = JumpingClock()
+    # 1 + 3 x 3 = 10 requests for the load, 2 for the sign-in: more than the hour allows.
+    config = SandboxConfig(
+        data_file=bulk, rate_limit_per_hour=8, rate_limit_per_10s=25, clock=clock.time
+    )
+    with SandboxServer(config, port=0) as limited:
+        backend = Backend(_target(limited, tmp_path), clock=clock)
+        try:
+            started = clock.time()
+            progress = [p async for _, p in backend.synced_ccos()]
+            waited = clock.time() - started
+            rows = await backend.cached_list()
+            wire = backend.wire
+        finally:
+            await backend.aclose()
+    assert progress[-1].projects_done == SYNCED_PROJECTS
+    assert rows is not None and len(rows.rows) == SYNCED_PROJECTS * CCOS
+    # It waited for the hour to free up instead of failing, and said how long it would take.
+    assert waited >= 3000
+    assert any(p.eta_seconds and p.eta_seconds >= 1800 for p in progress[1:-1]), progress
+    assert wire.rate_limited == 0

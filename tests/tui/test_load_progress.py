@@ -160,8 +160,10 @@ async def test_a_load_quit_part_way_resumes_on_the_next_start_with_its_rows_show
     async with again.run_test(size=(160, 30)) as pilot:
         screen = screen_of(pilot)
         await pilot.pause()
-        # The rows saved are on screen before anything is asked of Procore.
+        # The rows saved are on screen before anything is asked of Procore, said to be a part.
         assert {cco.project_id for cco in screen.rows.values()} >= saved
+        status = str(screen.query_one("#status-line").render())
+        assert "list loaded in part from " in status and f"({len(saved)} projects)" in status
         await settle(pilot)
         assert len(screen.rows) == PROJECTS * 2
         wire = again.backend.wire

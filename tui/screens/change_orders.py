@@ -169,7 +169,11 @@ class ChangeOrdersScreen(FixActions):
     def _show_cached(self, cached: CachedList) -> None:
         if not self.table.records:
             self.table.replace_rows(cached.rows)
-        self._set_status(f"{messages.cached_list(cached.saved_at)} · connecting…")
+        if cached.loaded_projects is not None:
+            note = messages.unfinished_list(cached.saved_at, len(cached.loaded_projects))
+        else:
+            note = messages.cached_list(cached.saved_at)
+        self._set_status(f"{note} · connecting…")
 
     async def _read_rest(self, cached: CachedList) -> bool:
         """Add the cached rows after the first screen's, a chunk at a time, while the screen
