@@ -33,6 +33,11 @@ class JumpingClock:
         self.advance_to(self.time() + seconds)
         await asyncio.sleep(0)  # others run, as they would during a real wait
 
+    @property
+    def jumped(self) -> float:
+        """The seconds skipped so far: the time waits took on this clock and not in reality."""
+        return self._offset
+
     def advance_to(self, moment: float) -> None:
         """Move the time on to `moment`; never back (waits end in any order)."""
         with self._lock:

@@ -151,22 +151,26 @@ async def test_progress_tells_requests_left_and_an_eta_from_the_rate_limit(
             started = clock.time()
             seen: list[tuple[float, int, LoadProgress]] = []
             async for _, progress in backend.synced_ccos():
-                seen.append((clock.time(), backend.wire.requests, progress))
+                seen.append((clock.jumped, backend.wire.requests, progress))
             finished, sent = clock.time(), backend.wire.requests
+            waits_end = clock.jumped
         finally:
             await backend.aclose()
     # 1 + 40 * 3 = 121 requests at 25 per 10 s: the limit set the pace.
     assert finished - started >= 40
     assert [p.projects_done for _, _, p in seen] == list(range(41))
-    halfway_at, sent_by_halfway, halfway = seen[20]
+    waits_at_halfway, sent_by_halfway, halfway = seen[20]
     # 20 projects left at 3 requests each, less what those in flight have sent already: what
     # the rest of the load then sent.
     assert halfway.requests_left == sent - sent_by_halfway
-    assert 50 <= halfway.requests_left <= 60
+    assert 60 - 2 * 8 <= halfway.requests_left <= 60  # at most 8 projects in flight
     assert halfway.eta_seconds is not None
     # 60 requests at 25 per 10 s need about two more windows beyond the current one.
-    actual = finished - halfway_at
-    assert 0.6 * actual <= halfway.eta_seconds <= 1.6 * actual, (halfway.eta_seconds, actual)
+    # The time then spent waiting for windows (the clock skips it; a busy machine adds its own
+    # seconds on top, which no header can foresee).
+    waited = waits_end - waits_at_halfway
+    assert waited >= 10
+    assert 0.6 * waited <= halfway.eta_seconds <= 1.6 * waited + 5, (halfway.eta_seconds, waited)
     assert seen[-1][2].eta_seconds == 0 and seen[-1][2].requests_left == 0
 
 

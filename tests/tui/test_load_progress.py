@@ -75,13 +75,13 @@ async def test_the_progress_bar_shows_projects_requests_left_and_the_time_to_go(
     def watched(bar: LoadProgressBar, progress: object) -> None:
         show(bar, progress)  # type: ignore[arg-type]
         shown = bar.query_one("ProgressBar")
-        seen.append((shown.progress, shown.total, bar.text, clock.time()))  # type: ignore[attr-defined]
+        seen.append((shown.progress, shown.total, bar.text, clock.jumped))  # type: ignore[attr-defined]
 
     monkeypatch.setattr(LoadProgressBar, "show", watched)
     app = _app(procore_like, tmp_path, clock)
     async with app.run_test(size=(160, 30)) as pilot:
         await settle(pilot)
-        finished = clock.time()
+        waits_end = clock.jumped
         bar = pilot.app.screen.query_one(LoadProgressBar)
         assert not bar.display or "-loading" not in bar.classes  # gone once loaded
         assert len(screen_of(pilot).rows) == PROJECTS * 2
@@ -89,14 +89,16 @@ async def test_the_progress_bar_shows_projects_requests_left_and_the_time_to_go(
     assert [(done, total) for done, total, _, _ in seen] == [
         (done, PROJECTS) for done in range(PROJECTS + 1)
     ]
-    _, _, halfway_text, halfway_at = seen[PROJECTS // 2]
+    _, _, halfway_text, waits_at_halfway = seen[PROJECTS // 2]
     assert halfway_text.startswith(f"{PROJECTS // 2}/{PROJECTS} projects · ")
     assert " requests left · about " in halfway_text and halfway_text.endswith(" to go")
     # The time to go said at half-way is about what it then took (25 requests per 10 s).
     said = int(halfway_text.split("about ")[1].split(" s to go")[0])
-    took = finished - halfway_at
-    assert took >= 10
-    assert 0.6 * took <= said <= 1.6 * took, (halfway_text, took)
+    # ... in the windows it then waited for (the clock skips them; a busy machine's own seconds
+    # come on top, and no header foresees those).
+    waited = waits_end - waits_at_halfway
+    assert waited >= 10
+    assert 0.6 * waited <= said <= 1.6 * waited + 5, (halfway_text, waited)
     assert seen[-1][2] == f"{PROJECTS}/{PROJECTS} projects · 0 requests left"
 
 
