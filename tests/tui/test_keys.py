@@ -25,6 +25,7 @@ from tui.screens.help import HelpScreen
 from tui.widgets.key_footer import KeyFooter
 
 
+@pytest.mark.reads_only
 async def test_quit_and_help_stay_in_the_footer_at_80_columns(
     make_target: Callable[..., Target],
 ) -> None:
@@ -37,6 +38,7 @@ async def test_quit_and_help_stay_in_the_footer_at_80_columns(
             assert key.region.right <= 80 and key.region.width > 0
 
 
+@pytest.mark.reads_only
 async def test_g_and_shift_g_go_to_the_first_and_last_row(run_app: AppRunner) -> None:
     async with run_app() as pilot:
         table = screen_of(pilot).table
@@ -46,6 +48,7 @@ async def test_g_and_shift_g_go_to_the_first_and_last_row(run_app: AppRunner) ->
         assert table.cursor_row == 0
 
 
+@pytest.mark.reads_only
 async def test_help_lists_the_apps_keys_first_grouped_and_scrolls_by_keyboard(
     make_target: Callable[..., Target],
 ) -> None:
@@ -75,6 +78,7 @@ async def test_help_lists_the_apps_keys_first_grouped_and_scrolls_by_keyboard(
         assert not isinstance(app.screen, HelpScreen)
 
 
+@pytest.mark.reads_only
 async def test_help_shows_remapped_keys(make_target: Callable[..., Target]) -> None:
     app = CcoUnlinkApp(Backend(make_target()), keymap={"unlink": "ctrl+u"})
     async with app.run_test(size=(100, 30)) as pilot:
@@ -87,6 +91,7 @@ async def test_help_shows_remapped_keys(make_target: Callable[..., Target]) -> N
         assert rows["unlink"].keys == "^u"
 
 
+@pytest.mark.reads_only
 async def test_the_command_palette_offers_every_action_and_each_sort(run_app: AppRunner) -> None:
     async with run_app() as pilot:
         await pilot.press("ctrl+p")
@@ -106,6 +111,7 @@ async def test_the_command_palette_offers_every_action_and_each_sort(run_app: Ap
         assert {f"Sort by {name}" for name in ("CCO #", "Title", "Amount", "Vendor")} <= commands
 
 
+@pytest.mark.reads_only
 async def test_e_exports_the_rows_shown_in_their_order_as_csv(run_app: AppRunner) -> None:
     async with run_app() as pilot:
         screen = screen_of(pilot)
