@@ -140,7 +140,7 @@ class FixActions(UnlinkActions):
 
     def action_check(self) -> None:
         picked = [self.rows[key] for key in self._picked if key in self.rows]
-        ccos = picked or [cco for cco in (self.selected(),) if cco is not None]
+        ccos = picked or [cco for cco in (self.subject(),) if cco is not None]
         ccos = [cco for cco in ccos if not self._busy(cco.id)]
         if not ccos:
             self._toast(Look("warning", "Nothing to check"), "Select or pick CCOs to check.")
