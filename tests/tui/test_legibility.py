@@ -60,6 +60,12 @@ async def test_the_header_names_the_environment_uncut_at_80_columns(
         assert shown == label
         assert "admin" in header.account
         assert header.has_class("-production") is (environment == "production")
+        # A company name too long for the line is cut; the environment never is.
+        header.account = "Northwind Regional Construction and Facilities Management Group · admin"
+        await pilot.pause()
+        environment_box = header.query_one("#header-environment", Static)
+        assert environment_box.region.right <= 80
+        assert environment_box.region.width == len(label) + 2
 
 
 @pytest.mark.reads_only
