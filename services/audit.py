@@ -124,10 +124,6 @@ class Attempt:
     record: AuditRecord
     settled: bool = field(default=False)
 
-    @property
-    def key(self) -> str:
-        return self.record.attempt
-
     def settle(
         self, outcome: str, message: str, evidence: str | None = None, *, confirmed: bool = True
     ) -> str:

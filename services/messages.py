@@ -342,7 +342,10 @@ NOT_FOUND_LATER = "the CCO no longer exists in Procore, or you can no longer see
 
 
 def settled_later(outcome: str) -> str:
-    return f"{outcome}, {SETTLED_LATER_SUFFIX} (the process that sent it stopped before saying)."
+    return (
+        f"{outcome}, {SETTLED_LATER_SUFFIX}: read back from Procore, as the run that sent the "
+        "change never learned its outcome."
+    )
 
 
 NOT_SETTLED = "attempt started, outcome not known yet: the next run reads it back from Procore"
