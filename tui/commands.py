@@ -31,7 +31,7 @@ class ListCommands(Provider):
                 yield (
                     f"Sort by {name}",
                     partial(table.sort_by, column),
-                    f"Every row in order of {name}; S flips the order",
+                    f"Every row in order of {name}",
                 )
             yield "Sort in load order", partial(table.sort_by, None), "The order Procore gave"
 

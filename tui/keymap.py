@@ -60,20 +60,19 @@ def keymap_problems(keymap: Mapping[str, str]) -> list[tuple[str, str]]:
                     defaults[binding.id].add(binding.key)
                 keys = normalized.get(binding.id or "", binding.key)
                 for key in keys.split(","):
-                    owners[key.strip()].add((binding.id or binding.action, binding.action))
+                    owners[key].add((binding.id or binding.action, binding.action))
         for binding_id, keys in normalized.items():
-            # A key a binding has by default shares it as designed (Escape, say).
+            # A key a binding has by default it shares as designed (Escape, say).
             for key in set(keys.split(",")) - defaults[binding_id]:
-                mine = {owner for owner in owners[key.strip()] if owner[0] == binding_id}
-                others = {
-                    name
-                    for name, action in owners[key.strip()]
-                    if name != binding_id and all(action != m[1] for m in mine)
-                }
+                served = owners[key]
+                mine = {action for name, action in served if name == binding_id}
+                others = sorted(
+                    {name for name, action in served if name != binding_id and action not in mine}
+                )
                 problem = (
                     binding_id,
-                    f'{binding_id} = "{keymap[binding_id]}": {key.strip()} is already the key of '
-                    f"{', '.join(sorted(others))}",
+                    f'{binding_id} = "{keymap[binding_id]}": {key} is already the key of '
+                    f"{', '.join(others)}",
                 )
                 if mine and others and problem not in problems:
                     problems.append(problem)
