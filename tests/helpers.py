@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sandbox import inspect
+from sandbox import SandboxConfig, SandboxServer, bulk_seed, inspect
+from sandbox.config import RATE_LIMITS
 from services.backend import Backend
 from services.models import SyncedCco
+from tests.clock import JumpingClock
 
 LinkSnapshot = dict[int, tuple[Any, ...]]
 
@@ -68,3 +72,23 @@ def restore_links(data_file: Path, snapshot: LinkSnapshot) -> None:
                     )
     finally:
         conn.close()
+
+
+@contextmanager
+def procore_paced_company(
+    data_file: Path, clock: JumpingClock, *, projects: int, latency_ms: int = 0
+) -> Iterator[SandboxServer]:
+    """A company of `projects` projects, 2 synced CCOs each, behind Procore's example limits
+    (600 requests an hour, 25 per 10 s), its windows counted on `clock`: a load waits for them
+    without spending the time."""
+    bulk_seed.reset_bulk(data_file, projects=projects, ccos_per_project=2)
+    limits = RATE_LIMITS["procore"]
+    config = SandboxConfig(
+        data_file=data_file,
+        rate_limit_per_hour=limits.per_hour,
+        rate_limit_per_10s=limits.per_10s,
+        latency_ms=latency_ms,
+        clock=clock.time,
+    )
+    with SandboxServer(config, port=0) as server:
+        yield server

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from cco_unlink.sandbox_target import sandbox_target
 from sandbox import SandboxConfig, SandboxServer, bulk_seed, inspect
-from sandbox.config import RATE_LIMITS
 from services.backend import Backend, Target
 from services.models import LoadProgress
 from tests.clock import JumpingClock
-from tests.helpers import load_rows
+from tests.helpers import load_rows, procore_paced_company
 
 PROJECTS = 10
 SYNCED_PROJECTS = 3
@@ -36,20 +36,10 @@ def server(bulk: Path) -> Iterator[SandboxServer]:
         yield running
 
 
-def _target(server: SandboxServer, tmp_path: Path, **changes: object) -> Target:
-    values: dict[str, object] = {
-        "procore_url": server.base_url,
-        "connector_url": server.connector_url,
-        "client_id": "admin",
-        "client_secret": "sandbox",
-        "connector_token": "sandbox",
-        "company_id": 0,
-        "audit_path": tmp_path / "audit.jsonl",
-        "is_sandbox": True,
-        "cache_path": tmp_path / "list-cache.sqlite3",
-    }
-    values.update(changes)
-    return Target(**values)  # type: ignore[arg-type]
+def _target(server: SandboxServer, tmp_path: Path) -> Target:
+    return sandbox_target(
+        server.base_url, tmp_path / "audit.jsonl", cache_path=tmp_path / "list-cache.sqlite3"
+    )
 
 
 async def test_only_synced_projects_are_asked_and_each_costs_three_requests(
@@ -104,17 +94,8 @@ async def test_a_load_stopped_part_way_resumes_with_only_the_projects_left(
 
 
 async def test_a_preferred_project_is_loaded_before_the_others(tmp_path: Path) -> None:
-    data = tmp_path / "many.sqlite3"
-    bulk_seed.reset_bulk(data, projects=40, ccos_per_project=2)
-    limits = RATE_LIMITS["procore"]
     clock = JumpingClock()
-    config = SandboxConfig(
-        data_file=data,
-        rate_limit_per_hour=limits.per_hour,
-        rate_limit_per_10s=limits.per_10s,
-        clock=clock.time,
-    )
-    with SandboxServer(config, port=0) as server:
+    with procore_paced_company(tmp_path / "many.sqlite3", clock, projects=40) as server:
         backend = Backend(_target(server, tmp_path), clock=clock)
         try:
             await backend.connect()
@@ -134,17 +115,8 @@ async def test_a_preferred_project_is_loaded_before_the_others(tmp_path: Path) -
 async def test_progress_tells_requests_left_and_an_eta_from_the_rate_limit(
     tmp_path: Path,
 ) -> None:
-    data = tmp_path / "many.sqlite3"
-    bulk_seed.reset_bulk(data, projects=40, ccos_per_project=2)
-    limits = RATE_LIMITS["procore"]
     clock = JumpingClock()
-    config = SandboxConfig(
-        data_file=data,
-        rate_limit_per_hour=limits.per_hour,
-        rate_limit_per_10s=limits.per_10s,
-        clock=clock.time,
-    )
-    with SandboxServer(config, port=0) as server:
+    with procore_paced_company(tmp_path / "many.sqlite3", clock, projects=40) as server:
         backend = Backend(_target(server, tmp_path), clock=clock)
         try:
             await backend.connect()

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import SandboxConfig, SandboxServer, bulk_seed
-from sandbox.config import RATE_LIMITS
+from cco_unlink.sandbox_target import sandbox_target
+from sandbox import SandboxServer
 from services.backend import Backend, Target
 from tests.clock import JumpingClock
+from tests.helpers import procore_paced_company
 from tests.tui.conftest import screen_of, settle
 from tui.app import CcoUnlinkApp
 from tui.widgets.load_progress import LoadProgressBar
@@ -26,35 +27,17 @@ def clock() -> JumpingClock:
 
 @pytest.fixture
 def procore_like(tmp_path: Path, clock: JumpingClock) -> Iterator[SandboxServer]:
-    """A company of 40 projects behind Procore's example limits, 25 requests per 10 s: a load
-    of 121 requests waits for the window four times (on the shared clock, without waiting)."""
-    data = tmp_path / "company.sqlite3"
-    bulk_seed.reset_bulk(data, projects=PROJECTS, ccos_per_project=2)
-    limits = RATE_LIMITS["procore"]
-    config = SandboxConfig(
-        data_file=data,
-        rate_limit_per_hour=limits.per_hour,
-        rate_limit_per_10s=limits.per_10s,
-        # Each answer takes a tenth of a second: keys typed at once land while the load runs.
-        latency_ms=100,
-        clock=clock.time,
-    )
-    with SandboxServer(config, port=0) as server:
+    """40 projects behind Procore's example limits, 25 requests per 10 s: a load of 121 requests
+    waits for the window four times (on the shared clock, without waiting). Each answer takes a
+    tenth of a second: keys typed at once land while the load runs."""
+    with procore_paced_company(
+        tmp_path / "company.sqlite3", clock, projects=PROJECTS, latency_ms=100
+    ) as server:
         yield server
 
 
 def _target(server: SandboxServer, tmp_path: Path, cache_path: Path | None = None) -> Target:
-    return Target(
-        procore_url=server.base_url,
-        connector_url=server.connector_url,
-        client_id="admin",
-        client_secret="sandbox",
-        connector_token="sandbox",
-        company_id=0,
-        audit_path=tmp_path / "audit.jsonl",
-        is_sandbox=True,
-        cache_path=cache_path,
-    )
+    return sandbox_target(server.base_url, tmp_path / "audit.jsonl", cache_path=cache_path)
 
 
 def _app(
