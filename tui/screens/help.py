@@ -37,7 +37,7 @@ class KeyRow:
 def key_sections(screen: Screen[object]) -> list[tuple[str, list[KeyRow]]]:
     """Every key of `screen` (remapped ones as remapped), in HELP_SECTIONS' order: also those
     not usable this moment (copying needs the detail pane open, say)."""
-    by_action: dict[tuple[str, str], KeyRow] = {}
+    rows_by: dict[tuple[str, str], KeyRow] = {}
     section_of = {bid: name for name, ids in HELP_SECTIONS.items() for bid in ids}
     grouped: dict[str, list[tuple[str, str]]] = {name: [] for name in [*HELP_SECTIONS, MORE]}
     grouped[TEXTUAL] = []
@@ -48,20 +48,20 @@ def key_sections(screen: Screen[object]) -> list[tuple[str, list[KeyRow]]]:
     every = [(node, b) for node, keys in chain for bs in keys.key_to_bindings.values() for b in bs]
     for node, binding in every:
         # One row per binding id (its keys together); Textual's own, per node and action.
-        action = (binding.id, "") if binding.id else (str(id(node)), binding.action)
-        row = by_action.get(action)
+        row_key = (binding.id, "") if binding.id else (str(id(node)), binding.action)
+        row = rows_by.get(row_key)
         key = app.get_key_display(binding)
         if row is not None:
-            by_action[action] = KeyRow(f"{row.keys}, {key}", row.description, row.binding_id)
+            rows_by[row_key] = KeyRow(f"{row.keys}, {key}", row.description, row.binding_id)
             continue
         description = binding.tooltip or binding.description or binding.action
-        by_action[action] = KeyRow(key, description, binding.id or "")
+        rows_by[row_key] = KeyRow(key, description, binding.id or "")
         section = section_of.get(binding.id or "", MORE if binding.id else TEXTUAL)
-        grouped[section].append(action)
+        grouped[section].append(row_key)
     order = {bid: at for ids in HELP_SECTIONS.values() for at, bid in enumerate(ids)}
     sections = []
-    for name, actions in grouped.items():
-        rows = sorted((by_action[a] for a in actions), key=lambda r: order.get(r.binding_id, 99))
+    for name, row_keys in grouped.items():
+        rows = sorted((rows_by[k] for k in row_keys), key=lambda r: order.get(r.binding_id, 99))
         if rows:
             sections.append((name, rows))
     return sections
