@@ -237,3 +237,50 @@ async def test_a_bad_answer_to_the_sign_in_is_procore_failed(
     # A drip is cut by the deadline of the API request the sign-in was made for.
     assert kind == "drip" or "Procore's sign-in answer" in err, err
     assert is_linked(sandbox_data, cco_id)
+
+
+async def test_a_real_server_dripping_its_answer_is_cut_at_the_deadline(
+    make_target: Callable[..., Target], sandbox_data: Path
+) -> None:
+    """Over a real socket: a byte every 0.2 s never trips a 1 s read timeout; only the deadline
+    on the whole answer ends it."""
+    dripped = asyncio.Event()
+
+    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 500\r\n\r\n"
+        )
+        try:
+            for _ in range(500):
+                writer.write(b"<")
+                await writer.drain()
+                dripped.set()
+                await asyncio.sleep(0.2)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(drip, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    project = next(c.project_id for c in inspect.synced_ccos(sandbox_data) if c.id == cco_id)
+    target = dataclasses.replace(
+        _fast(make_target), connector_url=f"http://127.0.0.1:{port}/quickbooks/qbxml"
+    )
+    backend = Backend(target)
+    out, err = io.StringIO(), io.StringIO()
+    started = time.monotonic()
+    try:
+        status = await headless.unlink_command(backend, project, [cco_id], False, out, err)
+    finally:
+        await backend.aclose()
+        server.close()
+    took = time.monotonic() - started
+
+    assert dripped.is_set()  # the case was met: the answer was trickling in
+    assert status == exit_codes.QUICKBOOKS_UNREACHABLE, (out.getvalue(), err.getvalue())
+    assert "did not answer in time" in out.getvalue()
+    assert took < 5, took  # one deadline (1 s) and the Procore reads around it
+    assert is_linked(sandbox_data, cco_id)

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from cco_unlink import exit_codes
 from sandbox import SandboxServer, inspect
 from services.audit import Action, AuditLog, AuditRecord, Subject, Who
@@ -33,8 +35,11 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
         time.sleep(0.02)
 
 
-def test_a_process_killed_mid_unlink_is_settled_on_the_next_start(
-    sandbox: SandboxServer, sandbox_data: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("stop", "status"), [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, exit_codes.FAILURE)]
+)
+def test_a_process_killed_or_interrupted_mid_unlink_is_settled_on_the_next_start(
+    sandbox: SandboxServer, sandbox_data: Path, tmp_path: Path, stop: int, status: int
 ) -> None:
     cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
     project = next(c.project_id for c in inspect.synced_ccos(sandbox_data) if c.id == cco_id)
@@ -56,10 +61,10 @@ def test_a_process_killed_mid_unlink_is_settled_on_the_next_start(
         _wait_for(
             lambda: any(r.started for r in _records(audit)) and not is_linked(sandbox_data, cco_id)
         )
-        os.kill(child.pid, signal.SIGKILL)
+        os.kill(child.pid, stop)  # kill -9, or Ctrl-C at the terminal
     finally:
         child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+    assert child.returncode == status
     [started] = _records(audit)  # the case met: started, changed in Procore, never ended
     assert started.started and started.attempt and started.user == "admin" and started.user_id
     assert AuditLog(audit).unsettled() == [started]
