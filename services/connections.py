@@ -76,7 +76,7 @@ class Connections:
             verify=tls_context(target.connector_url),
         )
         self.quickbooks = QuickBooksConnector(
-            target.connector_url, target.connector_token, http=self._quickbooks_http
+            target.connector_url, target.connector_token, http=self._quickbooks_http, clock=clock
         )
 
     def unlinker(self, audit: AuditLog, user: User, company_id: int) -> UnlinkService:

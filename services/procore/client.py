@@ -44,6 +44,7 @@ class ProcoreClient:
             base_url, credentials, timeout=timeout, http=http, clock=clock
         )
         self.per_page = per_page
+        self.clock = clock
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -149,7 +150,9 @@ class ProcoreClient:
         record = await self.transport.get(
             endpoints.change_order(project_id, cco_id), company_id=company_id
         )
-        detail = parsing.cco_detail(record, project_id, datetime.now(UTC))
+        detail = parsing.cco_detail(
+            record, project_id, datetime.fromtimestamp(self.clock.time(), UTC)
+        )
         if detail.state.id != cco_id:
             raise ProcoreReplyError(
                 f"Procore answered CCO {detail.state.id} when asked for CCO {cco_id}."

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import httpx
 
 from services import safe_json
+from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import (
     QuickBooksReplyError,
     QuickBooksStatusError,
@@ -34,8 +35,11 @@ class QuickBooksConnector:
         *,
         timeout: float = 60.0,
         http: httpx.AsyncClient | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.url = url
+        self.clock = clock
+        """When each answer was read, as the pane and `check --json` say."""
         self._token = token
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
         self._owns_http = http is None
@@ -63,7 +67,7 @@ class QuickBooksConnector:
                 line_ids=order.line_ids,
             )
         )
-        return QuickBooksEvidence(link, seen, datetime.now(UTC))
+        return QuickBooksEvidence(link, seen, datetime.fromtimestamp(self.clock.time(), UTC))
 
     async def purchase_order(self, txn_id: str) -> PurchaseOrder | None:
         """The purchase order with its lines, or None when QuickBooks says it does not exist."""

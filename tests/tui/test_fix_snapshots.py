@@ -4,16 +4,21 @@ so the pictures are the same on every run and in every time zone."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from services import messages
+from services.backend import Backend, Target
 from services.batch import UnlinkBatch
 from services.check import CheckKind, CheckResult
 from services.models import (
@@ -27,6 +32,11 @@ from services.models import (
     SyncedCco,
     UnlinkOutcome,
 )
+from services.procore import environments
+from tests.helpers import demo_cco_id
+from tests.tui.conftest import screen_of, select, settle
+from tests.tui.test_snapshots import loaded
+from tui.app import CcoUnlinkApp
 from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.confirm_unlink_many import ConfirmUnlinkManyScreen
 from tui.widgets.detail_pane import DetailPane
@@ -146,6 +156,38 @@ def test_the_detail_pane_with_lines_still_on_the_purchase_order(snap_compare: An
     assert snap_compare(Host(compose_with=filled), terminal_size=(80, 24))
 
 
+class FrozenClock:
+    """Reads always say READ_AT; waits are real (the sandbox's limits are far off)."""
+
+    def time(self) -> float:
+        return READ_AT.timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def test_the_pane_beside_the_list_at_120_columns_reading_the_sandbox_live(
+    snap_compare: Any,
+    make_target: Callable[..., Target],
+    sandbox_data: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target = make_target()
+    # The embedded sandbox's address changes port every run: a fixed web root for the picture.
+    monkeypatch.setitem(environments.WEB_ROOTS, target.environment, "https://sandbox.example")
+    there = demo_cco_id(sandbox_data, in_quickbooks=True)
+
+    async def open_pane(pilot: Pilot[None]) -> None:
+        await loaded(pilot)
+        select(pilot, there)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "still on PO" in str(screen_of(pilot).pane.check)
+
+    app = CcoUnlinkApp(Backend(target, clock=FrozenClock()))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=open_pane)
+
+
 def test_the_question_before_an_unlink_of_many_with_picks_the_filter_hides(
     snap_compare: Any,
 ) -> None:
@@ -185,8 +227,6 @@ def test_the_summary_of_a_run_stopped_after_the_cco_in_progress(snap_compare: An
 
     async def run_then_stop() -> None:
         await batch.run(on_outcome=lambda one, _: batch.stop() if one.id == ccos[1].id else None)
-
-    import asyncio
 
     asyncio.run(run_then_stop())
     assert [r.outcome is None for r in batch.results] == [False, False, True, True]
