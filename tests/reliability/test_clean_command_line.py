@@ -4,18 +4,20 @@ are, and the standalone sandbox says a client hung up in one line."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from cco_unlink import exit_codes
-from services.audit import AuditLog, AuditRecord
+from services.audit import AuditRecord
 from tests.conftest import REPO_ROOT
 from tests.reliability.test_bad_input import cco_unlink
 
@@ -29,9 +31,11 @@ def _one_clean_line(result: subprocess.CompletedProcess[str], status: int, words
 
 def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
     audit = tmp_path / "audit.jsonl"
-    log = AuditLog(audit)
-    for n in range(3_000):  # far more than a pipe holds
-        log.append(AuditRecord(AuditRecord.now(), "admin", 1, 2, n, "001", "", "unlinked", "ok"))
+    records = [
+        AuditRecord(AuditRecord.now(), "admin", 1, 2, n, "001", "", "unlinked", "ok")
+        for n in range(3_000)  # far more than a pipe holds
+    ]
+    audit.write_text("".join(json.dumps(asdict(record)) + "\n" for record in records))
     settings = tmp_path / "settings.toml"
     settings.write_text(f'[audit]\npath = "{audit}"\n')
     process = subprocess.Popen(
