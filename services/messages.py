@@ -453,13 +453,20 @@ def checking_many(done: int, total: int) -> str:
     return f"Checking {done} of {total} in QuickBooks® Desktop…"
 
 
+CHECK_STOPPING = "Stopping the check after the CCO in progress…"
+
+
+def checks_not_asked(count: int) -> str:
+    return f"{count} not asked: the check was stopped."
+
+
 def checked_many(gone: int, there: int, unknown: int) -> str:
     parts = [f"{gone} gone from QuickBooks® Desktop (ready to unlink)"] if gone else []
     if there:
         parts.append(f"{there} still in QuickBooks® Desktop")
     if unknown:
         parts.append(f"{unknown} not known: QuickBooks® Desktop or Procore not reached")
-    return "; ".join(parts) + ". Nothing was changed."
+    return "; ".join(parts) + ". Nothing was changed." if parts else "Nothing was changed."
 
 
 UNEXPECTED_DELETE = (

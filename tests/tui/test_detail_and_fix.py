@@ -270,3 +270,26 @@ async def test_d_refuses_a_linked_cco_and_deletes_an_unlinked_one_after_its_numb
         (Phase.STARTED.value, "", gone),
         (Phase.ENDED.value, DeleteKind.DELETED.value, gone),
     ]
+
+
+async def test_esc_stops_a_check_of_many_after_the_cco_in_progress(
+    run_app: AppRunner, sandbox: SandboxServer
+) -> None:
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        await pilot.press("a")  # every row picked
+        picked = list(screen.picked)
+        assert len(picked) > 3
+        sandbox.faults.connector_delay_s = 0.4
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        assert screen.checks_running
+        await pilot.press("escape")
+        await settle(pilot)
+
+        toast = notifications(pilot)[-1]
+        assert toast.title is not None and "Checked 1 in QuickBooks" in toast.title
+        assert f"{len(picked) - 1} not asked" in toast.message
+        marked = [key for key in picked if screen.table.get_cell(key, "status") != "● Picked"]
+        assert marked == [picked[0]]  # the rest keep their pick mark
+        assert screen.picked == picked

@@ -105,7 +105,8 @@ class ChangeOrdersScreen(FixActions):
         if action == "delete_in_quickbooks":
             return self.backend.is_sandbox
         if action == "stop_batch":
-            return self.running is not None and not self.running.stop_requested
+            unlinking = self.running is not None and not self.running.stop_requested
+            return unlinking or self.checks_running
         if action == "close_detail":
             return self.pane.is_open
         if action == "clear_filter":

@@ -69,6 +69,20 @@ class FixActions(UnlinkActions):
         # CCOs unlinked in this session: gone from the list, still open to `d` and `o`.
         self._unlinked: dict[int, SyncedCco] = {}
         self._deleted: set[int] = set()
+        self._check_stop: asyncio.Event | None = None
+        """Set by Esc to end a check of many after the CCO in progress; None when none runs."""
+
+    @property
+    def checks_running(self) -> bool:
+        return self._check_stop is not None and not self._check_stop.is_set()
+
+    def action_stop_batch(self) -> None:
+        """Esc: end the unlink of many, or the check of many, after the CCO in progress."""
+        if self.checks_running:
+            assert self._check_stop is not None
+            self._check_stop.set()
+            self._set_status(messages.CHECK_STOPPING)
+        super().action_stop_batch()
 
     @property
     def pane(self) -> DetailPane:
@@ -150,9 +164,32 @@ class FixActions(UnlinkActions):
     @work(group="check", exit_on_error=False)
     async def check_many(self, ccos: list[SyncedCco]) -> None:
         """Ask QuickBooks about each CCO, one at a time, and mark its row with the answer."""
+        before = {cco.id: self.table.status.get(cco.id, "") for cco in ccos}
         self.table.mark_many([cco.id for cco in ccos], CHECKING)
         counts = {"gone": 0, "there": 0, "unknown": 0}
+        stop = self._check_stop = asyncio.Event()
+        try:
+            await self._check_each(ccos, counts, stop)
+        finally:
+            self._check_stop = None
+            for cco in ccos:  # not asked: each row as it was
+                if self.table.status.get(cco.id) == CHECKING:
+                    self.table.mark(cco.id, before[cco.id])
+        checked = sum(counts.values())
+        all_gone = counts["gone"] == len(ccos)
+        self._toast(
+            Look("information" if all_gone else "warning", f"Checked {checked} in QuickBooks"),
+            messages.checked_many(counts["gone"], counts["there"], counts["unknown"])
+            + (f" {messages.checks_not_asked(len(ccos) - checked)}" if checked < len(ccos) else ""),
+        )
+        self._set_status()
+
+    async def _check_each(
+        self, ccos: list[SyncedCco], counts: dict[str, int], stop: asyncio.Event
+    ) -> None:
         for done, cco in enumerate(ccos, start=1):
+            if stop.is_set():
+                return
             self._set_status(messages.checking_many(done, len(ccos)))
             result = await self._check_one(cco)
             key = "unknown" if result is None else _COUNTED_AS.get(result.kind, "unknown")
@@ -160,12 +197,6 @@ class FixActions(UnlinkActions):
             if cco.id not in self.rows or self._busy(cco.id):
                 continue  # unlinked, gone from the list, or being unlinked meanwhile
             self.table.mark(cco.id, CHECK_UNKNOWN if result is None else check_mark(result))
-        all_gone = counts["gone"] == len(ccos)
-        self._toast(
-            Look("information" if all_gone else "warning", f"Checked {len(ccos)} in QuickBooks"),
-            messages.checked_many(counts["gone"], counts["there"], counts["unknown"]),
-        )
-        self._set_status()
 
     # Copy ----------------------------------------------------------------------------------------
 
