@@ -44,7 +44,7 @@ LONG = os.environ.get("CCO_UNLINK_CHAOS", "") == "long"
 ROUND_USERS = (
     ("admin", "no-push", "admin", "not-commitments-admin", "erp-read-only", "admin") * 2
     if LONG
-    else ("admin", "not-commitments-admin", "admin")
+    else ("admin", "not-commitments-admin")
 )
 PERMITTED = {"admin"}
 CONCURRENT_COMMANDS = 40
