@@ -110,7 +110,7 @@ class QuickBooksCheck:
             )
         if evidence.remaining:
             return CheckResult(
-                cco.id, CheckKind.IN_QUICKBOOKS, messages.still_on_po(evidence), evidence
+                cco.id, CheckKind.IN_QUICKBOOKS, messages.in_quickbooks_now(evidence), evidence
             )
         return CheckResult(
             cco.id, CheckKind.GONE, messages.gone_from_quickbooks(evidence), evidence

@@ -72,6 +72,11 @@ def still_on_po(evidence: QuickBooksEvidence) -> str:
     return f"{remaining} of its {_lines(total)} still on {where}."
 
 
+def in_quickbooks_now(evidence: QuickBooksEvidence) -> str:
+    """A check's answer for a CCO still there: said first, then the evidence."""
+    return f"Still in QuickBooks® Desktop: {still_on_po(evidence)}"
+
+
 def gone_from_quickbooks(evidence: QuickBooksEvidence) -> str:
     if evidence.purchase_order is None:
         return (

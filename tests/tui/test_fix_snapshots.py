@@ -146,7 +146,7 @@ def test_the_detail_pane_with_lines_still_on_the_purchase_order(snap_compare: An
             pane.show(shown, ADDRESS)
             pane.set_detail(shown.id, detail)
             result = CheckResult(
-                shown.id, CheckKind.IN_QUICKBOOKS, messages.still_on_po(evidence), evidence
+                shown.id, CheckKind.IN_QUICKBOOKS, messages.in_quickbooks_now(evidence), evidence
             )
             pane.set_check(shown.id, result)
 
