@@ -50,6 +50,7 @@ from tests.reliability.fault_proxy import (
     WireLog,
 )
 from tests.reliability.kit import CommandRun, headless_list, headless_unlink
+from tests.reliability.test_bad_input import SECRETS
 
 SEED = int(os.environ.get("CCO_UNLINK_CHAOS_SEED", "20261130"))
 LONG = os.environ.get("CCO_UNLINK_CHAOS", "") == "long"
@@ -61,7 +62,9 @@ STILL_IN_QUICKBOOKS_PER_ROUND = 7
 COMPANY = 5_200_001
 
 TIMEOUT_S = 1.0
-"""The client's timeouts here: a lost answer costs this long."""
+"""The client's timeouts on the hostile wire: a lost answer costs this long."""
+CALM_TIMEOUT_S = 10.0
+"""On a calm wire nothing is lost: a long timeout, so that a busy machine cannot trip it."""
 WIRE = WireFaults(
     reads={
         Fault.DROP_BEFORE: 2,
@@ -92,7 +95,6 @@ WIRE = WireFaults(
 CALM = WireFaults(reads={}, changes={})
 SUCCESS = {OutcomeKind.UNLINKED.value, OutcomeKind.ALREADY_UNLINKED.value}
 NOT_CONFIRMED = OutcomeKind.OUTCOME_UNKNOWN.value
-SECRETS = {"PROCORE_CLIENT_SECRET": "sandbox", "QUICKBOOKS_CONNECTOR_TOKEN": "sandbox"}
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,6 @@ class Attempt:
 class Tally:
     attempts: list[Attempt] = field(default_factory=list)
     wire: WireLog = field(default_factory=WireLog)
-    records: list[AuditRecord] = field(default_factory=list)
-    """Every audit line of every round, after settling."""
     settled_later: int = 0
     unaudited_changes: list[tuple[int, int]] = field(default_factory=list)
     unsettled: list[AuditRecord] = field(default_factory=list)
@@ -160,10 +160,10 @@ async def _in_process(
 ) -> Report:
     """`cco-unlink unlink --json` in this process, through a proxy of its own."""
     # The blacked-out command meets no other fault: it must reach its change.
-    faults = CALM if blackout else WIRE
+    faults, timeout = (CALM, CALM_TIMEOUT_S) if blackout else (WIRE, TIMEOUT_S)
     async with FaultProxy(upstream, faults, rng, wire, blackout_after_change=blackout) as proxy:
         target = sandbox_target(
-            proxy.url, audit, procore_timeout=TIMEOUT_S, quickbooks_timeout=TIMEOUT_S
+            proxy.url, audit, procore_timeout=timeout, quickbooks_timeout=timeout
         )
         try:
             run = await headless_unlink(target, project, [cco])
@@ -191,10 +191,12 @@ async def _killed_process(
 ) -> Report:
     """A real `cco-unlink unlink` through a proxy that kills it (SIGKILL) at the plan's request;
     'killed', or its report when the plan's request never came."""
-    settings = audit.with_suffix(".toml")
+    plan, faults = _kill_plan(rng, index)
+    timeout = CALM_TIMEOUT_S if faults is CALM else TIMEOUT_S
+    settings = audit.with_name(f"{cco}.toml")
     settings.write_text(
-        f'[audit]\npath = "{audit}"\n[procore]\ntimeout_seconds = {TIMEOUT_S}\n'
-        f"[quickbooks]\ntimeout_seconds = {TIMEOUT_S}\n"
+        f'[audit]\npath = "{audit}"\n[procore]\ntimeout_seconds = {timeout}\n'
+        f"[quickbooks]\ntimeout_seconds = {timeout}\n"
     )
     process: asyncio.subprocess.Process | None = None
 
@@ -202,7 +204,6 @@ async def _killed_process(
         assert process is not None
         process.kill()
 
-    plan, faults = _kill_plan(rng, index)
     async with FaultProxy(upstream, faults, rng, wire, kill=plan, on_kill=kill) as proxy:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "cco_unlink", "--settings", str(settings),
@@ -218,23 +219,15 @@ async def _killed_process(
     return _reported(CommandRun(process.returncode or 0, out.decode(), err.decode()))
 
 
-async def _settle(server: SandboxServer, audits: list[Path]) -> int:
-    """The next start of each run that attempted a change, straight to Procore: it settles
-    what that run left open or could not confirm."""
-    settled = 0
-    for audit in audits:
-        if not any(isinstance(r, AuditRecord) and r.started for r in AuditLog(audit).read()):
-            continue
-        backend = Backend(
-            sandbox_target(server.base_url, audit, procore_timeout=10.0), JumpingClock()
-        )
-        try:
-            await backend.connect()
-        finally:
-            await backend.aclose()
-        assert backend.settlement is not None
-        settled += len(backend.settlement.settled)
-    return settled
+async def _settle(server: SandboxServer, audit: Path) -> None:
+    """The next start, straight to Procore: it settles what the round left open or could not
+    confirm, as the app and `cco-unlink audit` do."""
+    backend = Backend(sandbox_target(server.base_url, audit, procore_timeout=10.0), JumpingClock())
+    try:
+        await backend.connect()
+    finally:
+        await backend.aclose()
+    assert backend.settlement is not None and not backend.settlement.left
 
 
 async def _round(
@@ -252,14 +245,12 @@ async def _round(
     # a lost answer for certain; it must say "not confirmed", and the next start must settle it.
     blackout = next(cco_id for cco_id in gone if cco_id not in to_kill)
     upstream = (server.host, server.port)
-    audits: list[Path] = []
+    # One audit log for the round, written by every command at once, in this process and in the
+    # others, as one person's log is.
+    audit = folder / f"round{number}.jsonl"
 
-    async def one(index: int, cco_id: int) -> Report:
+    async def one(cco_id: int) -> Report:
         project = next(c.project_id for c in demo if c.id == cco_id)
-        # Each command has a log of its own, as separate processes would: a run settles only
-        # what a process no longer alive left open, and all of these share one process id.
-        audit = folder / f"round{number}-{index}.jsonl"
-        audits.append(audit)
         own = random.Random(f"{SEED}:{number}:{cco_id}")
         if cco_id in to_kill:
             return await _killed_process(
@@ -269,7 +260,7 @@ async def _round(
             upstream, own, tally.wire, audit, project, cco_id, cco_id == blackout
         )
 
-    reports = await asyncio.gather(*(one(i, cco.id) for i, cco in enumerate(demo)))
+    reports = await asyncio.gather(*(one(cco.id) for cco in demo))
 
     linked = {cco.id: is_linked(data, cco.id) for cco in demo}
     for cco, report in zip(demo, reports, strict=True):
@@ -285,15 +276,11 @@ async def _round(
             )
         )
 
-    tally.settled_later += await _settle(server, audits)
-    records = [
-        entry
-        for audit in audits
-        for entry in AuditLog(audit).read()
-        if isinstance(entry, AuditRecord)
-    ]
-    tally.records += records
-    tally.unsettled += [r for audit in audits for r in AuditLog(audit).unsettled()]
+    await _settle(server, audit)
+    records = [entry for entry in AuditLog(audit).read() if isinstance(entry, AuditRecord)]
+    # By the next start, or by a command of the round that started after a killed one.
+    tally.settled_later += sum(r.settled_later for r in records)
+    tally.unsettled += AuditLog(audit).unsettled()
 
     started = {r.cco_id for r in records if r.started}
     tally.unaudited_changes += [
