@@ -419,7 +419,7 @@ async def _unlisted(backend: Backend, company: Company, project: Project, cco_id
         synced_epoch=None,
         origin_id="",
         po_txn_id=None,
-        txn_line_ids=(),
+        line_ids="",
         po_reference="",
     )
 

@@ -30,7 +30,7 @@ from services.models import CachedList, SyncedCco
 log = logging.getLogger(__name__)
 
 # Bump when the row layout changes: older rows are then ignored, not misread.
-FORMAT = 2
+FORMAT = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS lists (
@@ -362,6 +362,6 @@ def _share(rows: list[SyncedCco], shared: dict[object, object]) -> None:
         for field in _SHARED_FIELDS:
             value = getattr(row, field)
             force_setattr(row, field, keep(value, value))
-        if row.txn_line_ids and row.txn_line_ids[0] == row.origin_id:
+        if row.line_ids == row.origin_id:
             # A CCO synced as one line is known by that line's id: one string, not two.
-            force_setattr(row, "origin_id", row.txn_line_ids[0])
+            force_setattr(row, "origin_id", row.line_ids)

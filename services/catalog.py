@@ -330,7 +330,7 @@ def _row(
         project_id=project.id,
         project_name=project.name,
         project_number=project.number,
-        commitment_id=change_order.contract_id,
+        commitment_id=commitment.id if commitment else change_order.contract_id,
         commitment_number=commitment.number if commitment else f"#{change_order.contract_id}",
         commitment_title=commitment.title if commitment else "",
         vendor=commitment.vendor if commitment else "",
@@ -341,7 +341,8 @@ def _row(
         synced_epoch=parsing.synced_epoch(change_order),
         origin_id=_origin_id(change_order.origin_id or "", link),
         po_txn_id=sys.intern(link.po_txn_id) if link else None,
-        txn_line_ids=link.txn_line_ids if link else (),
+        # One line, the usual: join gives back that very string, shared with origin_id.
+        line_ids=",".join(link.txn_line_ids) if link else "",
         po_reference=po_reference,
     )
 

@@ -91,7 +91,10 @@ class SyncedCco(msgspec.Struct, frozen=True, array_like=True, gc=False):
     po_txn_id: str | None
     """The purchase order it was added to; None when Procore holds no readable location, and
     the unlink then refuses, failing closed."""
-    txn_line_ids: tuple[str, ...]
+    line_ids: str
+    """Its lines on that purchase order (TxnLineIDs), comma-separated: QuickBooks ids hold no
+    comma. The usual CCO, of one line, holds the very string of its origin_id here: no copy, no
+    tuple, 120 bytes a row fewer than a tuple of strings."""
     po_reference: str
     """How the person recognises the purchase order in QuickBooks (its RefNumber, else TxnID)."""
 
@@ -106,9 +109,13 @@ class SyncedCco(msgspec.Struct, frozen=True, array_like=True, gc=False):
         return datetime.fromtimestamp(self.synced_epoch, UTC)
 
     @property
+    def txn_line_ids(self) -> tuple[str, ...]:
+        return tuple(self.line_ids.split(",")) if self.line_ids else ()
+
+    @property
     def link(self) -> QuickBooksLink | None:
         """Where it lives in QuickBooks Desktop; None when Procore holds no readable location."""
-        if self.po_txn_id is None or not self.txn_line_ids:
+        if self.po_txn_id is None or not self.line_ids:
             return None
         return QuickBooksLink(self.po_txn_id, self.txn_line_ids)
 

@@ -172,8 +172,8 @@ def quickbooks_link(origin_data: str | None) -> QuickBooksLink | None:
     line_ids = decoded.txn_line_ids
     if not decoded.po_txn_id.strip() or not line_ids:
         return None
-    if not all(line.strip() for line in line_ids):
-        return None
+    if not all(line.strip() and "," not in line for line in line_ids):
+        return None  # QuickBooks ids hold no comma: not one of its ids (and SyncedCco joins them)
     return QuickBooksLink(po_txn_id=decoded.po_txn_id, txn_line_ids=tuple(line_ids))
 
 

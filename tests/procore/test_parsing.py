@@ -79,3 +79,9 @@ def test_amounts_become_whole_cents_as_decimal_would_round_them(
             parsing.cents(change_order)
     else:
         assert parsing.cents(change_order) == cents
+
+
+def test_a_line_id_that_quickbooks_cannot_have_leaves_no_location() -> None:
+    origin = json.dumps({"po_txn_id": "T-1", "txn_line_ids": ["L-1,L-2"]})
+    (change_order,) = parsing.change_orders(_page(origin_data=origin))
+    assert parsing.quickbooks_link(change_order.origin_data) is None  # the unlink then refuses

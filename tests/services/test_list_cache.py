@@ -204,7 +204,7 @@ def _rows(count: int) -> list[SyncedCco]:
             synced_epoch=1_767_225_600 + n,
             origin_id=f"L-{n}",
             po_txn_id=f"T-{n // 25}",
-            txn_line_ids=(f"L-{n}",),
+            line_ids=f"L-{n}",
             po_reference=f"PO-{n // 25}",
         )
         for n in range(count)

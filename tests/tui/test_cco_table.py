@@ -34,7 +34,7 @@ def _cco(cco_id: int = 1, **changes: object) -> SyncedCco:
         "synced_epoch": epoch_of(datetime(2026, 3, 1, tzinfo=UTC)),
         "origin_id": f"L-{cco_id}",
         "po_txn_id": "T-1",
-        "txn_line_ids": (f"L-{cco_id}",),
+        "line_ids": f"L-{cco_id}",
         "po_reference": "PO-7",
     }
     values.update(changes)

@@ -75,7 +75,7 @@ def cco(
         synced_epoch=int(datetime(2026, 2, 23, 17, 30, tzinfo=UTC).timestamp()),
         origin_id=line_ids[0],
         po_txn_id="1A5A-1762977600",
-        txn_line_ids=line_ids,
+        line_ids=",".join(line_ids),
         po_reference="033-SC-002",
     )
 

@@ -313,6 +313,9 @@ class CcoTable(VirtualTable):
         # changed meanwhile is worked out again rather than shown.
         self._pending: _Arrangement | None = None
         self._version = 0
+        self.paints_when_arranged = 0
+        """`paints` when a sort or filter last came into view: lets a benchmark wait for the
+        paint that shows it."""
 
     @property
     def busy(self) -> bool:
@@ -500,6 +503,7 @@ class CcoTable(VirtualTable):
         if work.column is not None and work.keys is not None:
             self._sort_keys[work.column] = work.keys
         self._order = work.order
+        self.paints_when_arranged = self.paints
         self.show(work.shown)  # the cursor stays on its CCO
         self.post_message(self.Sorted())
 
