@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,21 +23,6 @@ from services.backend import Backend, Target
 from tests.helpers import restore_links, snapshot_links
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Keep compiled modules between processes even where writing bytecode is forbidden
-    (PYTHONDONTWRITEBYTECODE): in a folder of the temporary directory, never beside the sources.
-
-    Otherwise this process and every `cco-unlink` the tests start compile Textual, httpx and the
-    rest from source, about half a second of CPU each time.
-    """
-    if not sys.dont_write_bytecode or sys.pycache_prefix or os.environ.get("PYTHONPYCACHEPREFIX"):
-        return
-    prefix = str(Path(tempfile.gettempdir()) / f"cco-unlink-tests-pycache-{os.getuid()}")
-    sys.pycache_prefix, sys.dont_write_bytecode = prefix, False
-    os.environ["PYTHONPYCACHEPREFIX"] = prefix  # and the processes the tests start
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 SPECS_DIR = REPO_ROOT.parent / "shared" / "specs"
