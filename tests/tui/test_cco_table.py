@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from services.models import SyncedCco, cents_of, epoch_of
-from tui.widgets import cco_table
+from tui.widgets import arrangement, cco_table
 from tui.widgets.cco_table import COLUMNS, CcoTable
 from tui.widgets.column_layout import GAP, MARGIN
 
@@ -209,8 +209,8 @@ async def test_marks_show_in_the_status_column_and_removed_rows_leave(pilot: Pil
 def background(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sort and filter in a thread, in slices, from a few rows on: the path a long list takes."""
     monkeypatch.setattr(cco_table, "BACKGROUND_FROM", 10)
-    monkeypatch.setattr(cco_table, "SLICE", 7)
-    monkeypatch.setattr(cco_table, "SORT_AT_ONCE", 20)
+    monkeypatch.setattr(arrangement, "SLICE", 7)
+    monkeypatch.setattr(arrangement, "SORT_AT_ONCE", 20)
 
 
 async def _settled(pilot: Pilot[None]) -> None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import heapq
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from typing import ClassVar
 
 from rich.style import Style
@@ -24,6 +22,7 @@ from textual.timer import Timer
 from services.models import SyncedCco
 from tui.bindings import TABLE_BINDINGS
 from tui.feedback import SIGN_DONE, SIGN_PICKED, SIGN_REFUSED, SIGN_WARNING
+from tui.widgets.arrangement import SORT_KEYS, Arrangement, SortKey
 from tui.widgets.column_layout import Column
 from tui.widgets.search_index import SearchIndex, cents_text, synced_date
 from tui.widgets.virtual_table import VirtualTable
@@ -57,7 +56,6 @@ COLUMN_NAMES = {
 """How a person names each column (in the sort command, the status line)."""
 SORT_MARKS = {False: "▲", True: "▼"}
 
-SortKey = str | int
 # Rows whose search text is built per turn of the event loop: about 8 ms of work.
 INDEX_SLICE = 5_000
 INDEX_PAUSE_S = 0.002
@@ -65,121 +63,8 @@ INDEX_PAUSE_S = 0.002
 MEASURE_SLICE = 10_000
 # From this many rows, a settled list is moved out of the garbage collector's periodic walks.
 FREEZE_FROM_ROWS = 10_000
-# From this many rows, sorting and filtering run in a thread, SLICE rows at a time (a slice holds
-# the interpreter a few milliseconds; the event loop gets it back between slices).
+# From this many rows, sorting and filtering run in a thread (tui/widgets/arrangement.py).
 BACKGROUND_FROM = 50_000
-SLICE = 25_000
-SORT_AT_ONCE = 150_000
-
-
-@dataclass
-class _Arrangement:
-    """One sort or filter of a long list, worked out in a thread from a snapshot of its ids.
-
-    It only reads the table's dicts (each read is atomic) and builds its own lists; it looks at
-    `cancel` between slices, and leaves `order` and `shown` None when it gave up.
-    """
-
-    ids: list[int]
-    column: str | None
-    """Sort by this column; None leaves `ids` in their order."""
-    reverse: bool
-    keys: dict[int, SortKey] | None
-    """The column's sort keys if built already; else built here, for the table to keep."""
-    words: list[str]
-    narrow_from: list[int] | None
-    """Filter these (the rows shown: the filter only grew) instead of every row."""
-    cancel: threading.Event
-    order: list[int] | None = None
-    shown: list[int] | None = None
-
-    def run(
-        self, records: dict[int, SyncedCco], status: dict[int, str], search: SearchIndex
-    ) -> None:
-        order: list[int] | None = self.ids
-        if self.column is not None:
-            if self.keys is None:
-                self.keys = _keys(self.column, self.ids, records, status, self.cancel)
-            order = _sorted(self.ids, self.keys, self.reverse, self.cancel)
-        if order is None:
-            return
-        shown: list[int] | None = order if self.narrow_from is None else self.narrow_from
-        if self.words and shown is not None:
-            _index_missing(shown, records, search, self.cancel)
-        for word in self.words:
-            if shown is not None:
-                shown = _having(shown, word, records, search, self.cancel)
-        if not self.cancel.is_set():
-            self.order, self.shown = order, shown
-
-
-def _keys(
-    column: str,
-    ids: list[int],
-    records: dict[int, SyncedCco],
-    status: dict[int, str],
-    cancel: threading.Event,
-) -> dict[int, SortKey] | None:
-    if column == "status":
-        return {cco_id: status.get(cco_id, "") for cco_id in ids}
-    keys_of = _SORT_KEYS[column]
-    keys: dict[int, SortKey] = {}
-    for start in range(0, len(ids), SLICE):
-        if cancel.is_set():
-            return None
-        part = ids[start : start + SLICE]
-        keys.update(zip(part, keys_of(map(records.__getitem__, part)), strict=True))
-    return keys
-
-
-def _sorted(
-    ids: list[int], keys: dict[int, SortKey] | None, reverse: bool, cancel: threading.Event
-) -> list[int] | None:
-    """`ids` sorted by `keys`. Up to SORT_AT_ONCE rows in one sort, in C (it holds the
-    interpreter: about 50 ms for 100,000 rows); more slice by slice, then the sorted slices
-    merged in Python code, which lets the event loop in every few milliseconds."""
-    if keys is None:
-        return None
-    key = keys.__getitem__
-    if len(ids) <= SORT_AT_ONCE:
-        return sorted(ids, key=key, reverse=reverse)
-    runs = []
-    for start in range(0, len(ids), SLICE):
-        if cancel.is_set():
-            return None
-        runs.append(sorted(ids[start : start + SLICE], key=key, reverse=reverse))
-    merged: list[int] = []
-    for count, cco_id in enumerate(heapq.merge(*runs, key=key, reverse=reverse)):
-        if not count % SLICE and cancel.is_set():
-            return None
-        merged.append(cco_id)
-    return merged
-
-
-def _index_missing(
-    ids: list[int], records: dict[int, SyncedCco], search: SearchIndex, cancel: threading.Event
-) -> None:
-    for start in range(0, len(ids), SLICE):
-        if cancel.is_set():
-            return
-        for cco_id in list(search.missing(ids[start : start + SLICE])):
-            search.add(records[cco_id])
-
-
-def _having(
-    ids: list[int],
-    word: str,
-    records: dict[int, SyncedCco],
-    search: SearchIndex,
-    cancel: threading.Event,
-) -> list[int] | None:
-    """The ids whose row holds `word`, a slice at a time; None when cancelled."""
-    kept: list[int] = []
-    for start in range(0, len(ids), SLICE):
-        if cancel.is_set():
-            return None
-        kept += search.having(ids[start : start + SLICE], word, records)
-    return kept
 
 
 def money(amount: object) -> str:
@@ -236,30 +121,6 @@ _TEXT_FIELDS = {
 """Columns that show one field of the row as it is."""
 
 
-def _lowered(field: str) -> Callable[[Iterable[SyncedCco]], Iterable[SortKey]]:
-    get = attrgetter(field)
-    return lambda rows: map(str.lower, map(get, rows))
-
-
-def _synced_keys(rows: Iterable[SyncedCco]) -> Iterable[SortKey]:
-    return (-1 if epoch is None else epoch for epoch in map(attrgetter("synced_epoch"), rows))
-
-
-_SORT_KEYS: dict[str, Callable[[Iterable[SyncedCco]], Iterable[SortKey]]] = {
-    "project": _lowered("project_name"),
-    "commitment": _lowered("commitment_label"),
-    "vendor": _lowered("vendor"),
-    "number": lambda rows: map(methodcaller("zfill", 12), map(attrgetter("number"), rows)),
-    "title": _lowered("title"),
-    "amount": lambda rows: map(attrgetter("cents"), rows),
-    "synced": _synced_keys,
-    "quickbooks": _lowered("po_reference"),
-}
-"""Each column's sort keys of many rows at once, made in C where they can be (map, attrgetter):
-amounts as integer cents, dates as integer seconds, text lower-cased, CCO numbers padded so
-that 9 comes before 10."""
-
-
 _SIGN_COMPONENTS = {
     SIGN_DONE: "cco-table--done",
     SIGN_REFUSED: "cco-table--refused",
@@ -311,7 +172,7 @@ class CcoTable(VirtualTable):
         # The order or filter being worked out in a thread, if any: setting it makes that work
         # give up; `_version` counts changes to the rows, so a result computed from rows that
         # changed meanwhile is worked out again rather than shown.
-        self._pending: _Arrangement | None = None
+        self._pending: Arrangement | None = None
         self._version = 0
         self.paints_when_arranged = 0
         """`paints` when a sort or filter last came into view: lets a benchmark wait for the
@@ -477,7 +338,7 @@ class CcoTable(VirtualTable):
                 self._order = list(self.records)
             self.show(self._filtered(self.row_keys if narrow else self._order))
             return
-        work = self._pending = _Arrangement(
+        work = self._pending = Arrangement(
             ids=list(self.records) if resort else list(self._order),
             column=self.sort_column if resort else None,
             reverse=self.sort_reverse,
@@ -488,7 +349,7 @@ class CcoTable(VirtualTable):
         )
         self.run_worker(self._arrange_in_thread(work), group="arrange", exit_on_error=False)
 
-    async def _arrange_in_thread(self, work: _Arrangement) -> None:
+    async def _arrange_in_thread(self, work: Arrangement) -> None:
         version = self._version
         # A KeyError: a row went while the thread read it; the version says so below.
         with contextlib.suppress(KeyError):
@@ -598,7 +459,7 @@ class CcoTable(VirtualTable):
         ids = map(attrgetter("id"), rows)
         if column == "status":
             return {cco_id: self.status.get(cco_id, "") for cco_id in ids}
-        return dict(zip(ids, _SORT_KEYS[column](rows), strict=True))
+        return dict(zip(ids, SORT_KEYS[column](rows), strict=True))
 
     # Painting -----------------------------------------------------------------------------
 
