@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from services import messages
 from services.backend import Backend, Target
@@ -235,3 +236,34 @@ def test_the_summary_of_a_run_stopped_after_the_cco_in_progress(snap_compare: An
 
 async def _answer(outcome: UnlinkOutcome) -> UnlinkOutcome:
     return outcome
+
+
+async def test_the_summary_at_80_columns_shows_each_outcome_without_scrolling() -> None:
+    ccos = [
+        cco(1, "ASI 07 wall type changes", "43469.00", project="Cedar Hollow Elementary Addition"),
+        cco(2, "Added sod and irrigation", "49579.00", project="Cedar Hollow Elementary Addition"),
+        cco(3, "Added bollards at dock", "9316.00"),
+    ]
+    outcomes = {
+        ccos[0].id: UnlinkOutcome(OutcomeKind.UNLINKED, messages.UNLINKED, ccos[0].id),
+        ccos[1].id: UnlinkOutcome(
+            OutcomeKind.STILL_IN_QUICKBOOKS, messages.STILL_IN_QUICKBOOKS, ccos[1].id
+        ),
+    }
+    batch = UnlinkBatch(ccos, lambda one: _answer(outcomes[one.id]))
+    await batch.run(on_outcome=lambda one, _: batch.stop() if one.id == ccos[1].id else None)
+
+    app = Host(push=lambda: BatchSummaryScreen(batch))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = pilot.app.screen.query_one("#summary-table", DataTable)
+        labels = [str(column.label) for column in table.ordered_columns]
+        outcome_end = sum(
+            column.get_render_width(table)
+            for column in table.ordered_columns[: labels.index("Outcome") + 1]
+        )
+        # What a person needs of each row (which CCO, how it ended) is in view at 80 columns.
+        assert outcome_end <= table.scrollable_content_region.width
+        outcome = labels.index("Outcome")
+        shown = [table.get_cell_at(Coordinate(row, outcome)) for row in range(table.row_count)]
+        assert shown == ["unlinked", "still in QuickBooks® Desktop", messages.NOT_TRIED]

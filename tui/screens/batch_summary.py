@@ -68,17 +68,18 @@ class BatchSummaryScreen(ModalScreen[SyncedCco | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("", "CCO #", "Title", "Project", "Amount", "Outcome", "Message")
+        # How each ended comes right after which CCO: at 80 columns the rest scrolls sideways.
+        table.add_columns("", "CCO #", "Outcome", "Title", "Project", "Amount", "Message")
         for result in self.unlinks.results:
             cco, outcome = result.cco, result.outcome
             sign = SEVERITY_SIGNS[OUTCOME_SEVERITY[outcome.kind]] if outcome else SIGN_WARNING
             table.add_row(
                 sign,
                 cco.number,
+                result.words,
                 cco.title,
                 cco.project_name,
                 Text(money(cco.amount), justify="right"),
-                result.words,
                 outcome.message if outcome else "",
                 key=str(cco.id),
             )
