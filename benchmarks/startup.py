@@ -36,23 +36,33 @@ PAINTED = {"app": b"Cedar Hollow", "empty": f"\x1b[{LINES};1H".encode()}
 QUIT_KEYS = {"app": b"q", "empty": b"\x11"}  # cco-unlink's q; Textual's ctrl+q
 
 
-def timed_start(kind: str, env: dict[str, str], timeout_s: float = 60.0) -> float:
-    """Seconds from launching `kind` ("app" or "empty") on a fresh terminal to its first row."""
-    command = [sys.executable, "-m", "cco_unlink"] if kind == "app" else [sys.executable, __file__]
-    wanted = PAINTED[kind]
+def on_pty(
+    command: list[str], env: dict[str, str], size: tuple[int, int] = (COLUMNS, LINES)
+) -> tuple[int, subprocess.Popen[bytes], float]:
+    """`command` started on a fresh pseudo-terminal of `size` (columns, lines), in a session of
+    its own: the terminal's side to read and write, the process, and when it was launched."""
+    columns, lines = size
     terminal, child_side = pty.openpty()
-    fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
+    fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
     launched = time.perf_counter()
     process = subprocess.Popen(
         command,
         stdin=child_side,
         stdout=child_side,
         stderr=child_side,
-        env={**env, "TERM": "xterm-256color", "COLUMNS": str(COLUMNS), "LINES": str(LINES)},
+        env={**env, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(lines)},
         cwd=ROOT,
         start_new_session=True,
     )
     os.close(child_side)
+    return terminal, process, launched
+
+
+def timed_start(kind: str, env: dict[str, str], timeout_s: float = 60.0) -> float:
+    """Seconds from launching `kind` ("app" or "empty") on a fresh terminal to its first row."""
+    command = [sys.executable, "-m", "cco_unlink"] if kind == "app" else [sys.executable, __file__]
+    wanted = PAINTED[kind]
+    terminal, process, launched = on_pty(command, env)
     try:
         seen = b""
         deadline = launched + timeout_s

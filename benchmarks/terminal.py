@@ -26,24 +26,21 @@ result; the longest of them is "the longest wait for a key".
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
-import pty
 import re
 import select
 import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from run_all import ROOT, at_home, machine, print_table, verdict
+from startup import on_pty
 
 HERE = Path(__file__).resolve().parent
 COLUMNS, LINES = 120, 40
@@ -75,19 +72,7 @@ class Terminal:
     """One program on a fresh pseudo-terminal, its output kept as it arrives."""
 
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.fd, child_side = pty.openpty()
-        fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
-        self.launched = time.perf_counter()
-        self.process = subprocess.Popen(
-            command,
-            stdin=child_side,
-            stdout=child_side,
-            stderr=child_side,
-            env={**env, "TERM": "xterm-256color", "COLUMNS": str(COLUMNS), "LINES": str(LINES)},
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        os.close(child_side)
+        self.fd, self.process, self.launched = on_pty(command, env, (COLUMNS, LINES))
         self.out = bytearray()
 
     def wait_for(
