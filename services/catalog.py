@@ -50,6 +50,8 @@ REQUESTS_PER_PROJECT = 3
 # Waited before a project is tried again when the rate limit outlasted the transport's patience
 # and Procore gave no reset time.
 RATE_LIMIT_PAUSE_S = 60.0
+# Resets a project waits for before a rate limit that will not lift is reported as an error.
+RATE_LIMIT_WAITS = 3
 
 _T = TypeVar("_T")
 
@@ -234,7 +236,7 @@ async def _each_project(
 
     async def patiently(project: Project, spent: list[int]) -> _T:
         with request_tally.tally(spent):
-            while True:
+            for _ in range(RATE_LIMIT_WAITS):
                 try:
                     return await work(project)
                 except ProcoreRateLimitError:
@@ -244,6 +246,8 @@ async def _each_project(
                     reset = rate.reported_reset if rate is not None else None
                     wait = reset - clock.time() if reset is not None else RATE_LIMIT_PAUSE_S
                     await clock.sleep(max(1.0, wait))
+            # Still refused after as many resets: said, not waited for any longer.
+            return await work(project)
 
     done = done_requests = 0
     try:
