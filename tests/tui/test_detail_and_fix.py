@@ -293,3 +293,28 @@ async def test_esc_stops_a_check_of_many_after_the_cco_in_progress(
         marked = [key for key in picked if screen.table.get_cell(key, "status") != "● Picked"]
         assert marked == [picked[0]]  # the rest keep their pick mark
         assert screen.picked == picked
+
+
+async def test_x_with_the_pane_open_reads_quickbooks_again_so_the_pane_says_gone(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=True)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        select(pilot, cco_id)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "still on PO" in _text(pilot, "#detail-quickbooks")
+
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        [held] = [c for c in inspect.synced_ccos(sandbox_data) if c.id == cco_id]
+        assert not held.in_quickbooks  # the delete reached the simulated QuickBooks
+        assert screen.pane.is_open and screen.pane.cco is not None
+        assert screen.pane.cco.id == cco_id
+        # The pane agrees with the toast: it never keeps saying the lines are on the PO.
+        quickbooks = _text(pilot, "#detail-quickbooks")
+        assert "Gone from QuickBooks" in quickbooks and "still on PO" not in quickbooks
+        assert "still on PO" not in _text(pilot, "#detail-lines")

@@ -109,6 +109,11 @@ class FixActions(UnlinkActions):
         self._layout_changed()
         self.read_detail(cco)
 
+    def _quickbooks_changed(self, cco: SyncedCco) -> None:
+        """A pane showing `cco` reads it again: what it said of QuickBooks is no longer so."""
+        if self.pane.is_open and self.pane.cco is not None and self.pane.cco.id == cco.id:
+            self.read_detail(cco)
+
     def action_close_detail(self) -> None:
         self.pane.close()
         self._layout_changed()

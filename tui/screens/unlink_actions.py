@@ -93,6 +93,10 @@ class UnlinkActions(Screen[None]):
         """A CCO chosen in a run's summary. Provided by FixActions."""
         raise NotImplementedError
 
+    def _quickbooks_changed(self, cco: SyncedCco) -> None:
+        """QuickBooks no longer holds what was read of `cco`. Provided by FixActions."""
+        raise NotImplementedError
+
     # Unlink --------------------------------------------------------------------------------
 
     def action_unlink(self) -> None:
@@ -297,6 +301,7 @@ class UnlinkActions(Screen[None]):
             self._mark(cco.id, NOT_IN_QUICKBOOKS if message else previous)
         if message:
             self._toast(Look("information", "QuickBooks® Desktop (sandbox)"), message)
+            self._quickbooks_changed(cco)
 
     def _toast(self, look: Look, message: str) -> None:
         toast(self.app, look, message)
