@@ -1,30 +1,32 @@
 """`cco-unlink`: open the app, run a headless command, or serve the sandbox on its own.
 
-This is the one place that wires the pieces together: settings into a backend target, the embedded
-sandbox when the settings ask for it, and the Textual app on top. Every failure a person can cause
-ends here as one line on stderr and a non-zero exit status, never a traceback.
+This is the one place that wires the pieces together: settings and flags, the target they name
+(cco_unlink/targets.py, with the embedded sandbox when the settings ask for it), and the Textual app
+on top. Every failure a person can cause ends here as one line on stderr and a non-zero exit status,
+never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
 from cco_unlink import connector_cli, exit_codes, headless, seed_command, serve_cli
-from cco_unlink.sandbox_child import EmbeddedSandbox, sandbox_child
-from cco_unlink.sandbox_target import sandbox_target
+from cco_unlink.targets import (
+    backend_for,
+    embedded_sandbox,
+    loopback_host,
+    sandbox_values,
+    target_for,
+)
 from services import locations
-from services.backend import Backend, Target
+from services.backend import Backend
 from services.errors import CcoUnlinkError, SettingsError
-from services.procore import environments
 from services.settings import (
     SANDBOX_FAULT_KEYS,
     Settings,
@@ -36,12 +38,10 @@ from services.settings import (
 )
 from services.urls import check_url, is_loopback
 
-EXIT_OK = exit_codes.OK
 # The sandbox's named rate limits (sandbox.config.RATE_LIMITS; not imported here: it would load the
 # server's stack on every start) and its fastest clock: an hour in a second.
 SANDBOX_LIMITS = ("generous", "procore")
 MAX_TIME_SCALE = 3600.0
-EXIT_FAILURE = exit_codes.FAILURE
 
 
 log = logging.getLogger("cco_unlink")
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve_cli.run(settings, arguments)
         if arguments.command in headless.COMMANDS:
             return headless.run(
-                arguments, settings, lambda: _backend(settings, arguments.reset_sandbox)
+                arguments, settings, lambda: backend_for(settings, arguments.reset_sandbox)
             )
         if arguments.command in ("login", "logout"):
             from cco_unlink.login import run_login_command
@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cco-unlink: {error.message}", file=sys.stderr)
         return exit_codes.for_error(error)
     except KeyboardInterrupt:
-        return EXIT_FAILURE
+        return exit_codes.FAILURE
     except BrokenPipeError:
         # The reader (`head`, a closed pager) stopped listening: not an error worth a word.
         # What is still buffered for stdout goes nowhere, so the exit does not fail on it.
@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"cco-unlink: {error.strerror or error} ({error.filename or 'no file'})",
             file=sys.stderr,
         )
-        return EXIT_FAILURE
+        return exit_codes.FAILURE
     except Exception as error:
         # The last line of defence: a person gets one line and the log keeps the traceback.
         log.exception("cco-unlink stopped unexpectedly")
@@ -188,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{locations.log_file()}",
             file=sys.stderr,
         )
-        return EXIT_FAILURE
+        return exit_codes.FAILURE
 
 
 def _settings(arguments: argparse.Namespace) -> Settings:
@@ -259,112 +259,6 @@ def _log_to_file() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def target_for(settings: Settings, sandbox: EmbeddedSandbox | None) -> Target:
-    procore = settings.procore
-    environment = (
-        environments.embedded(sandbox.base_url)
-        if sandbox is not None
-        else environments.resolve(procore.environment, procore.base_url, procore.login_url)
-    )
-    common: dict[str, Any] = {
-        "grant": procore.grant,
-        "login_url": environment.login_url,
-        "redirect_uri": procore.redirect_uri,
-        "token_file": locations.token_file(environment.token_key),
-        "company_id": settings.procore.company_id,
-        "audit_path": locations.audit_file(settings.audit.path),
-        "procore_timeout": settings.procore.timeout_seconds,
-        "quickbooks_timeout": settings.quickbooks.timeout_seconds,
-        "per_page": settings.procore.per_page,
-        "cache_path": locations.list_cache_file(),
-        "environment": environment.name,
-    }
-    if sandbox is not None:
-        if sandbox.connector_url:
-            common["connector_url"] = sandbox.connector_url
-        return sandbox_target(
-            sandbox.base_url,
-            user=settings.procore.client_id,
-            cache_scope=f"sandbox:{sandbox.data_file}",
-            **common,
-        )
-    return Target(
-        procore_url=environment.api_url,
-        connector_url=settings.quickbooks.connector_url,
-        client_id=settings.procore.client_id,
-        client_secret=settings.procore.client_secret,
-        connector_token=settings.quickbooks.token,
-        connector_token_env=settings.quickbooks.token_env,
-        **common,
-    )
-
-
-@contextlib.contextmanager
-def _backend(settings: Settings, reset: bool) -> Iterator[Backend]:
-    """A backend on the configured target, with the embedded sandbox around it when asked."""
-    with embedded_sandbox(settings, reset=reset) as sandbox:
-        yield Backend(target_for(settings, sandbox))
-
-
-@contextlib.contextmanager
-def embedded_sandbox(settings: Settings, *, reset: bool) -> Iterator[EmbeddedSandbox | None]:
-    """Run the sandbox beside this process when the settings ask for it; None in remote mode."""
-    if settings.backend.mode != "sandbox":
-        if reset:
-            raise SettingsError("--reset-sandbox works in sandbox mode only.")
-        yield None
-        return
-    values = _sandbox_values(settings, None, reset)
-    with sandbox_child(
-        _loopback_host(settings),
-        settings.sandbox.port,
-        values,
-        reset=reset,
-        log_path=locations.log_file(),
-    ) as sandbox:
-        if settings.quickbooks.via != "web-connector":
-            yield sandbox
-            return
-        from cco_unlink.web_connector_chain import web_connector_chain
-
-        journal = sandbox.data_file.with_name("sandbox-connector-journal.jsonl")
-        with web_connector_chain(sandbox.base_url, journal) as connector_url:
-            yield dataclasses.replace(sandbox, connector_url=connector_url)
-
-
-def _loopback_host(settings: Settings) -> str:
-    host = settings.sandbox.host
-    if not is_loopback(host):
-        raise SettingsError(
-            f"[sandbox] host must be a loopback address such as 127.0.0.1, not {host!r}: the "
-            "sandbox has no real security. To serve it beyond this machine on purpose, use "
-            "'cco-unlink sandbox --host ADDRESS'."
-        )
-    return host
-
-
-def _sandbox_values(settings: Settings, data: str | None, reset: bool) -> dict[str, Any]:
-    """The sandbox's configuration as plain values (see SandboxConfig.from_plain)."""
-    configured = settings.sandbox
-    data_file = (
-        Path(data).expanduser() if data else locations.sandbox_data_file(configured.data_file)
-    )
-    data_file.parent.mkdir(parents=True, exist_ok=True)
-    if reset:
-        # The cached list showed the old data; a list reset under it must not be shown stale.
-        locations.list_cache_file().unlink(missing_ok=True)
-    faults = {key: getattr(configured, key) for key in SANDBOX_FAULT_KEYS}
-    faults["seed"] = faults.pop("fault_seed")
-    return {
-        "data_file": str(data_file),
-        "seed": configured.seed,
-        "latency_ms": configured.latency_ms,
-        "rate_limit_per_hour": configured.rate_limit_per_hour,
-        "rate_limit_per_10s": configured.rate_limit_per_10s,
-        "faults": faults,
-    }
-
-
 def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
     with embedded_sandbox(settings, reset=arguments.reset_sandbox) as sandbox:
         # Imported once the sandbox's child is on its way: it starts while Textual loads.
@@ -378,7 +272,7 @@ def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
             keymap=settings.keys,
         )
         app.run()
-        return app.return_code or EXIT_OK
+        return app.return_code or exit_codes.OK
 
 
 def _setup(arguments: argparse.Namespace) -> int:
@@ -386,7 +280,6 @@ def _setup(arguments: argparse.Namespace) -> int:
     from services.settings_writer import file_to_write
     from tui.setup.app import SetupApp
 
-    _log_to_file()
     path = file_to_write(arguments.settings, locations.config_dir())
     app = SetupApp(
         load_settings(path if path.exists() else None),
@@ -397,7 +290,7 @@ def _setup(arguments: argparse.Namespace) -> int:
     written = app.return_value
     if written is None:
         print("cco-unlink: setup left before the end; nothing was written.", file=sys.stderr)
-        return EXIT_FAILURE
+        return exit_codes.FAILURE
     kept = f"; the previous file is kept as {written.backup}" if written.backup else ""
     print(f"cco-unlink: settings written to {written.path}{kept}.", file=sys.stderr)
     return _run_app(_settings(arguments), arguments)
@@ -405,7 +298,7 @@ def _setup(arguments: argparse.Namespace) -> int:
 
 def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
     # Beyond loopback only when asked for on the command line, never from a settings file alone.
-    host = arguments.host or _loopback_host(settings)
+    host = arguments.host or loopback_host(settings)
     port = settings.sandbox.port  # with --port in it (_settings)
     if not is_loopback(host):
         print(
@@ -417,7 +310,7 @@ def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
     from sandbox.config import RATE_LIMITS
     from sandbox.connector import CONNECTOR_TOKEN
 
-    values = _sandbox_values(settings, arguments.data, arguments.reset)
+    values = sandbox_values(settings, arguments.data, arguments.reset)
     if arguments.limits is not None:
         limits = RATE_LIMITS[arguments.limits]
         values["rate_limit_per_hour"], values["rate_limit_per_10s"] = (
@@ -456,4 +349,4 @@ def _serve_sandbox(settings: Settings, arguments: argparse.Namespace) -> int:
         pass
     finally:
         server.stop()
-    return EXIT_OK
+    return exit_codes.OK

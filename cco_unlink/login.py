@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import httpx
 
-from cco_unlink.cli import EXIT_FAILURE, EXIT_OK, embedded_sandbox, target_for
+from cco_unlink import exit_codes
+from cco_unlink.targets import embedded_sandbox, target_for
 from services.backend import Target
 from services.connections import procore_credentials
 from services.errors import CcoUnlinkError
@@ -40,7 +41,7 @@ def run_login_command(
             return asyncio.run(_login(target, getattr(arguments, "code", None), ask, say))
         except EOFError:
             say("No code given; not signed in.")
-            return EXIT_FAILURE
+            return exit_codes.FAILURE
 
 
 async def _login(target: Target, code: str | None, ask: Ask, say: Say) -> int:
@@ -59,7 +60,7 @@ async def _login(target: Target, code: str | None, ask: Ask, say: Say) -> int:
         companies = await client.companies()
     except CcoUnlinkError as error:
         say(f"Not signed in: {error.message}")
-        return EXIT_FAILURE
+        return exit_codes.FAILURE
     finally:
         await client.aclose()
     names = ", ".join(f"{c.name} ({c.id})" for c in companies) or "none"
@@ -69,7 +70,7 @@ async def _login(target: Target, code: str | None, ask: Ask, say: Say) -> int:
         say(f"The sign-in is kept in {credentials.store.path}, readable by you alone.")
     else:
         say("Service account (client credentials): nothing is kept on disk.")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 async def _logout(target: Target, say: Say) -> int:
@@ -77,7 +78,7 @@ async def _logout(target: Target, say: Say) -> int:
     credentials = procore_credentials(target)
     if not isinstance(credentials, AuthorizationCode):
         say("Service accounts keep no sign-in on this machine; nothing to do.")
-        return EXIT_OK
+        return exit_codes.OK
     async with httpx.AsyncClient(timeout=target.procore_timeout) as http:
         revoked = await credentials.sign_out(http)
     if revoked:
@@ -87,4 +88,4 @@ async def _logout(target: Target, say: Say) -> int:
             f"Signed out here: {credentials.store.path} deleted. Procore did not confirm revoking "
             "the tokens; they stop working when they expire."
         )
-    return EXIT_OK
+    return exit_codes.OK

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from cco_unlink.cli import embedded_sandbox, target_for
+from cco_unlink.targets import embedded_sandbox, target_for
 from cco_unlink.web_connector_chain import web_connector_chain
 from sandbox import SandboxServer, inspect
 from services.backend import Backend, Target

@@ -15,7 +15,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from cco_unlink.cli import main, target_for
+from cco_unlink.cli import main
+from cco_unlink.targets import target_for
 from sandbox import SandboxServer, demo
 from services.backend import Backend
 from services.settings import SECRET_KEYS, load_settings
