@@ -15,6 +15,7 @@ import httpx
 
 from cco_unlink import exit_codes
 from cco_unlink.targets import embedded_sandbox, target_for
+from services import messages
 from services.backend import Target
 from services.connections import procore_credentials
 from services.errors import CcoUnlinkError
@@ -50,7 +51,7 @@ async def _login(target: Target, code: str | None, ask: Ask, say: Say) -> int:
     client = ProcoreClient(target.procore_url, credentials, timeout=target.procore_timeout)
     try:
         if isinstance(credentials, AuthorizationCode):
-            say("Open this address in any browser, sign in to Procore and approve cco-unlink:")
+            say(messages.APPROVE_SIGN_IN)
             say("")
             say(f"  {credentials.authorize_url()}")
             say("")

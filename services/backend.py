@@ -225,13 +225,11 @@ class Backend:
         if wanted:
             chosen = next((c for c in companies if c.id == wanted), None)
             if chosen is None:
-                raise ProcorePermissionError(
-                    f"User '{user.login}' has no access to company {wanted}."
-                )
+                raise ProcorePermissionError(messages.company_out_of_reach(user.login, wanted))
         elif companies:
             chosen = companies[0]
         else:
-            raise ProcorePermissionError(f"User '{user.login}' belongs to no Procore company.")
+            raise ProcorePermissionError(messages.no_company(user.login))
         self.user, self.company = user, chosen
         self._unlinker = self.connections.unlinker(self.audit, user, chosen.id)
         self.settlement = await self.settle_unfinished()

@@ -152,6 +152,8 @@ def audit_line_damaged(path: str, line_number: int, problem: str) -> str:
     return f"{path} line {line_number}: {problem}; skipped, the lines after it are shown."
 
 
+APPROVE_SIGN_IN = "Open this address in any browser, sign in to Procore and approve cco-unlink:"
+"""Said above the authorize address, by setup and by `cco-unlink login`."""
 SIGN_IN_NEEDED = (
     "Sign in to Procore: open the address shown, approve cco-unlink, and paste the code here."
 )
@@ -414,11 +416,15 @@ def setup_not_env_name(name: str) -> str:
     return f"{name!r} is not the name of an environment variable (letters, digits and _)."
 
 
+def company_out_of_reach(login: str, company_id: int) -> str:
+    return f"User '{login}' has no access to company {company_id}."
+
+
 def setup_company_out_of_reach(login: str, company_id: int) -> str:
-    return f"User '{login}' has no access to company {company_id}; pick the company again."
+    return f"{company_out_of_reach(login, company_id)} Pick the company again."
 
 
-def setup_no_company(login: str) -> str:
+def no_company(login: str) -> str:
     return f"User '{login}' belongs to no Procore company: ask an admin to add them."
 
 

@@ -62,7 +62,7 @@ class SetupSignIn:
             await self._credentials.exchange(self._client.transport.http, code)
         user, companies = await asyncio.gather(self._client.me(), self._client.companies())
         if not companies:
-            raise ProcorePermissionError(messages.setup_no_company(user.login))
+            raise ProcorePermissionError(messages.no_company(user.login))
         return SignedIn(user, companies)
 
     async def aclose(self) -> None:

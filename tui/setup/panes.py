@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from services import messages
 from services.settings import CONNECTOR_TOKEN_ENV, PROCORE_SECRET_ENV, Settings
 from tui.setup import steps
 
@@ -47,7 +48,7 @@ def step_panes(draft: Settings, first: str) -> ComposeResult:
                 markup=False,
             )
         with Vertical(id="sign-in"), Vertical(id="code-entry"):
-            yield Static(steps.APPROVE, markup=False)
+            yield Static(messages.APPROVE_SIGN_IN, markup=False)
             yield Static("", id="authorize-url", markup=False)
             yield Static(steps.PASTE_CODE, markup=False)
             yield labelled("", "Code", steps.CODE_PLACEHOLDER, "sign-in-code")

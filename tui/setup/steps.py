@@ -70,7 +70,6 @@ CONNECTOR_URL_PLACEHOLDER = "https://qb-bridge.example.com/quickbooks/qbxml"
 
 SIGNING_IN = "Signing in…"
 CHECKING = "Testing both connections…"
-APPROVE = "Open this address in any browser, sign in to Procore and approve cco-unlink:"
 PASTE_CODE = "Then paste the code Procore shows, and press Enter."
 CHECK_PASSED = "Both answered. Enter: review what will be written."
 CHECK_FAILED = "Esc goes back to change an answer; Enter tests again."
