@@ -50,6 +50,9 @@ def add_action(sandbox_parser: argparse.ArgumentParser) -> None:
     seed.add_argument(
         "--data",
         metavar="FILE",
+        # Not reset to None when absent: `sandbox --data FILE seed` names the file as well, and
+        # wiping the embedded demo's file instead would lose the person's data.
+        default=argparse.SUPPRESS,
         help="the data file to write (default: the embedded sandbox's, as in the settings)",
     )
     seed.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
@@ -79,7 +82,7 @@ def run(settings: Settings, arguments: argparse.Namespace, out: Any = None) -> i
         )
     data = (
         Path(arguments.data).expanduser()
-        if arguments.data
+        if getattr(arguments, "data", None)
         else locations.sandbox_data_file(settings.sandbox.data_file)
     )
     data.parent.mkdir(parents=True, exist_ok=True)

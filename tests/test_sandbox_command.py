@@ -158,3 +158,22 @@ def test_the_seed_command_refuses_a_share_beyond_the_whole(
                   "--synced-share", "1.5", "--data", str(tmp_path / "x")])  # fmt: skip
     assert "a share is from 0 to 1" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_seed_writes_the_file_named_by_the_sandbox_command_s_own_data_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cco-unlink sandbox --data FILE seed …`, as `sandbox --help` lists --data: that FILE is
+    seeded, and the embedded sandbox's own data (the person's demo) is left alone."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("CCO_UNLINK_SETTINGS", raising=False)
+    data_file = tmp_path / "big.sqlite3"
+    status = cli.main(
+        ["sandbox", "--data", str(data_file), "seed", "--projects", "2", "--ccos-per-project", "3"]
+    )
+    assert status == 0
+    assert str(data_file) in capsys.readouterr().out
+    with sqlite3.connect(data_file) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM ccos").fetchone() == (6,)
+    assert not list((tmp_path / "data").rglob("*.sqlite3"))  # the demo's file was not wiped
