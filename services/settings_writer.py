@@ -9,7 +9,6 @@ then the new one replaces it in one step, readable by its owner alone.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,8 +20,8 @@ import tomli_w
 from services.errors import SettingsError
 from services.settings import (
     SECRET_KEYS,
-    SETTINGS_ENV,
     Settings,
+    find_settings_file,
     parse_settings,
     replace,
     write_private_file,
@@ -48,8 +47,7 @@ class WrittenSettings:
 def file_to_write(explicit: str | None, config_dir: Path) -> Path:
     """The file setup writes: the one the app would read (--settings, $CCO_UNLINK_SETTINGS, the
     user's config), whether or not it exists yet."""
-    chosen = explicit or os.environ.get(SETTINGS_ENV, "").strip()
-    return Path(chosen).expanduser() if chosen else config_dir / "settings.toml"
+    return find_settings_file(explicit, config_dir) or config_dir / "settings.toml"
 
 
 def without_secrets(settings: Settings) -> Settings:
