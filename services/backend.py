@@ -273,11 +273,9 @@ class Backend:
         cache = self._cache()
         skip: frozenset[int] = frozenset()
         if cache is not None and resume is not None and resume.loaded_projects is not None:
-            started, skip = resume.saved_at, resume.loaded_projects
+            started, skip, resuming = resume.saved_at, resume.loaded_projects, True
         else:
-            started = _now()
-            if cache is not None:
-                await asyncio.to_thread(cache.begin_load, started)
+            started, resuming = _now(), False
         async for loaded in catalog.synced_ccos(
             self.procore,
             company.id,
@@ -285,6 +283,10 @@ class Backend:
             preference=self.preference,
             clock=self.clock,
         ):
+            if cache is not None and not resuming and not loaded.project_id:
+                # Procore has listed the projects: only now is the kept list given up for this
+                # load's (a refresh that cannot reach Procore leaves it as it was).
+                await asyncio.to_thread(cache.begin_load, started)
             if cache is not None and loaded.project_id:
                 await asyncio.to_thread(cache.save_project, loaded.project_id, loaded.rows)
             yield loaded.rows, loaded.progress

@@ -85,3 +85,32 @@ def test_a_line_id_that_quickbooks_cannot_have_leaves_no_location() -> None:
     origin = json.dumps({"po_txn_id": "T-1", "txn_line_ids": ["L-1,L-2"]})
     (change_order,) = parsing.change_orders(_page(origin_data=origin))
     assert parsing.quickbooks_link(change_order.origin_data) is None  # the unlink then refuses
+
+
+@pytest.mark.parametrize(
+    ("extra", "synced"),
+    [({"origin_id": "80000401-1756821600"}, True), ({"origin_id": None}, False), ({}, True)],
+)
+def test_only_a_project_procore_says_is_unsynced_is_skipped(
+    extra: dict[str, object], synced: bool
+) -> None:
+    record = {"id": 7, "name": "Yard", "project_number": "Y-1", **extra}
+    assert parsing.project(record).synced is synced
+
+
+def test_a_sync_answers_errors_are_told_in_a_few_words_whatever_their_shape() -> None:
+    answer = {
+        "entities": [],
+        "errors": [
+            {"item_type": "line_item", "item_id": 9, "errors": "Not Found"},
+            {"item_id": 10, "error": {"origin_id": "is locked"}},
+            "something else",
+        ],
+    }
+    assert parsing.sync_errors(answer) == [
+        "line_item 9: Not Found",
+        "10: origin_id is locked",
+        "something else",
+    ]
+    assert parsing.sync_errors({"entities": [], "errors": []}) == []
+    assert parsing.sync_errors([]) == []

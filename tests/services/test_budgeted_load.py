@@ -12,6 +12,7 @@ import pytest
 from cco_unlink.sandbox_target import sandbox_target
 from sandbox import SandboxConfig, SandboxServer, bulk_seed, inspect
 from services.backend import Backend, Target
+from services.errors import ProcoreError
 from services.models import LoadProgress
 from tests.clock import JumpingClock
 from tests.helpers import load_rows, procore_paced_company
@@ -199,3 +200,27 @@ async def test_a_load_bigger_than_the_hourly_budget_waits_for_the_next_hour(
     assert waited >= 3000
     assert any(p.eta_seconds and p.eta_seconds >= 1800 for p in progress[1:-1]), progress
     assert wire.rate_limited == 0
+
+
+async def test_a_refresh_that_cannot_list_the_projects_keeps_the_list_it_had(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    first = Backend(_target(server, tmp_path))
+    try:
+        loaded = await load_rows(first)
+    finally:
+        await first.aclose()
+
+    again = Backend(_target(server, tmp_path), clock=JumpingClock())
+    try:
+        await again.connect()
+        server.faults.procore_error_percent = 100  # Procore fails from here on
+        with pytest.raises(ProcoreError):
+            async for _ in again.synced_ccos():
+                pass
+        server.faults.procore_error_percent = 0
+        kept = await again.cached_list()
+    finally:
+        await again.aclose()
+    assert kept is not None and kept.load_finished
+    assert {cco.id for cco in kept.rows} == set(loaded)
