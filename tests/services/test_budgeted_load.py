@@ -198,7 +198,10 @@ async def test_a_load_bigger_than_the_hourly_budget_waits_for_the_next_hour(
     assert rows is not None and len(rows.rows) == SYNCED_PROJECTS * CCOS
     # It waited for the hour to free up instead of failing, and said how long it would take.
     assert waited >= 3000
-    assert any(p.eta_seconds and p.eta_seconds >= 1800 for p in progress[1:-1]), progress
+    # (the hour's window frees a slot an hour after each request: the wait it foresaw is a
+    # good part of the one it met, not the seconds the requests themselves take)
+    foreseen = max(p.eta_seconds or 0.0 for p in progress[1:-1])
+    assert foreseen >= 0.3 * waited, (foreseen, waited)
     assert wire.rate_limited == 0
 
 
