@@ -140,13 +140,9 @@ class Attempt:
             evidence=self.record.evidence if evidence is None else evidence,
             confirmed=confirmed,
         )
-        try:
-            self.log.append(ended)
-        except AuditUnwritableError as error:
-            log.error("audit log could not be written: %s", error.message)
-            return messages.audit_failed(str(self.log.path))
-        self.settled = True
-        return ""
+        problem = self.log.append_or_say(ended)
+        self.settled = not problem
+        return problem
 
 
 _HOST = socket.gethostname()
@@ -175,9 +171,11 @@ class AuditLog:
         outcome: str,
         message: str,
         evidence: str = "",
-    ) -> None:
-        """One line for an attempt that sent nothing (refused, or stopped before the change)."""
-        self.append(_new(action, who, subject, Phase.ENDED, "", outcome, message, evidence))
+    ) -> str:
+        """One line for an attempt that sent nothing (refused, or stopped before the change).
+        Returns "" or, when the line cannot be written, what to tell the person."""
+        record = _new(action, who, subject, Phase.ENDED, "", outcome, message, evidence)
+        return self.append_or_say(record)
 
     @contextlib.contextmanager
     def attempt(
@@ -217,6 +215,16 @@ class AuditLog:
             raise AuditUnwritableError(str(self.path), error.strerror or str(error)) from None
         finally:
             os.close(descriptor)
+
+    def append_or_say(self, record: AuditRecord) -> str:
+        """Add one line; never raises. Returns "" or, when it cannot be written, what to tell
+        the person (the log has the reason): the one way every writer reports it."""
+        try:
+            self.append(record)
+        except AuditUnwritableError as error:
+            log.error("audit log could not be written: %s", error.message)
+            return messages.audit_failed(str(self.path))
+        return ""
 
     def settle_later(self, started: AuditRecord, outcome: str, message: str) -> AuditRecord:
         """Write the end of an attempt a stopped process left open, as read back now."""

@@ -5,7 +5,6 @@ cut short is settled later by reading the CCO back (services/settle.py)."""
 from __future__ import annotations
 
 import enum
-import logging
 import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -23,8 +22,6 @@ from services.models import Actor, SyncedCco
 
 if TYPE_CHECKING:
     from services.procore.client import ProcoreClient
-
-log = logging.getLogger(__name__)
 
 
 class DeleteKind(enum.Enum):
@@ -65,13 +62,8 @@ class CcoDeleter:
 
         def refused(kind: DeleteKind, message: str) -> DeleteOutcome:
             """Nothing was sent: one audit line says so."""
-            outcome = DeleteOutcome(kind, message, cco.id)
-            try:
-                self.audit.record(Action.PROCORE_DELETE, who, subject, kind.value, message)
-            except AuditUnwritableError as error:
-                log.error("audit log could not be written: %s", error.message)
-                return replace(outcome, audit_error=messages.audit_failed(str(self.audit.path)))
-            return outcome
+            problem = self.audit.record(Action.PROCORE_DELETE, who, subject, kind.value, message)
+            return DeleteOutcome(kind, message, cco.id, audit_error=problem)
 
         if not who.login or not who.id:
             return DeleteOutcome(

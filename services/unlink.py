@@ -80,19 +80,15 @@ class UnlinkService:
 
     def _ended(self, cco: SyncedCco, outcome: UnlinkOutcome) -> UnlinkOutcome:
         """Record an attempt that sent no change: one line."""
-        try:
-            self.audit.record(
-                Action.UNLINK,
-                self._who(),
-                self._subject(cco),
-                outcome.kind.value,
-                outcome.message,
-                outcome.evidence,
-            )
-        except AuditUnwritableError as error:
-            log.error("audit log could not be written: %s", error.message)
-            outcome = replace(outcome, audit_error=messages.audit_failed(str(self.audit.path)))
-        return outcome
+        problem = self.audit.record(
+            Action.UNLINK,
+            self._who(),
+            self._subject(cco),
+            outcome.kind.value,
+            outcome.message,
+            outcome.evidence,
+        )
+        return replace(outcome, audit_error=problem) if problem else outcome
 
     def _refused_outcome(self, cco: SyncedCco, reason: str) -> UnlinkOutcome:
         return UnlinkOutcome(OutcomeKind.REFUSED, messages.refused(reason), cco.id)
