@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 from services import messages
 from services.errors import AuditUnwritableError
@@ -326,16 +326,8 @@ _REQUIRED = tuple(
     name for name, spec in AuditRecord.__dataclass_fields__.items() if spec.default is MISSING
 )
 """The fields every record has held since the first version; later ones have defaults."""
-_FIELD_TYPES: dict[str, type] = {
-    name: (
-        bool
-        if name in ("settled_later", "confirmed")
-        else int
-        if name in ("company_id", "project_id", "cco_id", "user_id", "pid")
-        else str
-    )
-    for name in _FIELDS
-}
+_FIELD_TYPES: dict[str, type] = get_type_hints(AuditRecord)
+"""Each field's type as the record declares it (str, int or bool): a line must hold the same."""
 
 
 def _is_unicode(text: str) -> bool:
