@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Static
 
 from cco_unlink.sandbox_target import sandbox_target
 from sandbox import SandboxServer
 from services.backend import Backend, Target
+from services.models import LoadProgress
 from tests.clock import JumpingClock
 from tests.helpers import procore_paced_company
 from tests.tui.conftest import screen_of, settle
@@ -155,3 +158,24 @@ async def test_a_load_quit_part_way_resumes_on_the_next_start_with_its_rows_show
         # Signing in (me, companies), the projects' list, then only the projects not saved.
         assert wire.requests == 2 + 1 + 3 * (PROJECTS - len(saved))
         assert wire.rate_limited == 0
+
+
+class _Bar(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LoadProgressBar(id="load-progress")
+
+
+async def test_at_80_columns_the_time_to_go_is_in_view() -> None:
+    """A big company's figures, in an 80-column terminal: the bar leaves room for all the words,
+    the time to go last among them."""
+    progress = LoadProgress(
+        projects_done=75, projects_total=150, rows=15_000, requests_left=1_380, eta_seconds=8_100
+    )
+    async with _Bar().run_test(size=(80, 24)) as pilot:
+        bar = pilot.app.query_one(LoadProgressBar)
+        bar.show(progress)
+        await pilot.pause()
+        text = bar.query_one("#load-progress-text", Static)
+        assert bar.text.endswith("about 2 h 15 min to go")
+        assert len(bar.text) <= text.content_region.width
+        assert text.content_region.right <= bar.content_region.right

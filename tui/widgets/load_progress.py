@@ -24,9 +24,13 @@ class LoadProgressBar(Horizontal):
     LoadProgressBar.-loading {
         display: block;
     }
+    /* A short bar: at 80 columns the words beside it, the time to go last, stay in view. */
     LoadProgressBar ProgressBar {
         width: auto;
         margin-right: 2;
+    }
+    LoadProgressBar ProgressBar Bar {
+        width: 12;
     }
     LoadProgressBar #load-progress-text {
         width: 1fr;
@@ -39,7 +43,8 @@ class LoadProgressBar(Horizontal):
         self.progress: LoadProgress | None = None
 
     def compose(self) -> ComposeResult:
-        yield ProgressBar(show_eta=False, id="load-progress-bar")
+        # No percentage: the words say how many projects of how many.
+        yield ProgressBar(show_eta=False, show_percentage=False, id="load-progress-bar")
         yield Static("", id="load-progress-text", markup=False)
 
     @property
