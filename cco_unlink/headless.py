@@ -298,7 +298,15 @@ def write_rows(rows: Sequence[SyncedCco], as_json: bool, out: TextIO) -> None:
 
 
 def _cell(value: Any) -> str:
-    return "" if value is None else str(value).replace("\t", " ").replace("\n", " ")
+    return "" if value is None else printable(str(value))
+
+
+def printable(text: str) -> str:
+    """`text` with each control character (a tab, a newline, an escape sequence's start) a space:
+    what Procore or QuickBooks wrote reaches the terminal as text, never as a command to it."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 # -------------------------------------------------------------------------------------- unlink
@@ -365,8 +373,9 @@ def write_reports(reports: Sequence[UnlinkReport], as_json: bool, out: TextIO) -
         if as_json:
             print(json.dumps(report.as_json(), ensure_ascii=False), file=out)
             continue
-        number = f"#{report.cco_number} " if report.cco_number else ""
-        text = messages.outcome_text(report.outcome).replace("\n", "\n  ")
+        number = printable(f"#{report.cco_number} ") if report.cco_number else ""
+        lines = messages.outcome_text(report.outcome).split("\n")
+        text = "\n  ".join(printable(line) for line in lines)
         print(f"CCO {number}(id {report.cco_id}): {text}", file=out)
         if report.outcome.audit_error:
             print(f"  {report.outcome.audit_error}", file=out)
@@ -495,8 +504,9 @@ def write_checks(reports: Sequence[CheckReport], as_json: bool, out: TextIO) -> 
         if as_json:
             print(json.dumps(report.as_json(), ensure_ascii=False), file=out)
             continue
-        number = f"#{report.cco_number} " if report.cco_number else ""
-        print(f"CCO {number}(id {report.result.cco_id}): {report.result.message}", file=out)
+        number = printable(f"#{report.cco_number} ") if report.cco_number else ""
+        message = printable(report.result.message)
+        print(f"CCO {number}(id {report.result.cco_id}): {message}", file=out)
     out.flush()
 
 
@@ -566,4 +576,4 @@ def _audit_line(record: AuditRecord) -> str:
         f"{action}{said}"
     )
     # The message may quote Procore's own words: no control character reaches the terminal.
-    return "".join(c if c.isprintable() else " " for c in line)
+    return printable(line)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,3 +76,25 @@ async def test_a_list_stopped_part_way_is_resumed_by_the_next_run(
     # Signing in (me, companies), the projects' list, then three requests for each project but
     # the one loaded before the stop.
     assert used == 2 + 1 + 3 * (len(projects) - 1)
+
+
+async def test_a_title_holding_terminal_commands_is_printed_as_text(
+    make_target: Callable[..., Target], sandbox_data: Path
+) -> None:
+    # A title that would clear the screen and set the clipboard (OSC 52), and a tab that would
+    # shift the columns: printed, each control character is a space.
+    cco = inspect.synced_ccos(sandbox_data)[0]
+    with sqlite3.connect(sandbox_data) as conn:
+        conn.execute(
+            "UPDATE ccos SET title = ? WHERE id = ?",
+            ("Rebar\x1b[2J\x1b]52;c;aGk=\x07\tmore", cco.id),
+        )
+    out, err = io.StringIO(), io.StringIO()
+    backend = Backend(make_target())
+    assert await list_command(backend, cco.project_id, False, out, err) == 0
+    await backend.aclose()
+    shown = out.getvalue()
+    assert "Rebar [2J ]52;c;aGk=  more" in shown
+    assert not any(c in shown for c in "\x1b\x07")
+    row = next(line for line in shown.splitlines() if "Rebar" in line)
+    assert len(row.split("\t")) == len(shown.splitlines()[0].split("\t"))
