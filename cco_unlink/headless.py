@@ -33,6 +33,7 @@ from services.models import (
     SyncedCco,
     UnlinkOutcome,
 )
+from services.plain_text import printable
 from services.settings import Settings
 
 COMMANDS = ("list", "check", "unlink", "audit")
@@ -299,14 +300,6 @@ def write_rows(rows: Sequence[SyncedCco], as_json: bool, out: TextIO) -> None:
 
 def _cell(value: Any) -> str:
     return "" if value is None else printable(str(value))
-
-
-def printable(text: str) -> str:
-    """`text` with each control character (a tab, a newline, an escape sequence's start) a space:
-    what Procore or QuickBooks wrote reaches the terminal as text, never as a command to it."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else " " for c in text)
 
 
 # -------------------------------------------------------------------------------------- unlink

@@ -22,6 +22,7 @@ from services.models import (
     QuickBooksLink,
     User,
 )
+from services.plain_text import printable
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def _text(record: dict[str, Any], key: str, what: str, *, default: str = "") -> 
     if value is None:
         return default
     if isinstance(value, str | int) and not isinstance(value, bool):
-        return str(value)
+        return printable(str(value))
     raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not text.")
 
 
@@ -56,7 +57,7 @@ def _optional_text(record: dict[str, Any], key: str, what: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not text.")
-    return value
+    return printable(value)
 
 
 def _amount(value: object, key: str, what: str) -> Decimal:
@@ -252,7 +253,7 @@ def synced_epoch(change_order: ChangeOrder) -> int | None:
 
 
 def text(value: str | int | None) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else printable(str(value))
 
 
 def cco_state(value: Any, project_id: int) -> CcoState:

@@ -29,6 +29,7 @@ from services.errors import (
     ProcoreUnavailableError,
     ProcoreUnreachableError,
 )
+from services.plain_text import said
 from services.procore import endpoints
 from services.procore.auth import Credentials, ProcoreAuth
 from services.safe_json import NestedTooDeep
@@ -414,7 +415,12 @@ def _json(response: httpx.Response) -> Any:
 
 
 def error_text(response: httpx.Response) -> str:
-    """Procore's own words from an error body, whichever of its shapes it used."""
+    """Procore's own words from an error body, whichever of its shapes it used: printable, and
+    no longer than a message can quote."""
+    return said(_error_words(response))
+
+
+def _error_words(response: httpx.Response) -> str:
     try:
         body = safe_json.loads(response.content)
     except ValueError:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from services import safe_json
+from services import plain_text, safe_json
 from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import (
     QuickBooksReplyError,
@@ -152,5 +152,5 @@ def _connector_failure(response: httpx.Response) -> str:
                 said += f" ({body['hresult']})"
     except ValueError:
         pass
-    detail = f": {said}" if said else ""
+    detail = f": {plain_text.said(said)}" if said else ""
     return f"The QuickBooks connector answered HTTP {response.status_code}{detail}."

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from services.errors import QuickBooksReplyError
+from services.plain_text import said
 
 QBXML_VERSION = "13.0"
 
@@ -111,7 +112,7 @@ def read_response(
     status = ResponseStatus(
         code=code,
         severity=answer.get("statusSeverity", ""),
-        message=answer.get("statusMessage", ""),
+        message=said(answer.get("statusMessage", "")),
     )
     return status, answer
 

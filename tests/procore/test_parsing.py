@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from services.errors import ProcoreReplyError
+from services.plain_text import MAX_SAID
 from services.procore import parsing
+from services.procore.transport import error_text
 
 
 def _page(**changes: object) -> bytes:
@@ -114,3 +117,20 @@ def test_a_sync_answers_errors_are_told_in_a_few_words_whatever_their_shape() ->
     ]
     assert parsing.sync_errors({"entities": [], "errors": []}) == []
     assert parsing.sync_errors([]) == []
+
+
+def test_procores_words_reach_the_screen_as_text_never_as_terminal_commands() -> None:
+    # An escape sequence that would clear the screen, then one that sets the clipboard (OSC 52).
+    hostile = "Rebar\x1b[2J\x1b]52;c;aGk=\x1b\\ done"
+    (change_order,) = parsing.change_orders(_page(title=hostile))
+    assert parsing.text(change_order.title) == "Rebar [2J ]52;c;aGk= \\ done"
+    assert parsing.company({"id": 1, "name": hostile}).name == "Rebar [2J ]52;c;aGk= \\ done"
+    assert parsing.text("Ünïcode · fine") == "Ünïcode · fine"
+
+
+def test_procores_error_text_is_quoted_printable_and_short() -> None:
+    request = httpx.Request("PATCH", "https://api.example.com/x")
+    long = httpx.Response(422, json={"errors": "no\x1b[31m " + "x" * 10_000}, request=request)
+    said = error_text(long)
+    assert said.startswith("no [31m xxx") and said.endswith("…")
+    assert len(said) == MAX_SAID
