@@ -77,16 +77,16 @@ def in_quickbooks_now(evidence: QuickBooksEvidence) -> str:
     return f"Still in QuickBooks® Desktop: {still_on_po(evidence)}"
 
 
-def gone_from_quickbooks(evidence: QuickBooksEvidence) -> str:
+def gone_from_quickbooks(evidence: QuickBooksEvidence, *, ready: bool = True) -> str:
+    """What QuickBooks showed; `ready` adds that the CCO may now be unlinked (not once it is)."""
     if evidence.purchase_order is None:
-        return (
-            f"Gone from QuickBooks® Desktop: purchase order {evidence.link.po_txn_id} no longer "
-            "exists. Ready to unlink."
+        seen = f"purchase order {evidence.link.po_txn_id} no longer exists."
+    else:
+        seen = (
+            f"none of its {_lines(len(evidence.link.txn_line_ids))} is on PO "
+            f"{evidence.po_label} any more."
         )
-    return (
-        f"Gone from QuickBooks® Desktop: none of its {_lines(len(evidence.link.txn_line_ids))} "
-        f"is on PO {evidence.po_label} any more. Ready to unlink."
-    )
+    return f"Gone from QuickBooks® Desktop: {seen}" + (" Ready to unlink." if ready else "")
 
 
 def quickbooks_not_asked(detail: str) -> str:

@@ -320,3 +320,18 @@ async def test_x_with_the_pane_open_reads_quickbooks_again_so_the_pane_says_gone
         quickbooks = _text(pilot, "#detail-quickbooks")
         assert "Gone from QuickBooks" in quickbooks and "still on PO" not in quickbooks
         assert "still on PO" not in _text(pilot, "#detail-lines")
+
+
+async def test_the_pane_of_a_cco_just_unlinked_no_longer_calls_it_ready_to_unlink(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    gone = demo_cco_id(sandbox_data, in_quickbooks=False)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        await unlink(pilot, gone)
+        assert screen.pane.is_open and screen.pane.cco is not None and screen.pane.cco.id == gone
+        quickbooks = _text(pilot, "#detail-quickbooks")
+        assert "Gone from QuickBooks" in quickbooks  # what QuickBooks said before the unlink
+        assert "Ready to unlink" not in quickbooks  # it is unlinked: the pane says what is next
+        assert messages.NEXT_STEP in _text(pilot, "#detail-next")
+    assert not is_linked(sandbox_data, gone)

@@ -288,7 +288,12 @@ class FixActions(UnlinkActions):
         is not asked again: the link is gone), and step 3 of the fix."""
         evidence = outcome.quickbooks if outcome else None
         check = (
-            CheckResult(cco.id, CheckKind.GONE, messages.gone_from_quickbooks(evidence), evidence)
+            CheckResult(
+                cco.id,
+                CheckKind.GONE,
+                messages.gone_from_quickbooks(evidence, ready=False),
+                evidence,
+            )
             if evidence is not None
             else CheckResult(cco.id, CheckKind.NOT_LINKED, messages.UNLINKED_NOW)
         )
