@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 SPECS_DIR = REPO_ROOT.parent / "shared" / "specs"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests stop the processes they start as a person would, with Ctrl-C (SIGINT). A run started
+    where SIGINT is ignored (under nohup, or as a background job of a script) hands that on to
+    every child, which then never stops: the test times out and the child is left running."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
