@@ -173,14 +173,14 @@ def sign_in_code_refused(detail: str) -> str:
 
 def loading(progress: LoadProgress) -> str:
     return (
-        f"Loading… projects {progress.projects_done}/{progress.projects_total}, "
-        f"{progress.rows} synced CCOs so far"
+        f"Loading… projects {progress.projects_done:,}/{progress.projects_total:,}, "
+        f"{progress.rows:,} synced CCOs so far"
     )
 
 
 def load_progress(progress: LoadProgress) -> str:
     """Beside the progress bar: projects done, requests left, and the time to go."""
-    text = f"{progress.projects_done}/{progress.projects_total} projects"
+    text = f"{progress.projects_done:,}/{progress.projects_total:,} projects"
     if progress.requests_left is not None:
         text += f" · {progress.requests_left:,} requests left"
     if progress.eta_seconds is not None and progress.requests_left:

@@ -21,17 +21,17 @@ class ListSummary:
 
 def summary_text(summary: ListSummary) -> str:
     total = summary.total
-    text = f"{total} synced CCO{'s' if total != 1 else ''}"
+    text = f"{total:,} synced CCO{'s' if total != 1 else ''}"
     if summary.filter_words:
         if summary.searching:
             shown = "searching…"
         else:
-            shown = f"{summary.shown} shown" if summary.shown else "none matches"
+            shown = f"{summary.shown:,} shown" if summary.shown else "none matches"
         text += f" · filter “{' '.join(summary.filter_words)}”: {shown}"
     if summary.sort:
         text += f" · {summary.sort}"
     if summary.picked:
-        text += f" · {summary.picked} picked (u unlinks them)"
+        text += f" · {summary.picked:,} picked (u unlinks them)"
     if summary.cache_note:
         text += f" · {summary.cache_note}"
     return text
