@@ -199,6 +199,10 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
+CHECKED_FIRST = (
+    "cco-unlink first asks QuickBooks® Desktop whether it is gone; if it is still there, "
+    "nothing is changed."
+)
 CHECKING_FOR_CHANGES = "checking Procore for changes…"
 CACHE_UNREADABLE = "The cached list could not be read to the end: it is loaded afresh from Procore."
 

@@ -335,3 +335,20 @@ async def test_the_pane_of_a_cco_just_unlinked_no_longer_calls_it_ready_to_unlin
         assert "Ready to unlink" not in quickbooks  # it is unlinked: the pane says what is next
         assert messages.NEXT_STEP in _text(pilot, "#detail-next")
     assert not is_linked(sandbox_data, gone)
+
+
+async def test_the_question_before_an_unlink_says_who_checks_quickbooks_first(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=True)
+    async with run_app() as pilot:
+        select(pilot, cco_id)
+        await pilot.press("u")
+        await pilot.pause()
+        question = str(pilot.app.screen.query_one("#confirm-question", Static).render())
+        # Procore checks nothing: cco-unlink asks QuickBooks before it sends the unlink.
+        assert "Procore will" not in question
+        assert messages.CHECKED_FIRST in question
+        await pilot.press("n")
+        await settle(pilot)
+    assert is_linked(sandbox_data, cco_id)

@@ -117,7 +117,7 @@ class UnlinkActions(Screen[None]):
         question = (
             f"Unlink {cco.label} from QuickBooks® Desktop?\n\n"
             f"Vendor {cco.vendor or '—'} · amount {money(cco.amount)} · PO {cco.po_reference}\n"
-            "Procore will first check that it is gone from QuickBooks."
+            f"{messages.CHECKED_FIRST}"
         )
         confirmed = await self.app.push_screen_wait(
             ConfirmScreen("Unlink CCO", question, confirm_label=UNLINK_LABEL, danger=True)
