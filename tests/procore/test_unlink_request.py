@@ -13,6 +13,7 @@ import pytest
 
 from sandbox import SandboxServer, inspect
 from sandbox.demo import HARBOR_COMPANY_ID, SUMMIT_COMPANY_ID
+from sandbox.inspect import DemoCco
 from services.audit import AuditRecord
 from services.backend import Backend
 from services.errors import ProcoreItemsRefusedError
@@ -43,11 +44,17 @@ def _add_lines(data_file: Path, cco_id: int, count: int) -> None:
         )
 
 
+def _gone_cco(sandbox_data: Path) -> DemoCco:
+    """A synced CCO already deleted in QuickBooks."""
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
+    return next(c for c in inspect.synced_ccos(sandbox_data) if c.id == cco_id)
+
+
 async def test_the_unlink_marks_the_cco_and_each_line_unsynced_through_the_sync_action(
     sandbox: SandboxServer, sandbox_data: Path
 ) -> None:
-    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
-    cco = next(c for c in inspect.synced_ccos(sandbox_data) if c.id == cco_id)
+    cco = _gone_cco(sandbox_data)
+    cco_id = cco.id
     sent: Sent = []
     client = _client(sandbox, sent)
     state = await client.change_order(SUMMIT_COMPANY_ID, cco.project_id, cco_id)
@@ -76,8 +83,8 @@ async def test_the_unlink_marks_the_cco_and_each_line_unsynced_through_the_sync_
 async def test_a_cco_with_more_lines_than_one_request_takes_goes_in_chunks_of_1000(
     sandbox: SandboxServer, sandbox_data: Path
 ) -> None:
-    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
-    project_id = next(c.project_id for c in inspect.synced_ccos(sandbox_data) if c.id == cco_id)
+    cco = _gone_cco(sandbox_data)
+    cco_id, project_id = cco.id, cco.project_id
     _add_lines(sandbox_data, cco_id, 1_500)
     sent: Sent = []
     client = _client(sandbox, sent)
@@ -100,8 +107,8 @@ async def test_a_cco_with_more_lines_than_one_request_takes_goes_in_chunks_of_10
 async def test_an_item_listed_under_errors_fails_the_unlink_even_with_200(
     sandbox: SandboxServer, sandbox_data: Path
 ) -> None:
-    cco_id = demo_cco_id(sandbox_data, in_quickbooks=False)
-    project_id = next(c.project_id for c in inspect.synced_ccos(sandbox_data) if c.id == cco_id)
+    cco = _gone_cco(sandbox_data)
+    cco_id, project_id = cco.id, cco.project_id
     foreign_line = inspect.synced_ccos(sandbox_data, HARBOR_COMPANY_ID)[0].line_item_ids[0]
     client = _client(sandbox, [])
     state = await client.change_order(SUMMIT_COMPANY_ID, project_id, cco_id)
