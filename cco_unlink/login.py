@@ -16,12 +16,12 @@ import httpx
 from cco_unlink import exit_codes
 from cco_unlink.targets import embedded_sandbox, target_for
 from services import messages
-from services.backend import Target
 from services.connections import procore_credentials
 from services.errors import CcoUnlinkError
 from services.procore.auth import AuthorizationCode
 from services.procore.client import ProcoreClient
 from services.settings import Settings
+from services.target import Target
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from services.backend import Target
 from services.procore.environments import EMBEDDED_SANDBOX
+from services.target import Target
 
 SANDBOX_SECRET = "sandbox"
 CONNECTOR_PATH = "/quickbooks/qbxml"

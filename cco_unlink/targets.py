@@ -12,10 +12,11 @@ from typing import Any
 from cco_unlink.sandbox_child import EmbeddedSandbox, sandbox_child
 from cco_unlink.sandbox_target import sandbox_target
 from services import locations
-from services.backend import Backend, Target
+from services.backend import Backend
 from services.errors import SettingsError
 from services.procore import environments
 from services.settings import SANDBOX_FAULT_KEYS, Settings
+from services.target import Target
 from services.urls import is_loopback
 
 

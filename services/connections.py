@@ -24,8 +24,8 @@ from services.urls import invalid_url
 
 if TYPE_CHECKING:
     from services.audit import AuditLog
-    from services.backend import Target
     from services.models import User
+    from services.target import Target
 
 
 def procore_credentials(target: Target) -> Credentials:

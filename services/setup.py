@@ -12,13 +12,13 @@ import asyncio
 from dataclasses import dataclass
 
 from services import messages
-from services.backend import Target
 from services.connections import Connections, procore_credentials
 from services.errors import CcoUnlinkError, ProcorePermissionError
 from services.models import Company, User
 from services.procore.auth import AuthorizationCode
 from services.procore.client import ProcoreClient
 from services.quickbooks.connector import QuickBooksConnector
+from services.target import Target
 
 PROBE_TXN_ID = "0-0000000000"
 """A TxnID QuickBooks never hands out (its counters start above 0): asking for that purchase order

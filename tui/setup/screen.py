@@ -24,13 +24,13 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.worker import Worker, WorkerState
 
 from services import messages
-from services.backend import Target
 from services.errors import CcoUnlinkError, ProcoreSignInRequiredError, SettingsError
 from services.models import Company
 from services.procore import environments
 from services.settings import ENV_NAME, Settings, replace, with_environment_secrets
 from services.settings_writer import without_secrets, write_setup
 from services.setup import SetupSignIn, check_connections
+from services.target import Target
 from services.urls import check_url
 from tui.setup import steps
 from tui.setup.panes import step_panes
