@@ -253,7 +253,11 @@ def synced_epoch(change_order: ChangeOrder) -> int | None:
 
 
 def text(value: str | int | None) -> str:
-    return "" if value is None else printable(str(value))
+    """A field a row shows (a CCO's number, its title): printable; run for every row loaded."""
+    if value is None:
+        return ""
+    shown = str(value)
+    return shown if shown.isprintable() else printable(shown)
 
 
 def cco_state(value: Any, project_id: int) -> CcoState:
