@@ -3,8 +3,8 @@
 Each test gets its own copy of the seeded demo data and its own sandbox server on a free loopback
 port, so tests can change the backend and check what it holds afterwards without disturbing others.
 A test marked `reads_only` gets the one sandbox shared by the whole run instead (no start, no
-copy); afterwards its links and faults are checked to be as they were, so a test that changes them
-while claiming to only read fails.
+copy); afterwards its records and faults are checked to be as they were, so a test that changes
+them while claiming to only read fails.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ import pytest
 from cco_unlink.sandbox_target import sandbox_target
 from sandbox import Faults, SandboxConfig, SandboxServer, demo
 from services.backend import Backend, Target
-from tests.helpers import restore_links, snapshot_links
+from tests.helpers import records_digest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +71,20 @@ def shared_sandbox(
     path = tmp_path_factory.mktemp("shared") / "sandbox.sqlite3"
     shutil.copyfile(seeded_template, path)
     with SandboxServer(SandboxConfig(data_file=path, faults=Faults())) as server:
+        _copy_database(path, _pristine(path))  # as the started server made it
         yield server
+
+
+def _pristine(data_file: Path) -> Path:
+    return data_file.with_name("pristine.sqlite3")
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    with (
+        closing(sqlite3.connect(source, timeout=10)) as reading,
+        closing(sqlite3.connect(target, timeout=10)) as writing,
+    ):
+        reading.backup(writing)
 
 
 def reads_only(request: pytest.FixtureRequest) -> bool:
@@ -80,14 +95,14 @@ def reads_only(request: pytest.FixtureRequest) -> bool:
 def read_only_sandbox(
     request: pytest.FixtureRequest, shared_sandbox: SandboxServer
 ) -> Iterator[SandboxServer]:
-    """The shared sandbox, checked afterwards to hold the same links and no faults."""
-    before = snapshot_links(shared_sandbox.config.data_file)
+    """The shared sandbox, checked afterwards to hold the same records (Procore's and
+    QuickBooks') and no faults; put back as it started, and the test failed, if it does not."""
+    data_file = shared_sandbox.config.data_file
+    before = records_digest(data_file)
     yield shared_sandbox
-    if shared_sandbox.faults != Faults() or snapshot_links(shared_sandbox.config.data_file) != (
-        before
-    ):
+    if shared_sandbox.faults != Faults() or records_digest(data_file) != before:
         shared_sandbox.config.faults = Faults()
-        restore_links(shared_sandbox.config.data_file, before)
+        _copy_database(_pristine(data_file), data_file)
         pytest.fail(
             f"{request.node.nodeid} is marked reads_only but changed the shared sandbox; "
             "it needs a sandbox of its own",

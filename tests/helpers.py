@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,21 @@ def procore_paced_company(
     )
     with SandboxServer(config, port=0) as server:
         yield server
+
+
+# What Procore and QuickBooks hold in the sandbox; sign-ins and replayed answers left out.
+_RECORD_TABLES = (
+    "users", "companies", "memberships", "projects", "tool_levels", "vendors", "commitments",
+    "ccos", "cco_line_items", "qb_vendors", "qb_items", "qb_purchase_orders", "qb_po_lines",
+    "qb_deleted_txns",
+)  # fmt: skip
+
+
+def records_digest(data_file: Path) -> str:
+    """A digest of every record the sandbox serves: equal digests, same records."""
+    digest = hashlib.sha256()
+    with closing(sqlite3.connect(data_file)) as conn:
+        for table in _RECORD_TABLES:
+            for row in conn.execute(f"SELECT * FROM {table} ORDER BY rowid"):
+                digest.update(repr(row).encode())
+    return digest.hexdigest()
