@@ -24,7 +24,12 @@ from services.audit import Action, AuditLog, AuditRecord, DamagedLine
 from services.backend import Backend
 from services.batch import UnlinkBatch
 from services.check import CheckResult
-from services.errors import CcoUnlinkError, ProcoreError, SettingsError
+from services.errors import (
+    CcoUnlinkError,
+    ProcoreError,
+    ProcoreSignInRequiredError,
+    SettingsError,
+)
 from services.models import (
     Company,
     LoadProgress,
@@ -143,11 +148,20 @@ async def list_command(
         rows = await list_ccos(backend, project_id, progress.show)
     except CcoUnlinkError as error:
         progress.clear()
-        print(f"cco-unlink: {error.message}", file=err)
-        return exit_codes.for_error(error)
+        return say_error(error, err)
     progress.clear()
     write_rows(rows, as_json, out)
     return exit_codes.OK
+
+
+def say_error(error: CcoUnlinkError, err: TextIO) -> int:
+    """One line on stderr; the exit status. Without a screen to sign in on, it names the command
+    that signs in."""
+    text = error.message
+    if isinstance(error, ProcoreSignInRequiredError):
+        text = f"{text} {messages.RUN_LOGIN}"
+    print(f"cco-unlink: {text}", file=err)
+    return exit_codes.for_error(error)
 
 
 class ProgressOnTerminal:
@@ -207,8 +221,7 @@ async def unlink_command(
             ),
         )
     except CcoUnlinkError as error:
-        print(f"cco-unlink: {error.message}", file=err)
-        return exit_codes.for_error(error)
+        return say_error(error, err)
     return max(report.exit_code for report in reports)
 
 
@@ -226,8 +239,7 @@ async def check_command(
             backend, project_id, cco_ids, lambda result: write_checks([result], as_json, out)
         )
     except CcoUnlinkError as error:
-        print(f"cco-unlink: {error.message}", file=err)
-        return exit_codes.for_error(error)
+        return say_error(error, err)
     return max((result.exit_code for result in results), default=exit_codes.OK)
 
 

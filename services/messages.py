@@ -154,9 +154,9 @@ def audit_line_damaged(path: str, line_number: int, problem: str) -> str:
 
 APPROVE_SIGN_IN = "Open this address in any browser, sign in to Procore and approve cco-unlink:"
 """Said above the authorize address, by setup and by `cco-unlink login`."""
-SIGN_IN_NEEDED = (
-    "Sign in to Procore: open the address shown, approve cco-unlink, and paste the code here."
-)
+SIGN_IN_NEEDED = "You are not signed in to Procore here yet."
+"""Neutral on how: the app's sign-in screen shows the steps, a headless command adds RUN_LOGIN."""
+RUN_LOGIN = "Run 'cco-unlink login' to sign in, then try again."
 SIGN_IN_EXPIRED = "Your Procore sign-in expired or was revoked. Please sign in again."
 SIGN_IN_CODE_EMPTY = "Paste the code Procore showed after you approved cco-unlink."
 SIGN_IN_STORE_BUSY = (

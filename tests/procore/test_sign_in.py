@@ -4,6 +4,7 @@ login` / `logout` on the command line, each against the sandbox on loopback."""
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import stat
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cco_unlink import exit_codes, headless
 from cco_unlink.login import run_login_command
 from sandbox import SandboxServer, inspect
 from services.backend import Backend, Target
@@ -194,3 +196,21 @@ def test_login_refuses_to_send_the_secret_over_plain_http_beyond_this_machine() 
     with pytest.raises(SettingsError, match="must use https:// beyond this machine"):
         run_login_command(settings, argparse.Namespace(command="login", code="x"), say=said.append)
     assert said == []  # nothing was sent, nothing was asked
+
+
+async def test_a_headless_command_without_a_sign_in_says_to_run_login(
+    make_target: Callable[..., Target], tmp_path: Path
+) -> None:
+    """There is no address to open and nowhere to paste a code in `list`: it names the command."""
+    target = make_target(grant="authorization_code", token_file=tmp_path / "none.json")
+    backend = Backend(target)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        status = await headless.list_command(backend, None, False, out, err)
+    finally:
+        await backend.aclose()
+    assert status == exit_codes.PROCORE_FAILED
+    said = err.getvalue()
+    assert "cco-unlink login" in said, said
+    assert "paste the code" not in said and "address shown" not in said
+    assert out.getvalue() == ""
