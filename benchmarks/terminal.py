@@ -92,9 +92,10 @@ class Terminal:
                 raise TimeoutError(f"no {pattern.pattern!r} within {timeout} s; last: {tail!r}")
         return time.perf_counter()
 
-    def press(self, keys: bytes) -> tuple[int, float]:
+    def press(self, keys: bytes, quiet_s: float = 0.15) -> tuple[int, float]:
         """Write `keys` once the screen is quiet; the output offset and the moment written."""
-        self.quiet()
+        if quiet_s:
+            self.quiet(quiet_s)
         offset = len(self.out)
         written = time.perf_counter()
         os.write(self.fd, keys)
@@ -157,8 +158,21 @@ def whole_list(rows: int) -> re.Pattern[bytes]:
 
 
 def filtered(typed: str) -> re.Pattern[bytes]:
+    """The status line giving the count of the filter `typed`."""
     quoted = f"“{typed}”: ".encode()
     return re.compile(re.escape(quoted) + rb"(\d+ shown|none matches)")
+
+
+def filtering(typed: str) -> re.Pattern[bytes]:
+    """The status line saying the filter `typed` is being worked out, or giving its count."""
+    quoted = f"“{typed}”: ".encode()
+    return re.compile(re.escape(quoted) + "(searching…|\\d+ shown|none matches)".encode())
+
+
+def sorting(name: str) -> re.Pattern[bytes]:
+    """The status line saying the sort by `name` is being worked out, or done."""
+    under_way = re.escape(f"sorting by {name}…".encode())
+    return re.compile(under_way + b"|" + re.escape(f"sorted by {name} ▲".encode()))
 
 
 def seed(env: dict[str, str], rows: int) -> float:
@@ -197,28 +211,39 @@ def restart_first_row(env: dict[str, str]) -> float:
 
 
 def keys_session(env: dict[str, str], rows: int) -> dict[str, object]:
-    """PgDn, a filter typed a key at a time, and the sort walked to Amount, each timed."""
+    """PgDn, a filter typed a key at a time, and the sort walked to Amount, each timed twice:
+    until the screen answers the key (the filter or sort said to be under way, or done), and
+    until it shows the result; then PgDn pressed while a sort by Amount (descending) is under
+    way, until it moves the rows."""
     terminal = app(env)
-    waits: dict[str, list[float]] = {"pgdn": [], "filter": [], "sort": []}
+    answered: dict[str, list[float]] = {"pgdn": [], "filter": [], "sort": [], "pgdn_sorting": []}
+    shown: dict[str, list[float]] = {"filter": [], "sort": []}
     try:
         terminal.wait_for(ROW, timeout=300)
         # The whole cached list read and the changes since asked for: the screen settled.
         terminal.wait_for(whole_list(rows), timeout=900)
         for _ in range(5):
             offset, written = terminal.press(PAGE_DOWN)
-            waits["pgdn"].append(terminal.wait_for(ROW, offset) - written)
-        offset, written = terminal.press(b"/")
+            answered["pgdn"].append(terminal.wait_for(ROW, offset) - written)
+        terminal.press(b"/")
         for at in range(1, len(FILTER_KEYS) + 1):
-            offset, written = terminal.press(FILTER_KEYS[at - 1].encode())
-            waits["filter"].append(terminal.wait_for(filtered(FILTER_KEYS[:at]), offset) - written)
+            typed = FILTER_KEYS[:at]
+            offset, written = terminal.press(typed[-1].encode())
+            answered["filter"].append(terminal.wait_for(filtering(typed), offset) - written)
+            shown["filter"].append(terminal.wait_for(filtered(typed), offset, 120) - written)
         terminal.press(b"\r")  # back to the list, the filter kept
         terminal.press(b"\x1b")  # and cleared
         for name in SORT_STEPS:
             offset, written = terminal.press(b"s")
-            sorted_by = f"sorted by {name} ▲".encode()
-            waits["sort"].append(terminal.wait_for(sorted_by, offset, timeout=120) - written)
+            answered["sort"].append(terminal.wait_for(sorting(name), offset) - written)
+            done = f"sorted by {name} ▲".encode()
+            shown["sort"].append(terminal.wait_for(done, offset, timeout=120) - written)
+        terminal.press(b"S")  # Amount, descending: and a page down while it is worked out
+        offset, written = terminal.press(PAGE_DOWN, quiet_s=0)
+        answered["pgdn_sorting"].append(terminal.wait_for(ROW, offset) - written)
+        terminal.wait_for("sorted by Amount ▼".encode(), offset, timeout=120)
         terminal.quiet(0.5)
-        return {"waits": waits, "rss_mb": terminal.peak_rss_mb()}
+        return {"answered": answered, "shown": shown, "rss_mb": terminal.peak_rss_mb()}
     finally:
         terminal.close(b"q")
 
@@ -257,13 +282,17 @@ def report(all_figures: list[dict[str, object]]) -> None:
         empty, restart = float(f["empty"]), float(f["restart"])  # type: ignore[arg-type]
         first = f["first_start"]
         keys = f["keys"]
-        waits = keys["waits"]  # type: ignore[index]
         listing = f["list_json"]
         assert isinstance(first, dict) and isinstance(listing, dict) and isinstance(keys, dict)
+        answered, shown = keys["answered"], keys["shown"]
         limit = 2.0 if rows >= 1_000_000 else 1.5
-        worst = max(max(w) for w in waits.values())
+        worst = max(max(w) for w in answered.values())
         rss_target = 800 if rows >= 1_000_000 else 150
         loading_cpu = first["cpu_s"] - first["cpu_first_row_s"]
+
+        def ms(values: list[float]) -> str:
+            return f"{statistics.median(values) * 1000:.0f} / {max(values) * 1000:.0f} ms"
+
         lines += [
             (f"{n}: seed (cco-unlink sandbox seed)", f"{f['seed_s']:.1f} s", "", ""),
             (f"{n}: empty Textual app, first frame", f"{empty:.3f} s", "", ""),
@@ -286,29 +315,28 @@ def report(all_figures: list[dict[str, object]]) -> None:
                 "<= 4 s at 100k" if rows == 100_000 else "<= 40 us/row",
                 verdict(first["cpu_s"] <= 4 if rows == 100_000 else loading_cpu / rows <= 40e-6),
             ),
+            (f"{n}: PgDn to screen (median / max)", ms(answered["pgdn"]), "", ""),
             (
-                f"{n}: PgDn to screen (median / max)",
-                f"{statistics.median(waits['pgdn']) * 1000:.0f} / "
-                f"{max(waits['pgdn']) * 1000:.0f} ms",
+                f"{n}: filter keystroke, answered / result shown (median / max)",
+                f"{ms(answered['filter'])}; {ms(shown['filter'])}",
+                "shown <= 50 ms at 100k",
+                verdict(max(shown["filter"]) <= 0.05) if rows == 100_000 else "",
+            ),
+            (
+                f"{n}: sort by Amount, answered / result shown",
+                f"{answered['sort'][-1] * 1000:.0f} / {shown['sort'][-1] * 1000:.0f} ms "
+                f"(any column shown: max {max(shown['sort']) * 1000:.0f} ms)",
+                "shown <= 50 ms at 100k",
+                verdict(shown["sort"][-1] <= 0.05) if rows == 100_000 else "",
+            ),
+            (
+                f"{n}: PgDn while a sort is worked out",
+                f"{answered['pgdn_sorting'][0] * 1000:.0f} ms",
                 "",
                 "",
             ),
             (
-                f"{n}: filter keystroke to screen (median / max)",
-                f"{statistics.median(waits['filter']) * 1000:.0f} / "
-                f"{max(waits['filter']) * 1000:.0f} ms",
-                "<= 50 ms at 100k",
-                verdict(max(waits["filter"]) <= 0.05) if rows == 100_000 else "",
-            ),
-            (
-                f"{n}: sort by Amount to screen",
-                f"{waits['sort'][-1] * 1000:.0f} ms (any column: max "
-                f"{max(waits['sort']) * 1000:.0f} ms)",
-                "<= 50 ms at 100k",
-                verdict(waits["sort"][-1] <= 0.05) if rows == 100_000 else "",
-            ),
-            (
-                f"{n}: longest wait for a key",
+                f"{n}: longest wait for a key to be answered",
                 f"{worst * 1000:.0f} ms",
                 "<= 150 ms at 1M",
                 verdict(worst <= 0.15) if rows >= 1_000_000 else "",
