@@ -42,7 +42,9 @@ class CcoUnlinkApp(App[None]):
         backend.prepare_first_screen()
         self.toast_seconds = toast_seconds
         self._initial_theme = theme
-        self._keymap = dict(keymap or {})
+        self.keymap = dict(keymap or {})
+        """The person's [keys]: what key hints name (tui/bindings.py key_of)."""
+        self._keymap = dict(self.keymap)
         # Over SSH every repaint costs; animations add nothing to a list of records.
         self.animation_level = "none"
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from textual.app import App
 from textual.binding import Binding, BindingType
 
 APP_BINDINGS: list[BindingType] = [
@@ -98,3 +101,24 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
     "The app": ("refresh", "export", "help", "quit"),
 }
 """How the help screen groups the keys, by binding id; a key in none comes under "More"."""
+
+KeyHint = tuple[tuple[str, str], ...]
+"""A line of key hints: (binding id, what its key does) each."""
+
+_DEFAULT_KEYS: dict[str, str] = {}
+for _binding in Binding.make_bindings([*APP_BINDINGS, *LIST_BINDINGS, *TABLE_BINDINGS]):
+    if _binding.id:
+        _DEFAULT_KEYS.setdefault(_binding.id, _binding.key)
+_KEY_NAMES = {"enter": "Enter", "escape": "Esc", "space": "Space"}
+
+
+def key_of(app: App[object], binding_id: str) -> str:
+    """The key a person presses for `binding_id`: its first, as remapped in [keys] if it is."""
+    keymap: Mapping[str, str] = getattr(app, "keymap", {})
+    first = (keymap.get(binding_id) or _DEFAULT_KEYS[binding_id]).split(",")[0]
+    return _KEY_NAMES.get(first, first)
+
+
+def key_hint(app: App[object], hint: KeyHint) -> str:
+    """ "o copy address · Esc close", with the keys this person has."""
+    return " · ".join(f"{key_of(app, binding_id)} {words}" for binding_id, words in hint)

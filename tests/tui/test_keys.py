@@ -15,6 +15,7 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 
 from cco_unlink.cli import main
@@ -89,6 +90,22 @@ async def test_help_shows_remapped_keys(make_target: Callable[..., Target]) -> N
         assert isinstance(help_screen, HelpScreen)
         rows = {row.binding_id: row for _, rows in help_screen.sections for row in rows}
         assert rows["unlink"].keys == "^u"
+
+
+@pytest.mark.reads_only
+async def test_the_detail_panes_key_hints_name_remapped_keys(
+    make_target: Callable[..., Target],
+) -> None:
+    keymap = {"copy-address": "ctrl+o", "check": "k,c"}
+    app = CcoUnlinkApp(Backend(make_target()), keymap=keymap)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        hint = str(app.screen.query_one("#detail-keys", Static).content)
+        assert (
+            hint == "y copy id · ctrl+o copy address · k check again · Enter read again · Esc close"
+        )
 
 
 @pytest.mark.reads_only

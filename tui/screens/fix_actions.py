@@ -17,6 +17,7 @@ from services.check import CheckKind, CheckResult
 from services.errors import CcoUnlinkError
 from services.models import OutcomeKind, SyncedCco, UnlinkOutcome
 from tui import clipboard
+from tui.bindings import key_of
 from tui.feedback import (
     SIGN_BUSY,
     SIGN_DONE,
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 CHECKING = row_mark(SIGN_BUSY, "Checking")
 GONE_FROM_QUICKBOOKS = row_mark(SIGN_DONE, "Gone from QBD")
 CHECK_UNKNOWN = row_mark(SIGN_WARNING, "QBD unknown")
-NEXT_KEYS = "Press o to copy its Procore address, d to delete it in Procore."
 
 
 def in_quickbooks_mark(result: CheckResult) -> str:
@@ -283,6 +283,10 @@ class FixActions(UnlinkActions):
         if cco.id in self._unlinked:
             self._show_unlinked(cco, "Unlinked", None)
 
+    def _next_keys(self) -> str:
+        address, delete = key_of(self.app, "copy-address"), key_of(self.app, "delete-in-procore")
+        return f"Press {address} to copy its Procore address, {delete} to delete it in Procore."
+
     def _show_unlinked(self, cco: SyncedCco, word: str, outcome: UnlinkOutcome | None) -> None:
         """The pane on an unlinked CCO: what QuickBooks said before the unlink when known (it
         is not asked again: the link is gone), and step 3 of the fix."""
@@ -299,5 +303,7 @@ class FixActions(UnlinkActions):
         )
         self.pane.set_check(cco.id, check)
         self.pane.set_next_step(
-            cco.id, f"{SIGN_DONE} {word}. {messages.NEXT_STEP} {NEXT_KEYS}", KEYS_HINT_UNLINKED
+            cco.id,
+            f"{SIGN_DONE} {word}. {messages.NEXT_STEP} {self._next_keys()}",
+            KEYS_HINT_UNLINKED,
         )

@@ -15,13 +15,24 @@ from textual.widgets import Static
 
 from services.check import CheckKind, CheckResult
 from services.models import CcoDetail, SyncedCco
+from tui.bindings import KeyHint, key_hint
 from tui.feedback import SIGN_DONE, SIGN_REFUSED, SIGN_WARNING
 from tui.widgets.cco_table import money
 
 READING = "reading…"
-KEYS_HINT = "y copy id · o copy address · c check again · Enter read again · Esc close"
-KEYS_HINT_UNLINKED = "o copy address · d delete in Procore · Esc close"
-KEYS_HINT_DELETED = "o copy address · Esc close"
+KEYS_HINT: KeyHint = (
+    ("copy-id", "copy id"),
+    ("copy-address", "copy address"),
+    ("check", "check again"),
+    ("detail", "read again"),
+    ("close-detail", "close"),
+)
+KEYS_HINT_UNLINKED: KeyHint = (
+    ("copy-address", "copy address"),
+    ("delete-in-procore", "delete in Procore"),
+    ("close-detail", "close"),
+)
+KEYS_HINT_DELETED: KeyHint = (("copy-address", "copy address"), ("close-detail", "close"))
 
 _CHECK_SIGNS = {
     CheckKind.GONE: SIGN_DONE,
@@ -130,7 +141,7 @@ class DetailPane(VerticalScroll):
             self.check = check
             self.refresh_parts()
 
-    def set_next_step(self, cco_id: int, text: str, keys_hint: str | None = None) -> None:
+    def set_next_step(self, cco_id: int, text: str, keys_hint: KeyHint | None = None) -> None:
         """What the fix asks next, after an unlink or a delete, and the keys that do it."""
         if self.cco is not None and self.cco.id == cco_id:
             self.next_step = text
@@ -150,7 +161,7 @@ class DetailPane(VerticalScroll):
         self.query_one("#detail-header", Static).update(self._header(cco))
         self.query_one("#detail-quickbooks", Static).update(self._quickbooks())
         self.query_one("#detail-lines", Static).update(self._lines())
-        self.query_one("#detail-keys", Static).update(self.keys_hint)
+        self.query_one("#detail-keys", Static).update(key_hint(self.app, self.keys_hint))
 
     # Parts -------------------------------------------------------------------------------------
 
