@@ -39,6 +39,7 @@ def target_for(settings: Settings, sandbox: EmbeddedSandbox | None) -> Target:
         "per_page": settings.procore.per_page,
         "cache_path": locations.list_cache_file(),
         "environment": environment.name,
+        "allow_quickbooks_delete": settings.quickbooks.allow_delete,
     }
     if sandbox is not None:
         if sandbox.connector_url:

@@ -123,6 +123,15 @@ def po_edit_sequence(data_file: Path, po_txn_id: str) -> str | None:
     return None if row is None else str(row["edit_sequence"])
 
 
+def po_ref_number(data_file: Path, po_txn_id: str) -> str | None:
+    """The purchase order's RefNumber, as QuickBooks shows it to people."""
+    with connection(Path(data_file)) as conn:
+        row = conn.execute(
+            "SELECT ref_number FROM qb_purchase_orders WHERE txn_id = ?", (po_txn_id,)
+        ).fetchone()
+    return None if row is None else str(row["ref_number"])
+
+
 def user_id(data_file: Path, login: str) -> int:
     with connection(Path(data_file)) as conn:
         row = conn.execute("SELECT id FROM users WHERE login = ?", (login,)).fetchone()

@@ -22,6 +22,7 @@ from services.errors import (
     CcoUnlinkError,
     ProcorePermissionError,
     ProcoreUnreachableError,
+    QuickBooksChangedError,
     QuickBooksError,
     QuickBooksStatusError,
     SettingsError,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from services.procore.client import ProcoreClient
     from services.procore.request_counter import RequestCounter
     from services.quickbooks.connector import QuickBooksConnector
+    from services.quickbooks.deletion import DeletePlan
     from services.settle import SettleReport
     from services.unlink import UnlinkService
 
@@ -349,10 +351,28 @@ class Backend:
         company = await self._company()
         return await QuickBooksCheck(self.procore, self.quickbooks, company.id).check(cco)
 
-    async def delete_in_quickbooks(self, cco: SyncedCco) -> str:
-        """Sandbox only: delete the CCO's lines from its purchase order, as step 1 of the fix."""
-        if not self.is_sandbox:
-            raise QuickBooksError("Deleting in QuickBooks Desktop is offered in the sandbox only.")
+    @property
+    def can_delete_in_quickbooks(self) -> bool:
+        """Step 1 from the screen: always on the sandbox's simulated QuickBooks; on a real
+        company only with [quickbooks] allow_delete."""
+        return self.is_sandbox or self.target.allow_quickbooks_delete
+
+    async def plan_quickbooks_delete(self, cco: SyncedCco) -> DeletePlan | None:
+        """What deleting the CCO's lines in QuickBooks would take, for the person to confirm;
+        None when none of its lines is left there. Changes nothing."""
+        if not self.can_delete_in_quickbooks:
+            raise QuickBooksError(messages.QUICKBOOKS_DELETE_NOT_ALLOWED)
+        if cco.link is None:
+            raise QuickBooksError(messages.NO_QUICKBOOKS_LOCATION)
+        return await (await self.open()).quickbooks.plan_delete(cco.link)
+
+    async def delete_in_quickbooks(
+        self, cco: SyncedCco, confirmed: DeletePlan | None = None
+    ) -> str:
+        """Delete the CCO's lines from its purchase order in QuickBooks, as step 1 of the fix:
+        only what the person `confirmed`, recorded in the audit log before it is sent."""
+        if not self.can_delete_in_quickbooks:
+            raise QuickBooksError(messages.QUICKBOOKS_DELETE_NOT_ALLOWED)
         if cco.link is None:
             raise QuickBooksError(messages.NO_QUICKBOOKS_LOCATION)
         user, company = self.user, self.company
@@ -363,24 +383,28 @@ class Backend:
             Subject(company.id, cco.project_id, cco.id, cco.number),
         )
         quickbooks = (await self.open()).quickbooks
+        evidence = confirmed.evidence() if confirmed else cco.link.po_txn_id
         with self.audit.attempt(
-            Action.QUICKBOOKS_DELETE, who, subject, uuid.uuid4().hex, evidence=cco.link.po_txn_id
+            Action.QUICKBOOKS_DELETE, who, subject, uuid.uuid4().hex, evidence=evidence
         ) as attempt:
             try:
-                deleted = await quickbooks.delete_lines(cco.link)
+                deleted = await quickbooks.delete_lines(cco.link, confirmed)
             except QuickBooksError as error:
                 # A refusal changed nothing; any other failure may have come after the change
                 # was made: that one is read back by a later run.
-                refused = isinstance(error, QuickBooksStatusError)
+                refused = isinstance(error, QuickBooksStatusError | QuickBooksChangedError)
                 attempt.settle(QuickBooksDeleted.FAILED, error.message, confirmed=refused)
                 raise
-            message = (
-                messages.QUICKBOOKS_LINES_DELETED
-                if deleted
-                else messages.QUICKBOOKS_LINES_ALREADY_GONE
-            )
+            if deleted is None:
+                message = messages.QUICKBOOKS_LINES_ALREADY_GONE
+            elif deleted.whole_order:
+                message = messages.QUICKBOOKS_ORDER_DELETED
+            else:
+                message = messages.QUICKBOOKS_LINES_DELETED
             problem = attempt.settle(
-                QuickBooksDeleted.YES if deleted else QuickBooksDeleted.ALREADY_GONE, message
+                QuickBooksDeleted.ALREADY_GONE if deleted is None else QuickBooksDeleted.YES,
+                message,
+                evidence=deleted.evidence() if deleted else None,
             )
         return f"{message} {problem}".rstrip()
 

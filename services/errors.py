@@ -114,3 +114,11 @@ class QuickBooksStatusError(QuickBooksError):
     def __init__(self, message: str, *, status_code: int) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+class QuickBooksInUseError(QuickBooksStatusError):
+    """QuickBooks could not change a record someone else is using (3170-3180): try later."""
+
+
+class QuickBooksChangedError(QuickBooksError):
+    """The purchase order changed since the person confirmed a deletion: nothing was deleted."""

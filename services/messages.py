@@ -136,7 +136,50 @@ def outcome_unknown(detail: str) -> str:
     ).rstrip()
 
 
-QUICKBOOKS_LINES_DELETED = "Deleted in QuickBooks® Desktop (sandbox): the CCO's lines are gone."
+QUICKBOOKS_LINES_DELETED = "Deleted in QuickBooks® Desktop: the CCO's lines are gone."
+QUICKBOOKS_ORDER_DELETED = (
+    "Deleted in QuickBooks® Desktop: the purchase order held only the CCO's lines and is gone."
+)
+QUICKBOOKS_ORDER_CHANGED = (
+    "The purchase order changed in QuickBooks® Desktop since you confirmed; nothing was "
+    "deleted. Press x to see it as it is now."
+)
+QUICKBOOKS_DELETE_NOT_ALLOWED = (
+    "Deleting in QuickBooks® Desktop is off: set [quickbooks] allow_delete = true to allow it."
+)
+
+
+def quickbooks_in_use(status: int, said: str) -> str:
+    return (
+        f"QuickBooks® Desktop could not change the purchase order: it is in use (status "
+        f"{status}: {said}). Nothing was deleted; try again later."
+    )
+
+
+def procore_delete_question(cco_label: str, number: str) -> str:
+    return (
+        f"Delete {cco_label} in Procore? It is unlinked from QuickBooks® Desktop; deleting it "
+        f"cannot be undone from here.\n\nType the CCO number, {number}, to delete it."
+    )
+
+
+def quickbooks_delete_question(
+    cco_label: str, po_name: str, vendor: str, lines: int, amount: str, whole_order: bool
+) -> str:
+    vendor_part = f" ({vendor})" if vendor else ""
+    what = (
+        f"These are all the lines the purchase order has: purchase order {po_name} itself "
+        "will be deleted."
+        if whole_order
+        else "The purchase order's other lines stay."
+    )
+    return (
+        f"Delete {lines} line(s) of {cco_label}, amount {amount}, from purchase order "
+        f"{po_name}{vendor_part} in QuickBooks® Desktop?\n\n{what}\n\n"
+        f"QuickBooks keeps no undo. Type the purchase order number, {po_name}, to delete."
+    )
+
+
 QUICKBOOKS_LINES_ALREADY_GONE = "The CCO is not in QuickBooks® Desktop any more. Nothing to delete."
 
 

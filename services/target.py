@@ -40,6 +40,8 @@ class Target:
     """The environment variable the connector token is read from, to name it when missing."""
     cache_path: Path | None = None
     """Where the last loaded list is kept for the next start; None keeps none."""
+    allow_quickbooks_delete: bool = False
+    """[quickbooks] allow_delete: `x` may delete a CCO's lines in a real QuickBooks company."""
     cache_scope: str = ""
     """What a cached list belongs to besides company and user; "" means the Procore URL. The
     embedded sandbox names its data file instead: its URL changes with every start."""

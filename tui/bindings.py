@@ -40,7 +40,7 @@ LIST_BINDINGS: list[BindingType] = [
         "delete_in_quickbooks",
         "QBD delete",
         id="delete-in-quickbooks",
-        tooltip="Sandbox only: delete the CCO's lines in the simulated QuickBooks",
+        tooltip="Delete the CCO's lines from its purchase order in QuickBooks (step 1)",
     ),
     Binding(
         "c", "check", "Check", id="check", tooltip="Is it still in QuickBooks? Changes nothing"

@@ -12,15 +12,23 @@ from datetime import UTC, datetime
 
 import httpx
 
-from services import plain_text, safe_json
+from services import messages, plain_text, safe_json
 from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import (
+    QuickBooksChangedError,
+    QuickBooksInUseError,
     QuickBooksReplyError,
     QuickBooksStatusError,
     QuickBooksUnreachableError,
 )
 from services.models import PurchaseOrderSeen, QuickBooksEvidence, QuickBooksLink
 from services.quickbooks import qbxml
+from services.quickbooks.deletion import (
+    IN_USE_STATUSES,
+    STALE_EDIT_SEQUENCE,
+    DeletePlan,
+    plan_for,
+)
 from services.quickbooks.qbxml import NOT_FOUND_STATUSES, PurchaseOrder
 from services.wire import NoAnswer, UnusableReply, exchange
 
@@ -83,32 +91,59 @@ class QuickBooksConnector:
             )
         return qbxml.read_purchase_order(answer, txn_id)
 
-    async def delete_lines(self, link: QuickBooksLink) -> bool:
-        """Delete the CCO's lines from its purchase order (step 1 of the fix, in the sandbox).
-
-        Returns False when there was nothing left to delete.
-        """
+    async def plan_delete(self, link: QuickBooksLink) -> DeletePlan | None:
+        """What deleting the CCO's lines would take, read from QuickBooks now; None when none
+        of them is left. Changes nothing."""
         order = await self.purchase_order(link.po_txn_id)
-        if order is None:
-            return False
-        keep = tuple(line for line in order.line_ids if line not in link.txn_line_ids)
-        if len(keep) == len(order.line_ids):
-            return False
+        return None if order is None else plan_for(order, link)
+
+    async def delete_lines(
+        self, link: QuickBooksLink, confirmed: DeletePlan | None = None
+    ) -> DeletePlan | None:
+        """Delete the CCO's lines from its purchase order (step 1 of the fix): a Mod that keeps
+        the other lines, with the order's current EditSequence, or the order itself when the
+        CCO's lines are all it has. Returns what was deleted; None when nothing was left.
+
+        The order is read afresh first; when it no longer matches what the person `confirmed`,
+        nothing is sent. A stale EditSequence (someone saved the order in between) is read
+        again and tried once more; a record in use asks to try again later.
+        """
+        for last_try in (False, True):
+            plan = await self.plan_delete(link)
+            if plan is None:
+                return None
+            if confirmed is not None and not confirmed.still_holds(plan):
+                raise QuickBooksChangedError(messages.QUICKBOOKS_ORDER_CHANGED)
+            status = await self._delete(plan)
+            if status.ok:
+                return plan
+            if status.code == STALE_EDIT_SEQUENCE and not last_try:
+                log.info("Purchase order %s changed meanwhile: reading it again", plan.po_txn_id)
+                continue
+            if status.code in IN_USE_STATUSES:
+                raise QuickBooksInUseError(
+                    messages.quickbooks_in_use(status.code, status.message),
+                    status_code=status.code,
+                )
+            break
+        raise QuickBooksStatusError(
+            f"QuickBooks refused the change, status {status.code}: {status.message}",
+            status_code=status.code,
+        )
+
+    async def _delete(self, plan: DeletePlan) -> qbxml.ResponseStatus:
         request_id = self._next_request_id()
-        if keep:
-            request = qbxml.purchase_order_mod(order.txn_id, order.edit_sequence, keep, request_id)
-            tag = "PurchaseOrderModRs"
-        else:
+        if plan.whole_order:
             # A Mod cannot leave a purchase order with no lines: the order itself goes.
-            request = qbxml.purchase_order_delete(order.txn_id, request_id)
+            request = qbxml.purchase_order_delete(plan.po_txn_id, request_id)
             tag = "TxnDelRs"
-        status, _ = qbxml.read_response(await self._exchange(request), tag, request_id)
-        if not status.ok:
-            raise QuickBooksStatusError(
-                f"QuickBooks refused the change, status {status.code}: {status.message}",
-                status_code=status.code,
+        else:
+            request = qbxml.purchase_order_mod(
+                plan.po_txn_id, plan.edit_sequence, plan.keep_line_ids, request_id
             )
-        return True
+            tag = "PurchaseOrderModRs"
+        status, _ = qbxml.read_response(await self._exchange(request), tag, request_id)
+        return status
 
     def _next_request_id(self) -> str:
         return str(next(self._request_ids))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from services.errors import QuickBooksReplyError
 from services.plain_text import said
@@ -40,6 +41,8 @@ class PurchaseOrder:
     """The vendor's FullName, as QuickBooks names it."""
     time_modified: str = ""
     """When QuickBooks last changed the order, as it writes it (ISO 8601 with its offset)."""
+    line_amounts: tuple[Decimal, ...] = ()
+    """Each line's Amount, in the order of line_ids (0 where QuickBooks gives none)."""
 
 
 def _document(*requests: ET.Element) -> bytes:
@@ -128,7 +131,7 @@ def read_purchase_order(answer: ET.Element, txn_id: str) -> PurchaseOrder:
         raise QuickBooksReplyError(
             f"QuickBooks' answer for purchase order {txn_id} lacks EditSequence."
         )
-    line_ids = []
+    line_ids, amounts = [], []
     for line in ret.iter("PurchaseOrderLineRet"):
         line_id = line.findtext("TxnLineID")
         if not line_id:
@@ -136,6 +139,7 @@ def read_purchase_order(answer: ET.Element, txn_id: str) -> PurchaseOrder:
                 f"QuickBooks' answer for purchase order {txn_id} has a line without TxnLineID."
             )
         line_ids.append(line_id)
+        amounts.append(_amount(line.findtext("Amount"), txn_id))
     if not line_ids:
         # QuickBooks keeps no purchase order without lines: an answer without any was cut short
         # or ignored IncludeLineItems, and proves nothing about the CCO's lines.
@@ -149,4 +153,16 @@ def read_purchase_order(answer: ET.Element, txn_id: str) -> PurchaseOrder:
         line_ids=tuple(line_ids),
         vendor=ret.findtext("VendorRef/FullName") or "",
         time_modified=ret.findtext("TimeModified") or "",
+        line_amounts=tuple(amounts),
     )
+
+
+def _amount(text: str | None, txn_id: str) -> Decimal:
+    if not text:
+        return Decimal(0)
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise QuickBooksReplyError(
+            f"QuickBooks' answer for purchase order {txn_id} has an unreadable amount."
+        ) from None

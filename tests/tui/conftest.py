@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.notifications import Notification
 from textual.pilot import Pilot
 
+from sandbox import inspect
 from services.backend import Backend, Target
 from tui.app import CcoUnlinkApp
 from tui.screens.change_orders import ChangeOrdersScreen
+from tui.screens.typed_confirm import TypedConfirmScreen
 
 AppRunner = Callable[..., Any]
 
@@ -57,3 +60,27 @@ async def unlink(pilot: Pilot[None], cco_id: int, answer: str = "y") -> None:
     await pilot.pause()
     await pilot.press(answer)
     await settle(pilot)
+
+
+async def delete_in_quickbooks(
+    pilot: Pilot[None], cco_id: int, data_file: Path, typed: str | None = None
+) -> TypedConfirmScreen:
+    """Press x on the CCO and type the purchase order's number (or `typed`) and Enter."""
+    select(pilot, cco_id)
+    cco = screen_of(pilot).selected()
+    assert cco is not None and cco.link is not None
+    await pilot.press("x")
+    # Not settle(): the worker waits for this very dialog. It opens once the order is read.
+    for _ in range(500):
+        if isinstance(pilot.app.screen, TypedConfirmScreen):
+            break
+        await pilot.pause(0.01)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, TypedConfirmScreen), type(dialog)
+    ref_number = inspect.po_ref_number(data_file, cco.link.po_txn_id)
+    assert ref_number and dialog.expected == ref_number
+    await pilot.press(*(typed if typed is not None else ref_number), "enter")
+    await pilot.pause()
+    if pilot.app.screen is not dialog:  # else the worker still waits for its answer
+        await settle(pilot)
+    return dialog

@@ -14,7 +14,15 @@ from sandbox import SandboxServer, inspect
 from services import messages
 from services.backend import Backend, Target
 from tests.helpers import demo_cco_id, is_linked
-from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle, unlink
+from tests.tui.conftest import (
+    AppRunner,
+    delete_in_quickbooks,
+    notifications,
+    screen_of,
+    select,
+    settle,
+    unlink,
+)
 from tui.app import CcoUnlinkApp
 from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.change_orders import LIST_TITLE
@@ -209,12 +217,8 @@ async def test_the_sandbox_walk_through_red_then_delete_then_green(
         await unlink(pilot, cco_id)
         assert notifications(pilot)[-1].severity == "error"
 
-        select(pilot, cco_id)
-        await pilot.press("x")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
-        assert "Deleted in QuickBooks® Desktop (sandbox)" in notifications(pilot)[-1].message
+        await delete_in_quickbooks(pilot, cco_id, sandbox_data)
+        assert "Deleted in QuickBooks® Desktop" in notifications(pilot)[-1].message
 
         await unlink(pilot, cco_id)
         assert notifications(pilot)[-1].message.startswith("Successfully Unlinked\n")

@@ -103,7 +103,7 @@ class ChangeOrdersScreen(FixActions):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "delete_in_quickbooks":
-            return self.backend.is_sandbox
+            return self.backend.can_delete_in_quickbooks
         if action == "stop_batch":
             unlinking = self.running is not None and not self.running.stop_requested
             return unlinking or self.checks_running

@@ -237,7 +237,15 @@ class FixActions(UnlinkActions):
 
     @work(group="procore-delete", exit_on_error=False)
     async def confirm_and_delete_in_procore(self, cco: SyncedCco) -> None:
-        typed = await self.app.push_screen_wait(TypedConfirmScreen(cco))
+        number = cco.number or str(cco.id)
+        typed = await self.app.push_screen_wait(
+            TypedConfirmScreen(
+                "Delete in Procore",
+                messages.procore_delete_question(cco.label, number),
+                number,
+                confirm_label="Delete in Procore",
+            )
+        )
         if not typed:
             return
         try:

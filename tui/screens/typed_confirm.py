@@ -1,4 +1,6 @@
-"""Deleting a CCO in Procore cannot be undone here: the person types the CCO's number first."""
+"""A change with no undo (deleting in Procore, or in QuickBooks) asks for a word typed out, the
+CCO's or the purchase order's number, rather than a reflexive `y`. Enter or the button with the
+word confirms; Escape cancels."""
 
 from __future__ import annotations
 
@@ -11,8 +13,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from services.models import SyncedCco
-
 
 class TypedConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -20,7 +20,7 @@ class TypedConfirmScreen(ModalScreen[bool]):
         align: center middle;
     }
     #typed-dialog {
-        width: 72;
+        width: 76;
         max-width: 95%;
         height: auto;
         padding: 1 2;
@@ -29,6 +29,9 @@ class TypedConfirmScreen(ModalScreen[bool]):
     }
     #typed-title {
         text-style: bold;
+        margin-bottom: 1;
+    }
+    #typed-question {
         margin-bottom: 1;
     }
     #typed-problem {
@@ -48,29 +51,21 @@ class TypedConfirmScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", id="typed-cancel"),
     ]
 
-    def __init__(self, cco: SyncedCco) -> None:
+    def __init__(self, title: str, question: str, expected: str, *, confirm_label: str) -> None:
         super().__init__()
-        self.cco = cco
-
-    @property
-    def expected(self) -> str:
-        return self.cco.number or str(self.cco.id)
+        self.title_text = title
+        self.question = question
+        self.expected = expected
+        self.confirm_label = confirm_label
 
     def compose(self) -> ComposeResult:
-        cco = self.cco
         with Vertical(id="typed-dialog"):
-            yield Static("Delete in Procore", id="typed-title")
-            yield Static(
-                f"Delete {cco.label} in Procore? It is unlinked from QuickBooks® Desktop; "
-                "deleting it cannot be undone from here.\n\n"
-                f"Type the CCO number, {self.expected}, to delete it.",
-                id="typed-question",
-                markup=False,
-            )
+            yield Static(self.title_text, id="typed-title", markup=False)
+            yield Static(self.question, id="typed-question", markup=False)
             yield Input(placeholder=self.expected, id="typed-input")
             yield Static("", id="typed-problem", markup=False)
             with Horizontal(id="typed-buttons"):
-                yield Button("Delete in Procore", id="typed-delete", variant="error")
+                yield Button(self.confirm_label, id="typed-delete", variant="error")
                 yield Button("Cancel (Esc)", id="typed-cancel")
 
     def on_mount(self) -> None:
@@ -79,8 +74,8 @@ class TypedConfirmScreen(ModalScreen[bool]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#typed-delete")
     def _submitted(self) -> None:
-        typed = self.query_one(Input).value.strip().lstrip("#")
-        if typed == self.expected:
+        typed = self.query_one(Input).value.strip()
+        if self.expected in (typed, typed.lstrip("#")):
             self.dismiss(True)
         else:
             self.query_one("#typed-problem", Static).update(

@@ -1,5 +1,5 @@
 """What the list screen does to Procore and QuickBooks: unlink one CCO or the picked ones, and
-in the sandbox, delete a CCO's lines in the simulated QuickBooks (step 1 of the fix)."""
+delete a CCO's lines in QuickBooks (step 1 of the fix; a real company needs allow_delete)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.confirm_unlink_many import UNLINK_LABEL, ConfirmUnlinkManyScreen
 from tui.screens.sign_in import SignInScreen
+from tui.screens.typed_confirm import TypedConfirmScreen
 from tui.widgets.cco_table import CcoTable, money
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ PICKED = row_mark(SIGN_PICKED, "Picked")
 WAITING = row_mark(SIGN_BUSY, "Waiting")
 BUSY = (UNLINKING, DELETING, WAITING)
 """A row in one of these states is being worked on: not to be picked or started again."""
+QUICKBOOKS_LOOK = Look("information", "QuickBooks® Desktop")
 
 
 class UnlinkActions(Screen[None]):
@@ -262,35 +264,54 @@ class UnlinkActions(Screen[None]):
         self.table.remove_row(cco_id)
         self._set_status()
 
-    # Sandbox: step 1 of the fix ------------------------------------------------------------
+    # Step 1 of the fix: delete the CCO's lines in QuickBooks -------------------------------
 
     def action_delete_in_quickbooks(self) -> None:
         cco = self.selected()
-        if cco is None or not self.backend.is_sandbox:
+        if cco is None or not self.backend.can_delete_in_quickbooks:
             return
         if self._said_busy(cco):
             return
         self.confirm_and_delete(cco)
 
-    @work(group="sandbox-delete", exit_on_error=False)
+    @work(group="quickbooks-delete", exit_on_error=False)
     async def confirm_and_delete(self, cco: SyncedCco) -> None:
-        question = (
-            f"Delete the lines of {cco.label} from purchase order {cco.po_reference} in the "
-            "sandbox's simulated QuickBooks® Desktop company?\n\n"
-            "This is step 1 of the fix, done for you because the sandbox has no real QuickBooks."
-        )
-        confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(
-                "Delete in QuickBooks® Desktop (sandbox)", question, confirm_label="Delete"
-            )
-        )
-        if not confirmed:
-            return
+        """Read the order, ask for its number typed out, then delete just what was shown."""
         previous = self.table.status.get(cco.id, "")
         self._mark(cco.id, DELETING)
         message = ""
         try:
-            message = await self.backend.delete_in_quickbooks(cco)
+            plan = await self.backend.plan_quickbooks_delete(cco)
+        except CcoUnlinkError as error:
+            self._toast(error_look(error), error.message)
+            return
+        except Exception:
+            log.exception("reading CCO %s's purchase order stopped unexpectedly", cco.id)
+            self._toast(Look("error", f"CCO #{cco.number} {cco.title}"), messages.UNEXPECTED_DELETE)
+            return
+        finally:
+            self._mark(cco.id, previous)
+        if plan is None:
+            self._mark(cco.id, NOT_IN_QUICKBOOKS)
+            self._toast(QUICKBOOKS_LOOK, messages.QUICKBOOKS_LINES_ALREADY_GONE)
+            return
+        question = messages.quickbooks_delete_question(
+            cco.label,
+            plan.po_name,
+            plan.vendor,
+            len(plan.line_ids),
+            money(plan.amount),
+            plan.whole_order,
+        )
+        title = "Delete in QuickBooks® Desktop" + (" (sandbox)" if self.backend.is_sandbox else "")
+        confirmed = await self.app.push_screen_wait(
+            TypedConfirmScreen(title, question, plan.po_name, confirm_label="Delete in QuickBooks")
+        )
+        if not confirmed:
+            return
+        self._mark(cco.id, DELETING)
+        try:
+            message = await self.backend.delete_in_quickbooks(cco, plan)
         except CcoUnlinkError as error:
             self._toast(error_look(error), error.message)
         except Exception:
@@ -300,7 +321,7 @@ class UnlinkActions(Screen[None]):
             # Whatever stopped it (a refusal, a bug, a cancel), the row never stays "Deleting…".
             self._mark(cco.id, NOT_IN_QUICKBOOKS if message else previous)
         if message:
-            self._toast(Look("information", "QuickBooks® Desktop (sandbox)"), message)
+            self._toast(QUICKBOOKS_LOOK, message)
             self._quickbooks_changed(cco)
 
     def _toast(self, look: Look, message: str) -> None:

@@ -1,0 +1,69 @@
+"""Step 1 of the fix in QuickBooks Desktop: which of a purchase order's lines a CCO's deletion
+takes, for how much, and whether the order itself goes. The person confirms this plan, and the
+deletion refuses to go further when QuickBooks no longer matches it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from services.models import QuickBooksLink
+from services.quickbooks.qbxml import PurchaseOrder
+
+# QuickBooks' status codes for a record in use or locked by someone else: "try again later".
+IN_USE_STATUSES = range(3170, 3181)
+# The EditSequence sent is not the order's current one: someone changed it in between.
+STALE_EDIT_SEQUENCE = 3200
+
+
+@dataclass(frozen=True)
+class DeletePlan:
+    po_txn_id: str
+    po_ref_number: str
+    vendor: str
+    edit_sequence: str
+    """The order's EditSequence when read: a Mod must carry it."""
+    line_ids: tuple[str, ...]
+    """The CCO's lines on the order now: the ones to delete."""
+    keep_line_ids: tuple[str, ...]
+    amount: Decimal
+    """The sum of the doomed lines' amounts, as QuickBooks holds them."""
+
+    @property
+    def whole_order(self) -> bool:
+        """The CCO's lines are all the order has: the purchase order itself is deleted."""
+        return not self.keep_line_ids
+
+    @property
+    def po_name(self) -> str:
+        """What the person knows the order by: its number, else QuickBooks' TxnID."""
+        return self.po_ref_number or self.po_txn_id
+
+    def still_holds(self, newer: DeletePlan) -> bool:
+        """Whether `newer`, read just before deleting, is within what was confirmed: the same
+        kind of deletion, and no line the person was not shown."""
+        return newer.whole_order == self.whole_order and set(newer.line_ids) <= set(self.line_ids)
+
+    def evidence(self) -> str:
+        what = "the whole purchase order" if self.whole_order else "line(s)"
+        return (
+            f"purchase order {self.po_name} ({self.po_txn_id}): {what} "
+            f"{', '.join(self.line_ids)}, amount {self.amount:,.2f}"
+        )
+
+
+def plan_for(order: PurchaseOrder, link: QuickBooksLink) -> DeletePlan | None:
+    """The deletion of the CCO's lines from `order`; None when none of them is on it."""
+    amounts = dict(zip(order.line_ids, order.line_amounts, strict=False))
+    doomed = tuple(line for line in order.line_ids if line in link.txn_line_ids)
+    if not doomed:
+        return None
+    return DeletePlan(
+        po_txn_id=order.txn_id,
+        po_ref_number=order.ref_number,
+        vendor=order.vendor,
+        edit_sequence=order.edit_sequence,
+        line_ids=doomed,
+        keep_line_ids=tuple(line for line in order.line_ids if line not in doomed),
+        amount=sum((amounts.get(line, Decimal(0)) for line in doomed), Decimal(0)),
+    )

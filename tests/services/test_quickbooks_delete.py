@@ -1,0 +1,228 @@
+"""Step 1 of the fix in QuickBooks: the CCO's lines leave its purchase order through a Mod with
+the order's current EditSequence (or the order goes, when they are all it has), only as confirmed,
+retried once on a stale EditSequence, "try again later" when in use, and audited like an unlink."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from lxml import etree
+
+from sandbox import SandboxServer, inspect
+from services import messages
+from services.backend import Backend, Target
+from services.errors import QuickBooksChangedError, QuickBooksError, QuickBooksInUseError
+from services.models import SyncedCco
+from services.quickbooks import qbxml
+from tests.helpers import demo_cco_id, load_rows
+
+Exchange = Callable[[bytes], Awaitable[bytes]]
+
+
+def _sent(
+    backend: Backend, schema: Any, rewrite: Callable[[bytes, bytes], bytes] | None = None
+) -> list[bytes]:
+    """Record every qbXML document the client sends (each checked against the schema); a
+    `rewrite` may change what QuickBooks seems to answer."""
+    connector = backend.quickbooks
+    real: Exchange = connector._exchange
+    documents: list[bytes] = []
+
+    async def recording(document: bytes) -> bytes:
+        assert schema.validate(etree.fromstring(document)), schema.error_log
+        documents.append(document)
+        answer = await real(document)
+        return rewrite(document, answer) if rewrite else answer
+
+    connector._exchange = recording  # type: ignore[method-assign]
+    return documents
+
+
+def _kinds(documents: list[bytes]) -> list[str]:
+    return [etree.fromstring(d).find("QBXMLMsgsRq")[0].tag for d in documents]
+
+
+def _in_quickbooks(backend_rows: dict[int, SyncedCco], data: Path) -> SyncedCco:
+    cco = backend_rows[demo_cco_id(data, in_quickbooks=True)]
+    assert cco.link is not None
+    return cco
+
+
+def _audit(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def test_the_ccos_lines_go_by_a_mod_with_the_current_edit_sequence_and_are_audited(
+    backend: Backend, sandbox_data: Path, qbxml_schema: Any
+) -> None:
+    cco = _in_quickbooks(await load_rows(backend), sandbox_data)
+    assert cco.link is not None
+    po = cco.link.po_txn_id
+    plan = await backend.plan_quickbooks_delete(cco)
+    assert plan is not None and not plan.whole_order
+    assert plan.po_name == inspect.po_ref_number(sandbox_data, po)
+    assert set(plan.line_ids) == set(cco.link.txn_line_ids) & set(
+        inspect.po_line_ids(sandbox_data, po) or []
+    )
+    assert plan.amount > 0
+    edit_sequence = inspect.po_edit_sequence(sandbox_data, po)
+    documents = _sent(backend, qbxml_schema)
+
+    assert await backend.delete_in_quickbooks(cco, plan) == messages.QUICKBOOKS_LINES_DELETED
+
+    assert _kinds(documents) == ["PurchaseOrderQueryRq", "PurchaseOrderModRq"]
+    mod = etree.fromstring(documents[1])
+    assert mod.findtext(".//EditSequence") == edit_sequence
+    kept = [e.text for e in mod.iterfind(".//PurchaseOrderLineMod/TxnLineID")]
+    assert kept == list(plan.keep_line_ids)
+    assert inspect.po_line_ids(sandbox_data, po) == kept
+    started, ended = _audit(backend.audit.path)
+    assert (started["action"], started["phase"]) == ("quickbooks_delete", "started")
+    assert (ended["phase"], ended["outcome"]) == ("ended", "deleted_in_quickbooks")
+    assert ended["attempt"] == started["attempt"]
+    assert plan.po_name in ended["evidence"] and f"{plan.amount:,.2f}" in ended["evidence"]
+
+
+async def _only_the_ccos_lines_left(sandbox: SandboxServer, data: Path, cco: SyncedCco) -> None:
+    """Someone deletes the order's other lines in QuickBooks."""
+    assert cco.link is not None
+    po = cco.link.po_txn_id
+    keep = tuple(
+        line for line in inspect.po_line_ids(data, po) or [] if line in cco.link.txn_line_ids
+    )
+    edit_sequence = inspect.po_edit_sequence(data, po)
+    assert edit_sequence and keep
+    reply = httpx.post(
+        sandbox.connector_url,
+        content=qbxml.purchase_order_mod(po, edit_sequence, keep, "99"),
+        headers={"Authorization": "Bearer sandbox"},
+    )
+    assert 'statusCode="0"' in reply.text
+
+
+async def test_when_the_ccos_lines_are_all_the_order_has_the_order_is_deleted(
+    backend: Backend, sandbox: SandboxServer, sandbox_data: Path, qbxml_schema: Any
+) -> None:
+    cco = _in_quickbooks(await load_rows(backend), sandbox_data)
+    assert cco.link is not None
+    await _only_the_ccos_lines_left(sandbox, sandbox_data, cco)
+    plan = await backend.plan_quickbooks_delete(cco)
+    assert plan is not None and plan.whole_order
+    documents = _sent(backend, qbxml_schema)
+
+    assert await backend.delete_in_quickbooks(cco, plan) == messages.QUICKBOOKS_ORDER_DELETED
+
+    assert _kinds(documents) == ["PurchaseOrderQueryRq", "TxnDelRq"]
+    assert etree.fromstring(documents[1]).findtext(".//TxnDelType") == "PurchaseOrder"
+    assert inspect.po_line_ids(sandbox_data, cco.link.po_txn_id) is None
+
+
+async def test_an_order_that_changed_since_the_confirmation_is_left_alone(
+    backend: Backend, sandbox: SandboxServer, sandbox_data: Path
+) -> None:
+    cco = _in_quickbooks(await load_rows(backend), sandbox_data)
+    assert cco.link is not None
+    plan = await backend.plan_quickbooks_delete(cco)
+    assert plan is not None and not plan.whole_order
+    await _only_the_ccos_lines_left(sandbox, sandbox_data, cco)  # it would now take the order
+
+    with pytest.raises(QuickBooksChangedError):
+        await backend.delete_in_quickbooks(cco, plan)
+    assert inspect.po_line_ids(sandbox_data, cco.link.po_txn_id)
+    assert _audit(backend.audit.path)[-1]["outcome"] == "not_deleted_in_quickbooks"
+
+
+async def test_a_stale_edit_sequence_is_read_again_and_tried_once_more(
+    backend: Backend, sandbox: SandboxServer, sandbox_data: Path, qbxml_schema: Any
+) -> None:
+    cco = _in_quickbooks(await load_rows(backend), sandbox_data)
+    assert cco.link is not None
+    po = cco.link.po_txn_id
+    plan = await backend.plan_quickbooks_delete(cco)
+    assert plan is not None
+    saved_meanwhile = []
+
+    def someone_saves_the_order_first(document: bytes, answer: bytes) -> bytes:
+        if b"PurchaseOrderQueryRq" in document and not saved_meanwhile:
+            # Between our read and our Mod, someone saves the order (a new EditSequence).
+            edit_sequence = inspect.po_edit_sequence(sandbox_data, po)
+            assert edit_sequence
+            lines = tuple(inspect.po_line_ids(sandbox_data, po) or [])
+            httpx.post(
+                sandbox.connector_url,
+                content=qbxml.purchase_order_mod(po, edit_sequence, lines, "98"),
+                headers={"Authorization": "Bearer sandbox"},
+            )
+            saved_meanwhile.append(inspect.po_edit_sequence(sandbox_data, po))
+        return answer
+
+    documents = _sent(backend, qbxml_schema, someone_saves_the_order_first)
+    assert await backend.delete_in_quickbooks(cco, plan) == messages.QUICKBOOKS_LINES_DELETED
+    assert _kinds(documents) == [
+        "PurchaseOrderQueryRq",
+        "PurchaseOrderModRq",  # answered 3200
+        "PurchaseOrderQueryRq",
+        "PurchaseOrderModRq",
+    ]
+    assert etree.fromstring(documents[3]).findtext(".//EditSequence") == saved_meanwhile[0]
+    assert not set(cco.link.txn_line_ids) & set(inspect.po_line_ids(sandbox_data, po) or [])
+
+
+@pytest.mark.parametrize("status", [3170, 3175, 3180])
+async def test_an_order_in_use_is_try_again_later_and_nothing_changes(
+    backend: Backend, sandbox_data: Path, status: int
+) -> None:
+    cco = _in_quickbooks(await load_rows(backend), sandbox_data)
+    assert cco.link is not None
+    before = inspect.po_line_ids(sandbox_data, cco.link.po_txn_id)
+    plan = await backend.plan_quickbooks_delete(cco)
+
+    def in_use(document: bytes) -> bytes:
+        request_id = etree.fromstring(document).find(".//PurchaseOrderModRq").get("requestID")
+        return (
+            '<?xml version="1.0"?><QBXML><QBXMLMsgsRs>'
+            f'<PurchaseOrderModRs requestID="{request_id}" statusCode="{status}" '
+            'statusSeverity="Error" statusMessage="The record is in use by another user."/>'
+            "</QBXMLMsgsRs></QBXML>"
+        ).encode()
+
+    # The Mod is answered "in use" here, so the sandbox never applies it.
+    connector = backend.quickbooks
+    real = connector._exchange
+
+    async def refuse_mods(document: bytes) -> bytes:
+        if b"PurchaseOrderModRq" in document:
+            return in_use(document)
+        return await real(document)
+
+    connector._exchange = refuse_mods  # type: ignore[method-assign]
+    with pytest.raises(QuickBooksInUseError) as raised:
+        await backend.delete_in_quickbooks(cco, plan)
+    assert "try again later" in raised.value.message
+    assert inspect.po_line_ids(sandbox_data, cco.link.po_txn_id) == before
+    assert _audit(backend.audit.path)[-1]["outcome"] == "not_deleted_in_quickbooks"
+
+
+async def test_a_real_company_deletes_only_when_allowed(
+    make_target: Callable[..., Target], sandbox_data: Path
+) -> None:
+    refused = Backend(make_target(is_sandbox=False))
+    allowed = Backend(make_target(is_sandbox=False, allow_quickbooks_delete=True))
+    try:
+        cco = _in_quickbooks(await load_rows(refused), sandbox_data)
+        assert not refused.can_delete_in_quickbooks and allowed.can_delete_in_quickbooks
+        for attempt in (refused.plan_quickbooks_delete(cco), refused.delete_in_quickbooks(cco)):
+            with pytest.raises(QuickBooksError) as raised:
+                await attempt
+            assert "allow_delete = true" in raised.value.message
+        assert not refused.audit.path.exists()
+        plan = await allowed.plan_quickbooks_delete(cco)
+        assert await allowed.delete_in_quickbooks(cco, plan) == messages.QUICKBOOKS_LINES_DELETED
+    finally:
+        await refused.aclose()
+        await allowed.aclose()
