@@ -451,6 +451,19 @@ def setup_quickbooks_failed(detail: str, token_env: str) -> str:
     return f"✗ QuickBooks® Desktop: {detail} (The token is read from {token_env}.)"
 
 
+SETUP_UNEXPECTED = (
+    "Something unexpected went wrong; the log file has the details. Nothing was written."
+)
+
+
+def setup_could_not_write(path: str, reason: str) -> str:
+    return f"Could not write {path}: {reason}. Nothing was changed."
+
+
+def setup_url_missing(label: str) -> str:
+    return f"Give the {label}, e.g. https://…."
+
+
 def setup_no_token(token_env: str) -> str:
     return (
         f"{token_env} is not set. Setup keeps the connector's token out of the settings file: "

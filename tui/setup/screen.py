@@ -289,7 +289,9 @@ class SetupScreen(Screen[None]):
             self.problem(error.message)
             return
         except OSError as error:
-            self.problem(steps.could_not_write(self.path, error))
+            self.problem(
+                messages.setup_could_not_write(str(self.path), error.strerror or str(error))
+            )
             return
         self.app.exit(written)
 
@@ -305,7 +307,7 @@ class SetupScreen(Screen[None]):
             self.problem(error.message)
         else:
             log.error("setup step failed", exc_info=error)
-            self.problem(steps.UNEXPECTED)
+            self.problem(messages.SETUP_UNEXPECTED)
         if self.step == "check":
             self.hint(steps.CHECK_FAILED)
         elif self.step == "sign-in" and not self._code_entry_shown:
@@ -326,7 +328,7 @@ class SetupScreen(Screen[None]):
         """Whether the app could use this address; if not, the step says why."""
         if not url:
             if required:
-                self.problem(steps.url_missing(label))
+                self.problem(messages.setup_url_missing(label))
             return not required
         try:
             check_url(label, url)

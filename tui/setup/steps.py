@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from services.procore import environments
 from services.settings import CONNECTOR_TOKEN_ENV, PROCORE_SECRET_ENV
@@ -79,14 +78,3 @@ FIRST_STEP_BACK = "This is the first step. Ctrl+Q leaves setup; nothing has been
 
 def secret_status(name: str, is_set: bool) -> str:
     return f"{name}: {'set' if is_set else 'NOT SET'} in this environment."
-
-
-UNEXPECTED = "Something unexpected went wrong; the log file has the details. Nothing was written."
-
-
-def could_not_write(path: Path, error: OSError) -> str:
-    return f"Could not write {path}: {error.strerror or error}. Nothing was changed."
-
-
-def url_missing(label: str) -> str:
-    return f"Give the {label}, e.g. https://…."
