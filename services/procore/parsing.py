@@ -68,11 +68,13 @@ def _amount(value: object, key: str, what: str) -> Decimal:
         raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.")
     try:
         amount = Decimal(str(value))
+        if amount.is_finite():
+            # Raises InvalidOperation too: beyond 26 digits before the point, a cent is not
+            # within Decimal's precision (1e400, say).
+            return amount.quantize(_CENT)
     except InvalidOperation:
-        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.") from None
-    if not amount.is_finite():
-        raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.")
-    return amount.quantize(_CENT)
+        pass
+    raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not an amount.")
 
 
 _CENT = Decimal("0.01")

@@ -52,8 +52,10 @@ def test_a_field_of_the_wrong_type_is_named(field: str, value: object) -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("grand_total", "12,00"), ("grand_total", "NaN"), ("synced_at", "noon")]
-)
+    ("field", "value"),
+    [("grand_total", "12,00"), ("grand_total", "NaN"), ("grand_total", "1e400"),
+     ("grand_total", "9" * 40), ("synced_at", "noon")],
+)  # fmt: skip
 def test_a_value_that_is_not_what_it_claims_is_named(field: str, value: str) -> None:
     (change_order,) = parsing.change_orders(_page(**{field: value}))
     with pytest.raises(ProcoreReplyError, match=f"'{field}'"):
