@@ -161,8 +161,13 @@ def _amount(text: str | None, txn_id: str) -> Decimal:
     if not text:
         return Decimal(0)
     try:
-        return Decimal(text)
+        amount = Decimal(text)
     except InvalidOperation:
+        amount = None
+    # NaN or Infinity would raise on being added up, as would an exponent past Decimal's range:
+    # an amount of 20 digits before the point is no purchase order line's (choice).
+    if amount is None or not amount.is_finite() or amount.adjusted() >= 20:
         raise QuickBooksReplyError(
             f"QuickBooks' answer for purchase order {txn_id} has an unreadable amount."
-        ) from None
+        )
+    return amount

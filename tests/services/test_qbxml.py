@@ -80,3 +80,16 @@ def test_a_purchase_order_answer_without_lines_proves_nothing() -> None:
     _, answer = qbxml.read_response(body, "PurchaseOrderQueryRs", "5")
     with pytest.raises(QuickBooksReplyError):
         qbxml.read_purchase_order(answer, "T-1")
+
+
+@pytest.mark.parametrize("amount", [b"sNaN", b"NaN", b"Infinity", b"1e999999", b"twelve"])
+def test_a_line_amount_that_cannot_be_added_up_is_refused(amount: bytes) -> None:
+    body = (
+        b'<QBXML><QBXMLMsgsRs><PurchaseOrderQueryRs requestID="5" statusCode="0">'
+        b"<PurchaseOrderRet><TxnID>T-1</TxnID><EditSequence>1</EditSequence>"
+        b"<PurchaseOrderLineRet><TxnLineID>L-1</TxnLineID><Amount>%s</Amount>"
+        b"</PurchaseOrderLineRet></PurchaseOrderRet></PurchaseOrderQueryRs></QBXMLMsgsRs></QBXML>"
+    ) % amount
+    _, answer = qbxml.read_response(body, "PurchaseOrderQueryRs", "5")
+    with pytest.raises(QuickBooksReplyError, match="unreadable amount"):
+        qbxml.read_purchase_order(answer, "T-1")
