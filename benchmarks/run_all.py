@@ -186,6 +186,18 @@ def main() -> None:
             ("  first rows shown after", f"{load['first_rows']:.2f} s", "first project", "")
         )
 
+        # One QuickBooks check through the Web Connector, against the direct path ------------
+        chain = run_json(str(HERE / "web_connector.py"), "--poll", "1")
+        lines.append(
+            (
+                "one QuickBooks check via the Web Connector, 1 s poll: added (mean)",
+                f"+{chain['added_mean']:.3f} s (direct {chain['direct_mean']:.3f} s, via "
+                f"{chain['via_mean']:.3f} s, max {chain['via_max']:.3f} s)",
+                "max <= 1 poll + 0.25 s",
+                verdict(chain["via_max"] <= 1.25),
+            )
+        )
+
         # Within Procore's documented budget, then stopped half-way and resumed ----------------
         budget = run_json(
             str(HERE / "budget_load.py"), "--time-scale", "10", "--scratch", str(scratch / "budget")
