@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from services import messages, safe_json, wire
+from services import messages, plain_text, safe_json, wire
 from services.errors import (
     ProcoreAuthError,
     ProcoreReplyError,
@@ -135,7 +135,7 @@ def _oauth_error_text(response: httpx.Response) -> str:
     if isinstance(body, dict):
         said = body.get("error_description") or body.get("errors") or body.get("error")
         if isinstance(said, str) and said:
-            return said
+            return plain_text.said(said)
     return f"HTTP {response.status_code}"
 
 
