@@ -378,7 +378,19 @@ def sync_errors(answer: Any) -> list[str]:
     if not errors:
         return []
     entries = errors if isinstance(errors, list) else [errors]
-    return [_error_entry(entry) for entry in entries]
+    told = []
+    for entry in entries[:MAX_ERRORS_TOLD]:
+        try:
+            told.append(printable(_error_entry(entry)))
+        except RecursionError:  # str() of an entry nested hundreds deep
+            told.append("refused, in words nested too deeply to read")
+    if len(entries) > MAX_ERRORS_TOLD:
+        told.append(f"and {len(entries) - MAX_ERRORS_TOLD} more")
+    return told
+
+
+MAX_ERRORS_TOLD = 10
+"""Entries of a sync answer's errors told in a message; the rest are counted (choice)."""
 
 
 def _error_entry(entry: Any) -> str:

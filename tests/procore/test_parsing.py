@@ -121,6 +121,21 @@ def test_a_sync_answers_errors_are_told_in_a_few_words_whatever_their_shape() ->
     assert parsing.sync_errors([]) == []
 
 
+def test_a_sync_answers_errors_nested_deep_or_by_thousands_are_told_briefly() -> None:
+    # Nested deeper than str() can follow: the JSON reader allows about as deep as the stack it
+    # runs on, and telling the entry comes a few calls deeper than reading it.
+    nested: list[object] = []
+    for _ in range(5000):
+        nested = [nested]
+    deep = {"errors": [{"error": nested}, "line 2 locked"]}
+    assert parsing.sync_errors(deep) == [
+        "refused, in words nested too deeply to read",
+        "line 2 locked",
+    ]
+    many = parsing.sync_errors({"errors": [f"line {n} locked" for n in range(5000)]})
+    assert many[0] == "line 0 locked" and many[-1] == "and 4990 more" and len(many) == 11
+
+
 def test_procores_words_reach_the_screen_as_text_never_as_terminal_commands() -> None:
     # An escape sequence that would clear the screen, then one that sets the clipboard (OSC 52).
     hostile = "Rebar\x1b[2J\x1b]52;c;aGk=\x1b\\ done"
