@@ -15,7 +15,7 @@ attempt whose result was not confirmed is settled afterwards, in agreement with 
 must meet lost answers to changes and kills after a change was applied, or it proves nothing.
 
 Seeded: CCO_UNLINK_CHAOS_SEED picks another run. CCO_UNLINK_CHAOS=long runs more rounds and
-kills (about a minute); the default run takes a few seconds. docs/reliability.md has the figures.
+kills (under a minute); the default run takes a few seconds. docs/reliability.md has the figures.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from tests.reliability.test_bad_input import SECRETS
 SEED = int(os.environ.get("CCO_UNLINK_CHAOS_SEED", "20261130"))
 LONG = os.environ.get("CCO_UNLINK_CHAOS", "") == "long"
 ROUNDS = 8 if LONG else 1
-KILLS_PER_ROUND = 4 if LONG else 2
+KILLS_PER_ROUND = 5 if LONG else 3
 """The first two kills of a round land on the change, just after and just before it reaches
 Procore (their runs meet no other fault first); the others at any request, on a hostile wire."""
 STILL_IN_QUICKBOOKS_PER_ROUND = 7
