@@ -4,6 +4,7 @@ checked where it is given, nothing written before the end, and the file it write
 from __future__ import annotations
 
 import socket
+import sqlite3
 import stat
 import tomllib
 from collections.abc import AsyncIterator
@@ -345,3 +346,15 @@ async def test_the_token_can_live_in_another_variable_which_the_file_names(
     assert settings.quickbooks.token_env == "QB_TOKEN_SUMMIT"
     assert settings.quickbooks.token == SECRET  # read from the variable the file names
     assert SECRET not in settings_path.read_text()
+
+
+async def test_a_company_name_holding_brackets_is_offered_as_written(
+    sandbox: SandboxServer, sandbox_data: Path, settings_path: Path
+) -> None:
+    name = "Summit [/] Builders [bold]"  # as markup it would not even render
+    with sqlite3.connect(sandbox_data) as conn:
+        conn.execute("UPDATE companies SET name = ? WHERE id = ?", (name, demo.SUMMIT_COMPANY_ID))
+    async with run_setup(settings_path) as pilot:
+        await to_connector_step(pilot, sandbox)
+        await answer(pilot, "#connector-url", sandbox.connector_url)
+        assert f"company {name} ({demo.SUMMIT_COMPANY_ID})" in shown(pilot, "#procore-check")

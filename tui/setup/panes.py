@@ -53,7 +53,8 @@ def step_panes(draft: Settings, first: str) -> ComposeResult:
             yield Static(steps.PASTE_CODE, markup=False)
             yield labelled("", "Code", steps.CODE_PLACEHOLDER, "sign-in-code")
         with Vertical(id="company"):
-            yield OptionList(id="company-choice")
+            # Company names are Procore's words: a "[/]" in one is text, not markup.
+            yield OptionList(id="company-choice", markup=False)
         with Vertical(id="connector"):
             yield labelled(
                 quickbooks.connector_url,
