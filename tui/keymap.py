@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.keys import REPLACED_KEYS, Keys, key_to_character
 
 from tui.app import CcoUnlinkApp
 from tui.screens.batch_summary import BatchSummaryScreen
@@ -33,6 +34,23 @@ SCOPES: tuple[tuple[type[DOMNode], ...], ...] = (
 """Nodes whose keys are live at the same time: one key must not serve two of their actions."""
 
 
+MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+KEY_NAMES = frozenset(key.value.rpartition("+")[2] for key in Keys if not key.value.startswith("<"))
+"""Names of keys that are not characters: enter, pagedown, f5…"""
+
+
+def is_key(key: str) -> bool:
+    """A key Textual can deliver, as it reads [keys] ("?" already made "question_mark")."""
+    *modifiers, name = key.split("+")
+    if not name or not MODIFIERS.issuperset(modifiers):
+        return False
+    return (
+        len(name) == 1
+        or name in KEY_NAMES
+        or key_to_character(REPLACED_KEYS.get(name, name)) is not None
+    )
+
+
 def bindings_of(node_type: type[DOMNode]) -> Iterator[Binding]:
     for klass in node_type.__mro__:
         yield from Binding.make_bindings(vars(klass).get("BINDINGS", ()))
@@ -50,6 +68,16 @@ def keymap_problems(keymap: Mapping[str, str]) -> list[tuple[str, str]]:
     ]
     # Compared as Textual reads them: "?" is "question_mark".
     normalized = App._normalize_keymap(dict(keymap))
+    for binding_id, keys in keymap.items():
+        for written in keys.split(","):
+            if not is_key(App._normalize_keymap({"": written})[""]):
+                problems.append(
+                    (
+                        binding_id,
+                        f'{binding_id} = "{keys}": "{written}" is not a key (keys look like '
+                        '"u", "ctrl+u", "shift+tab", "f5", "pagedown")',
+                    )
+                )
     for scope in SCOPES:
         # Which binding ids (or, for Textual's own keys, actions) each key would serve.
         owners: dict[str, set[tuple[str, str]]] = defaultdict(set)
