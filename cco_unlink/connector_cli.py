@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from cco_unlink import exit_codes
 from services import locations
 from services.errors import SettingsError
-from services.settings import ConnectorSettings, Settings
+from services.settings import ConnectorSettings, Settings, replace
 from services.urls import is_loopback
 
 if TYPE_CHECKING:
@@ -84,8 +84,6 @@ def run(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def _with_flags(configured: ConnectorSettings, arguments: argparse.Namespace) -> ConnectorSettings:
-    from services.settings import replace
-
     changes = {
         key: value
         for key, value in (
@@ -119,7 +117,6 @@ def _state() -> ConnectorState:
 def _set_secret(action: str) -> int:
     from connector import state
     from connector.credentials import hash_secret
-    from services.settings import replace
 
     what = "password" if action == "set-password" else "token"
     secret = _read_secret(what)
@@ -152,14 +149,14 @@ def _read_secret(what: str) -> str:
 
 
 def _app_url(configured: ConnectorSettings) -> str:
+    from connector.config import SOAP_PATH
+
     if configured.app_url:
         return configured.app_url
     scheme = "https" if configured.cert_file else "http"
     # The Web Connector takes plain http for "localhost" only.
     host = "localhost" if is_loopback(configured.host) else configured.host
     host = f"[{host}]" if ":" in host else host
-    from connector.config import SOAP_PATH
-
     return f"{scheme}://{host}:{configured.port}{SOAP_PATH}"
 
 
@@ -217,20 +214,18 @@ def _serve(configured: ConnectorSettings) -> int:
 
     current = _state()
     missing = [
-        command
-        for command, value in (
-            ("set-password", current.password_hash),
-            ("set-token", current.token_hash),
+        (what, f"'cco-unlink connector {command}'")
+        for what, command, value in (
+            ("password", "set-password", current.password_hash),
+            ("token", "set-token", current.token_hash),
         )
         if not value
     ]
     if missing:
+        whats, commands = zip(*missing, strict=True)
         raise SettingsError(
-            "The connector has no "
-            + " and no ".join("password" if m == "set-password" else "token" for m in missing)
-            + " yet: run "
-            + " and ".join(f"'cco-unlink connector {m}'" for m in missing)
-            + " first."
+            f"The connector has no {' and no '.join(whats)} yet: run "
+            f"{' and '.join(commands)} first."
         )
     if not configured.cert_file and not is_loopback(configured.host):
         raise SettingsError(

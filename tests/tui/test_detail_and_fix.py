@@ -19,7 +19,15 @@ from services.audit import Action, AuditLog, AuditRecord, Phase
 from services.backend import Target
 from services.cco_delete import DeleteKind
 from tests.helpers import demo_cco_id, is_linked
-from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle, unlink
+from tests.tui.conftest import (
+    AppRunner,
+    delete_in_quickbooks,
+    notifications,
+    screen_of,
+    select,
+    settle,
+    unlink,
+)
 from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.confirm_unlink_many import ConfirmUnlinkManyScreen
 from tui.screens.fix_actions import GONE_FROM_QUICKBOOKS
@@ -308,10 +316,7 @@ async def test_x_with_the_pane_open_reads_quickbooks_again_so_the_pane_says_gone
         await settle(pilot)
         assert "still on PO" in _text(pilot, "#detail-quickbooks")
 
-        await pilot.press("x")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
+        await delete_in_quickbooks(pilot, cco_id, sandbox_data)
         [held] = [c for c in inspect.synced_ccos(sandbox_data) if c.id == cco_id]
         assert not held.in_quickbooks  # the delete reached the simulated QuickBooks
         assert screen.pane.is_open and screen.pane.cco is not None

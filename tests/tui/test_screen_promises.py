@@ -18,7 +18,14 @@ from sandbox import SandboxServer, inspect
 from services import messages
 from services.audit import Action, AuditLog, AuditRecord, Subject, Who
 from tests.helpers import is_linked
-from tests.tui.conftest import AppRunner, notifications, screen_of, select, settle
+from tests.tui.conftest import (
+    AppRunner,
+    delete_in_quickbooks,
+    notifications,
+    screen_of,
+    select,
+    settle,
+)
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.unlink_actions import DELETING, WAITING
 
@@ -122,16 +129,12 @@ async def test_any_error_deleting_in_quickbooks_restores_the_row(
         screen = screen_of(pilot)
         before = screen.table.status.get(cco_id, "")
 
-        async def broken(cco: object) -> str:
+        async def broken(cco: object, confirmed: object = None) -> str:
             assert screen.table.status.get(cco_id) == DELETING
             raise RuntimeError("a bug")
 
         monkeypatch.setattr(screen.backend, "delete_in_quickbooks", broken)
-        select(pilot, cco_id)
-        await pilot.press("x")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
+        await delete_in_quickbooks(pilot, cco_id, sandbox_data)
         assert screen.table.status.get(cco_id, "") == before
         assert cco_id not in screen.working
         assert any(messages.UNEXPECTED_DELETE in n.message for n in notifications(pilot))
