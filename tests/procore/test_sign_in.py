@@ -12,10 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from textual.content import Content
+from textual.style import Style
 
 from cco_unlink import exit_codes, headless
 from cco_unlink.login import run_login_command
 from sandbox import SandboxServer, inspect
+from services import messages
 from services.backend import Backend, Target
 from services.errors import SettingsError
 from services.procore.tokens import TokenStore
@@ -214,3 +217,22 @@ async def test_a_headless_command_without_a_sign_in_says_to_run_login(
     assert "cco-unlink login" in said, said
     assert "paste the code" not in said and "address shown" not in said
     assert out.getvalue() == ""
+
+
+async def test_with_no_sign_in_yet_the_screen_asks_with_the_address_as_a_link(
+    make_target: Callable[..., Target], tmp_path: Path
+) -> None:
+    """At 80 columns the address wraps; as a link (OSC 8) the terminal still opens it whole."""
+    backend = Backend(make_target(grant="authorization_code", token_file=tmp_path / "none.json"))
+    async with CcoUnlinkApp(backend).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, SignInScreen)
+        assert messages.SIGN_IN_NEEDED in str(screen.query_one("#sign-in-reason").render())
+        content = screen.query_one("#sign-in-url").render()
+        assert isinstance(content, Content)
+        address = str(content)
+        assert "/oauth/authorize?" in address
+        assert {span.style.link for span in content.spans if isinstance(span.style, Style)} == {
+            address
+        }

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.content import Content
 from textual.pilot import Pilot
+from textual.style import Style
 from textual.widgets import Input, OptionList, Static
 
 from cco_unlink.cli import main
@@ -358,3 +360,22 @@ async def test_a_company_name_holding_brackets_is_offered_as_written(
         await to_connector_step(pilot, sandbox)
         await answer(pilot, "#connector-url", sandbox.connector_url)
         assert f"company {name} ({demo.SUMMIT_COMPANY_ID})" in shown(pilot, "#procore-check")
+
+
+async def test_the_sign_in_address_is_a_link_so_a_wrapped_address_still_opens_whole(
+    sandbox: SandboxServer, settings_path: Path
+) -> None:
+    """At 80 columns the address takes two lines; copied by hand it breaks in two. As a link
+    (OSC 8) the terminal opens or copies it whole, even over SSH."""
+    async with run_setup(settings_path) as pilot:
+        await pick(pilot, "#environment-choice", "custom")
+        await answer(pilot, "#base-url", sandbox.base_url)
+        await pick(pilot, "#grant-choice", "authorization_code")
+        await answer(pilot, "#client-id", "admin")
+        address = shown(pilot, "#authorize-url")
+        assert address.startswith(f"{sandbox.base_url}/oauth/authorize?")
+        content = setup_screen(pilot).query_one("#authorize-url", Static).render()
+        assert isinstance(content, Content)
+        links = {span.style.link for span in content.spans if isinstance(span.style, Style)}
+        assert links == {address}
+        assert all(span.end - span.start == len(address) for span in content.spans)

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from services.errors import CcoUnlinkError
+from tui.links import linked
 
 if TYPE_CHECKING:
     from services.backend import Backend
@@ -47,7 +48,7 @@ class SignInScreen(ModalScreen[bool]):
                 "1. Open this address in any browser and approve cco-unlink:",
                 markup=False,
             )
-            yield Static(self.authorize_url, id="sign-in-url", markup=False)
+            yield Static(linked(self.authorize_url), id="sign-in-url")
             yield Static("2. Paste the code Procore shows, then press Enter:", markup=False)
             yield Input(placeholder="code", id="sign-in-code", password=False)
             yield Static("", id="sign-in-problem", markup=False)

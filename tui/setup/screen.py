@@ -32,6 +32,7 @@ from services.settings_writer import without_secrets, write_setup
 from services.setup import SetupSignIn, check_connections
 from services.target import Target
 from services.urls import check_url
+from tui.links import linked
 from tui.setup import steps
 from tui.setup.panes import step_panes
 from tui.setup.review import review_text
@@ -197,7 +198,7 @@ class SetupScreen(Screen[None]):
 
     def _ask_for_code(self) -> None:
         assert self.signer is not None
-        self._say("#authorize-url", self.signer.authorize_url or "")
+        self.query_one("#authorize-url", Static).update(linked(self.signer.authorize_url or ""))
         self._show_code_entry(True)
         self.hint("")
         code = self.query_one("#sign-in-code", Input)
