@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -166,21 +167,33 @@ def say_error(error: CcoUnlinkError, err: TextIO) -> int:
 
 class ProgressOnTerminal:
     """The load's progress on one line of stderr, redrawn in place: only when stderr is a
-    terminal, so that scripts and logs get the rows and nothing else."""
+    terminal, so that scripts and logs get the rows and nothing else. The line fits the
+    terminal's width: one that wrapped could not be redrawn in place."""
 
     BAR_WIDTH = 24
+    NARROWEST_BAR = 8
 
-    def __init__(self, err: TextIO) -> None:
+    def __init__(self, err: TextIO, columns: int | None = None) -> None:
         self.err = err
         self.live = _is_terminal(err)
+        self.columns = columns
         self.drawn = False
 
     def show(self, progress: LoadProgress) -> None:
         if not self.live:
             return
-        self.err.write(f"\r\x1b[K{progress_line(progress, self.BAR_WIDTH)}")
+        self.err.write(f"\r\x1b[K{self.fitted(progress)}")
         self.err.flush()
         self.drawn = True
+
+    def fitted(self, progress: LoadProgress) -> str:
+        # The last column stays free: a line that reaches it wraps on some terminals.
+        room = (self.columns or _columns(self.err)) - 1
+        text = messages.load_progress(progress)
+        bar = min(self.BAR_WIDTH, room - len(text) - len("[] "))
+        if bar >= self.NARROWEST_BAR:
+            return progress_line(progress, bar)
+        return text if len(text) <= room else text[: room - 1] + "…"
 
     def clear(self) -> None:
         if self.drawn:
@@ -192,6 +205,13 @@ class ProgressOnTerminal:
 def progress_line(progress: LoadProgress, width: int) -> str:
     filled = round(progress.fraction * width)
     return f"[{'#' * filled}{'-' * (width - filled)}] {messages.load_progress(progress)}"
+
+
+def _columns(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -10,9 +10,10 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from cco_unlink.headless import list_command
+from cco_unlink.headless import ProgressOnTerminal, list_command
 from sandbox import inspect
 from services.backend import Backend, Target
+from services.models import LoadProgress
 
 
 class _Terminal(io.StringIO):
@@ -98,3 +99,22 @@ async def test_a_title_holding_terminal_commands_is_printed_as_text(
     assert not any(c in shown for c in "\x1b\x07")
     row = next(line for line in shown.splitlines() if "Rebar" in line)
     assert len(row.split("\t")) == len(shown.splitlines()[0].split("\t"))
+
+
+def test_the_progress_line_fits_the_terminal_so_redrawing_it_in_place_works() -> None:
+    """A line wider than the terminal wraps, and redrawing it in place then leaves a trail of
+    half lines. A big company's figures in 80 columns: the bar shrinks, the words stay whole."""
+    big = LoadProgress(
+        projects_done=1_200, projects_total=5_000, rows=240_000, requests_left=11_400,
+        eta_seconds=4_800,
+    )  # fmt: skip
+    for columns in (80, 60):
+        err = _Terminal()
+        ProgressOnTerminal(err, columns=columns).show(big)
+        [line] = [line for line in err.getvalue().split("\r\x1b[K") if line]
+        assert len(line) < columns, line
+        assert line.startswith("[#") or columns < 70
+        assert line.endswith("about 1 h 20 min to go") or line.endswith("…")
+    err = _Terminal()
+    ProgressOnTerminal(err, columns=200).show(big)
+    assert err.getvalue().split("\r\x1b[K")[1].startswith("[" + "#" * 6)
