@@ -154,19 +154,20 @@ def empty_start(env: dict[str, str]) -> float:
 
 def whole_list(rows: int) -> re.Pattern[bytes]:
     """The status line counting every row, the list settled (not "so far", not "reading")."""
-    return re.compile(rb"(?<![\d,])%d synced CCOs(?! so far)" % rows)
+    count = re.escape(f"{rows:,}".encode()) + rb"|%d" % rows  # with separators or without
+    return re.compile(rb"(?<![\d,])(" + count + rb") synced CCOs(?! so far)")
 
 
 def filtered(typed: str) -> re.Pattern[bytes]:
     """The status line giving the count of the filter `typed`."""
     quoted = f"“{typed}”: ".encode()
-    return re.compile(re.escape(quoted) + rb"(\d+ shown|none matches)")
+    return re.compile(re.escape(quoted) + rb"([\d,]+ shown|none matches)")
 
 
 def filtering(typed: str) -> re.Pattern[bytes]:
     """The status line saying the filter `typed` is being worked out, or giving its count."""
     quoted = f"“{typed}”: ".encode()
-    return re.compile(re.escape(quoted) + "(searching…|\\d+ shown|none matches)".encode())
+    return re.compile(re.escape(quoted) + "(searching…|[\\d,]+ shown|none matches)".encode())
 
 
 def sorting(name: str) -> re.Pattern[bytes]:
