@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter, methodcaller
@@ -19,7 +20,11 @@ from services.models import SyncedCco
 from tui.widgets.search_index import SearchIndex
 
 SortKey = str | int
-SLICE = 25_000
+SLICE = 10_000
+# After each slice the thread sleeps this long: a slice holds the interpreter a few milliseconds,
+# and without a pause the event loop, which wants it back for each frame, waited for slice after
+# slice (keys answered in 150-270 ms at a million rows).
+PAUSE_S = 0.001
 # Up to this many rows sort in one C call (about 50 ms at 100,000); more, slice by slice.
 SORT_AT_ONCE = 150_000
 
@@ -101,7 +106,7 @@ def sort_keys(
     keys_of = SORT_KEYS[column]
     keys: dict[int, SortKey] = {}
     for start in range(0, len(ids), SLICE):
-        if cancel.is_set():
+        if _stopped(cancel):
             return None
         part = ids[start : start + SLICE]
         keys.update(zip(part, keys_of(map(records.__getitem__, part)), strict=True))
@@ -121,12 +126,12 @@ def _sorted(
         return sorted(ids, key=key, reverse=reverse)
     runs = []
     for start in range(0, len(ids), SLICE):
-        if cancel.is_set():
+        if _stopped(cancel):
             return None
         runs.append(sorted(ids[start : start + SLICE], key=key, reverse=reverse))
     merged: list[int] = []
     for count, cco_id in enumerate(heapq.merge(*runs, key=key, reverse=reverse)):
-        if not count % SLICE and cancel.is_set():
+        if not count % SLICE and _stopped(cancel):
             return None
         merged.append(cco_id)
     return merged
@@ -136,7 +141,7 @@ def _index_missing(
     ids: list[int], records: dict[int, SyncedCco], search: SearchIndex, cancel: threading.Event
 ) -> None:
     for start in range(0, len(ids), SLICE):
-        if cancel.is_set():
+        if _stopped(cancel):
             return
         for cco_id in list(search.missing(ids[start : start + SLICE])):
             search.add(records[cco_id])
@@ -152,7 +157,13 @@ def _having(
     """The ids whose row holds `word`, a slice at a time; None when cancelled."""
     kept: list[int] = []
     for start in range(0, len(ids), SLICE):
-        if cancel.is_set():
+        if _stopped(cancel):
             return None
         kept += search.having(ids[start : start + SLICE], word, records)
     return kept
+
+
+def _stopped(cancel: threading.Event) -> bool:
+    """Let the event loop run a moment; whether a newer sort or filter made this one give up."""
+    time.sleep(PAUSE_S)
+    return cancel.is_set()
