@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,6 +38,17 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0
+) -> None:
+    """Let the app run until `condition` holds: a busy machine may take longer than a fixed
+    pause, and a test must not pass or fail by how loaded the machine is."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the screen never got there"
+        await pilot.pause(0.02)
 
 
 def screen_of(pilot: Pilot[None]) -> ChangeOrdersScreen:

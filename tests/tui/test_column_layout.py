@@ -9,6 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
+from tests.tui.conftest import wait_until
 from tests.tui.test_cco_table import _cco
 from tui.widgets.cco_table import COLUMNS, CcoTable
 from tui.widgets.column_layout import Column, layout, total_width
@@ -126,6 +127,6 @@ async def test_a_long_list_is_measured_in_slices_and_the_columns_follow(
     table.replace_rows(rows)
     # The first slice is measured at once: the rows arrive on screen without waiting.
     assert table.natural_widths()["vendor"] == len("Acme")
-    await pilot.pause(0.1)
+    await wait_until(pilot, lambda: table.natural_widths()["vendor"] > len("Acme"))
     assert table.natural_widths()["vendor"] == len("Northwind Steel Fabricators")
     assert table.widths["vendor"] == len("Northwind Steel Fabricators")

@@ -25,9 +25,10 @@ from tests.tui.conftest import (
     screen_of,
     select,
     settle,
+    wait_until,
 )
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.unlink_actions import DELETING, WAITING
+from tui.screens.unlink_actions import DELETING, UNLINKING, WAITING
 
 
 def _gone(sandbox_data: Path, count: int) -> list[int]:
@@ -59,7 +60,7 @@ async def test_r_during_a_batch_refuses_and_no_reload_drops_a_busy_mark(
     run_app: AppRunner, sandbox: SandboxServer, sandbox_data: Path, tmp_path: Path
 ) -> None:
     ids = _gone(sandbox_data, 3)
-    sandbox.faults.quickbooks_delay_ms = 400  # each unlink takes a while
+    sandbox.faults.quickbooks_delay_ms = 800  # each unlink takes a while
     async with run_app() as pilot:
         screen = screen_of(pilot)
         await _start_batch(pilot, ids)
@@ -69,10 +70,12 @@ async def test_r_during_a_batch_refuses_and_no_reload_drops_a_busy_mark(
         assert any(messages.REFRESH_WAITS in n.message for n in notifications(pilot))
 
         # A reload that does not come from r (a sign-in, say) keeps the marks all the same.
-        screen.load(full=True)
-        await pilot.pause(0.3)
         last = ids[-1]
-        assert screen.table.status.get(last) == WAITING
+        screen.load(full=True)
+        # The reload clears the list and brings each project's rows back as they come: wait
+        # for this CCO's row, however long a busy machine takes, then read its mark.
+        await wait_until(pilot, lambda: screen.table.records.get(last) is not None)
+        assert screen.table.status.get(last) in (WAITING, UNLINKING)
         select(pilot, last)
         await pilot.press("u")  # not a second unlink of a CCO waiting in the batch
         await pilot.pause()
