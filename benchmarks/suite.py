@@ -3,8 +3,8 @@
 Runs `pytest -q` once and prints its wall time, the CPU time it used (pytest's process, with the
 sandbox threads in it, and the processes the tests start), the load average it ran under, and the
 test files that cost the most CPU. The target is a whole run within 90 s on two cores; on a busy
-machine the wall time says little, and the CPU time is the figure to compare (it bounds the wall
-time of a run on an idle machine from below, one test at a time).
+machine the wall time says little, and the CPU time is the figure to compare (shared by the test
+workers over the cores, it bounds the wall time of a run on an idle machine from below).
 
 The last line is the figures as JSON.
 """
@@ -53,7 +53,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Generator[None,
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    out = Path(os.environ["CCO_UNLINK_SUITE_COSTS"])
+    # One file a process: the suite runs its tests in several worker processes (pytest-xdist).
+    out = Path(f"{os.environ['CCO_UNLINK_SUITE_COSTS']}.{os.getpid()}")
     out.write_text(json.dumps(_costs))
 
 
@@ -76,8 +77,10 @@ def main(arguments: list[str]) -> int:
     load = (load_before + os.getloadavg()[0]) / 2
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = children.ru_utime + children.ru_stime
-    costs = json.loads(costs_file.read_text()) if costs_file.exists() else []
-    costs_file.unlink(missing_ok=True)
+    costs: list[list[Any]] = []
+    for part in costs_file.parent.glob(f"{costs_file.name}.*"):
+        costs += json.loads(part.read_text())
+        part.unlink()
 
     by_file: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
     for test, own, started, _ in costs:
