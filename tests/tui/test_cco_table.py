@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.strip import Strip
 
 from services.models import SyncedCco, cents_of, epoch_of
 from tui.widgets import arrangement, cco_table
@@ -124,6 +126,41 @@ async def test_only_the_rows_on_screen_are_painted(pilot: Pilot[None]) -> None:
     assert 20_000 in table.asked and len(table.asked) <= 24
     last_line = table.scrollable_content_region.height - 1
     assert cell(table, last_line, "number").strip() == "20000"
+
+
+class FirstPaintTable(CcoTable):
+    """Keeps the lines of its first paint."""
+
+    def __init__(self) -> None:
+        super().__init__(id="ccos")
+        self.first_paint: list[str] = []
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        if not self.first_paint:
+            self.first_paint = [strip.text for strip in lines]
+        return lines
+
+
+class RowsAtMountApp(App[None]):
+    """Holds its rows before its first frame, as a restart with a cached list does."""
+
+    def compose(self) -> ComposeResult:
+        yield FirstPaintTable()
+
+    def on_mount(self) -> None:
+        self.query_one(FirstPaintTable).replace_rows([_cco(1, title="Extra rebar")])
+
+
+async def test_rows_held_before_the_first_frame_are_in_it() -> None:
+    # Textual reports a widget's size only after painting it once: columns laid out on that
+    # report alone made a restart's first frame an empty box, its rows one frame later.
+    app = RowsAtMountApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        first = app.query_one(FirstPaintTable).first_paint
+    assert "CCO #" in first[0], first[:2]
+    assert "Extra rebar" in first[1] and "Harbor Tower" in first[1], first[:2]
 
 
 async def test_keys_move_the_cursor_and_the_view_follows(pilot: Pilot[None]) -> None:

@@ -149,21 +149,26 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def relayout(self) -> None:
         """Work the widths out again if the width at hand or the texts held have changed."""
+        if self._lay_out():
+            self.refresh()
+
+    def _lay_out(self) -> bool:
+        """The widths for the width at hand and the texts held; True when they changed."""
         available = self.scrollable_content_region.width
         if available <= 0:
-            return
+            return False
         natural = self.natural_widths()
         for column in self.columns:
             label = cell_len(self.header_label(column)) + cell_len(self.header_mark(column))
             natural[column.key] = max(natural.get(column.key, 0), label)
         state = (available, tuple(sorted(natural.items())))
         if state == self._laid_out_for:
-            return
+            return False
         self._laid_out_for = state
         self.widths = layout(self.columns, available, natural)
         self._width = total_width(self.widths)
         self._resize_virtual()
-        self.refresh()
+        return True
 
     def on_resize(self) -> None:
         self.relayout()
@@ -314,8 +319,12 @@ class VirtualTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        if self._laid_out_for is None:
+            # Textual tells a widget its size (on_resize) only after painting it once: laid
+            # out here, the first frame already holds the header and rows, not an empty box.
+            self._lay_out()
         self.paints += 1
-        if self._keys:
+        if self._keys and self.widths:
             self.rows_painted.set()
         return super().render_lines(crop)
 
