@@ -357,3 +357,36 @@ async def test_the_question_before_an_unlink_says_who_checks_quickbooks_first(
         await pilot.press("n")
         await settle(pilot)
     assert is_linked(sandbox_data, cco_id)
+
+
+async def test_u_and_x_act_on_the_cco_the_pane_shows_as_c_does_not_a_row_moved_to_since(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    shown_id = demo_cco_id(sandbox_data, in_quickbooks=True)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        shown = screen.rows[shown_id]
+        select(pilot, shown_id)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("down")  # beside the list, the cursor moves on; the pane stays
+        other = screen.selected()
+        assert other is not None and other.id != shown_id
+        assert screen.pane.cco == shown
+
+        # u asks a yes or no; x asks for the purchase order's number typed out.
+        for key, question_id, cancel in (
+            ("u", "#confirm-question", "n"),
+            ("x", "#typed-question", "escape"),
+        ):
+            await pilot.press(key)
+            for _ in range(50):  # x reads the purchase order before it asks
+                if pilot.app.screen is not screen:
+                    break
+                await pilot.pause(0.05)
+            question = str(pilot.app.screen.query_one(question_id, Static).render())
+            assert shown.label in question and other.label not in question, (key, question)
+            await pilot.press(cancel)
+            await settle(pilot)
+            assert pilot.app.screen is screen
+    assert is_linked(sandbox_data, shown_id)

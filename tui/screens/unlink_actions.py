@@ -75,6 +75,11 @@ class UnlinkActions(Screen[None]):
         key = self.table.current_key
         return self.rows.get(key) if key is not None else None
 
+    def subject(self) -> SyncedCco | None:
+        """The CCO a key acts on: the selected row. FixActions makes it the detail pane's CCO
+        while the pane is open: what the person reads is what they act on."""
+        return self.selected()
+
     def _set_status(self, text: str | None = None) -> None:
         """The status line: `text`, or the list's summary. Provided by the screen."""
         raise NotImplementedError
@@ -106,7 +111,7 @@ class UnlinkActions(Screen[None]):
         if picked:
             self.confirm_and_unlink_many(picked)
             return
-        cco = self.selected()
+        cco = self.subject()
         if cco is None:
             self._toast(Look("warning", "Nothing selected"), "Select a CCO to unlink.")
             return
@@ -267,7 +272,7 @@ class UnlinkActions(Screen[None]):
     # Step 1 of the fix: delete the CCO's lines in QuickBooks -------------------------------
 
     def action_delete_in_quickbooks(self) -> None:
-        cco = self.selected()
+        cco = self.subject()
         if cco is None or not self.backend.can_delete_in_quickbooks:
             return
         if self._said_busy(cco):
