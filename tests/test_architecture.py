@@ -61,6 +61,14 @@ def test_the_app_starts_without_the_http_stack_or_the_sandbox_server() -> None:
     assert _loaded_after("import cco_unlink.cli, tui.app", heavy) == []
 
 
+def test_the_app_starts_without_what_only_later_screens_use() -> None:
+    # Loaded when an unlink of many ends or its summary is asked for, not before the first frame.
+    later = ("tui.screens.batch_summary", "textual.widgets._data_table")
+    loaded = _loaded_after("import cco_unlink.cli, tui.app", ("tui", "textual"))
+    assert "tui.screens.change_orders" in loaded  # what the app starts on is seen
+    assert [name for name in loaded if name in later] == []
+
+
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [

@@ -26,7 +26,6 @@ from tui.feedback import (
     row_mark,
     toast,
 )
-from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.confirm_unlink_many import UNLINK_LABEL, ConfirmUnlinkManyScreen
 from tui.screens.sign_in import SignInScreen
@@ -190,7 +189,7 @@ class UnlinkActions(Screen[None]):
                 self._toast(Look("warning", "Audit log"), outcome.audit_error)
                 break
         self._set_status()
-        self.app.push_screen(BatchSummaryScreen(batch), self._open_from_summary)
+        self._open_summary(batch)
 
     def action_stop_batch(self) -> None:
         if self.running is not None:
@@ -201,7 +200,13 @@ class UnlinkActions(Screen[None]):
         if self.last_batch is None:
             self._toast(Look("warning", "No summary yet"), messages.NO_BATCH_YET)
             return
-        self.app.push_screen(BatchSummaryScreen(self.last_batch), self._open_from_summary)
+        self._open_summary(self.last_batch)
+
+    def _open_summary(self, batch: UnlinkBatch) -> None:
+        # Imported when first opened: its table (Textual's DataTable) is not needed to start.
+        from tui.screens.batch_summary import BatchSummaryScreen
+
+        self.app.push_screen(BatchSummaryScreen(batch), self._open_from_summary)
 
     def _show_outcome(self, cco: SyncedCco, outcome: UnlinkOutcome) -> None:
         look = Look(OUTCOME_SEVERITY[outcome.kind], f"CCO #{cco.number} {cco.title}")
