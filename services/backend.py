@@ -62,15 +62,6 @@ log = logging.getLogger(__name__)
 CHANGES_OVERLAP = timedelta(minutes=10)
 
 
-def _read_or_prepare(cache: ListCache | None) -> CachedList | None:
-    """The cached list's first rows; when there is none, the network comes first, so its code
-    is loaded now, while the app starts, rather than after its first frame (see Backend.open)."""
-    cached = cache.head() if cache is not None else None
-    if cached is None:
-        importlib.import_module("services.connections")
-    return cached
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -234,16 +225,15 @@ class Backend:
         self.preference.set(words)
 
     def prepare_first_screen(self) -> None:
-        """Begin, in a thread, what an app's first screen needs: the cached list when one may be
-        kept for this sign-in, else the network side's code. Called before the app's first
-        frame, so a restart's rows are in memory when its screen mounts."""
-        if self._read_ahead is None:
-            cache = self._cache()
+        """Begin reading, in a thread, the cached list when one may be kept for this sign-in.
+        Called before the app's first frame, so a restart's rows are in memory when its screen
+        mounts. Without one, nothing: the network side's code loads on first use (open()), as
+        loading it here held the first frame up by 20-30 ms (a thread shares the interpreter
+        lock) and brought the first rows no sooner."""
+        cache = self._cache()
+        if self._read_ahead is None and cache is not None:
             reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-screen")
-            self._read_ahead = (
-                cache.scope if cache else "",
-                reader.submit(_read_or_prepare, cache),
-            )
+            self._read_ahead = (cache.scope, reader.submit(cache.head))
             reader.shutdown(wait=False)
 
     def cached_list_at_hand(self) -> CachedList | None:
