@@ -124,12 +124,13 @@ class ChangeOrdersScreen(FixActions):
             cached = None if full else await self.backend.cached_list()
             if cached is None:
                 self._set_status("Connecting to Procore…")
+                await self._on_screen(self.table.painted)
             else:
                 # Shown before connecting, marked as cached: a restart does not wait for the
                 # network. (on_mount may have shown it already, from the read-ahead.)
                 self._show_cached(cached)
                 if cached.rows:
-                    await self._rows_on_screen()
+                    await self._on_screen(self.table.rows_painted)
                 reading = asyncio.ensure_future(self._read_rest(cached))
             if self.backend.company is None:
                 user, company = await self.backend.connect()
@@ -192,12 +193,12 @@ class ChangeOrdersScreen(FixActions):
             return False
         return True
 
-    async def _rows_on_screen(self) -> None:
-        """Wait until the rows in hand are painted: signing in starts with CPU work (loading the
-        HTTP stack, TLS) that would otherwise hold them off the screen. Not for long, though:
-        a screen covered by another shows no rows."""
+    async def _on_screen(self, painted: asyncio.Event) -> None:
+        """Wait until the table is `painted` (with the rows in hand, or at all): signing in
+        starts with CPU work (loading the HTTP stack, TLS) that would otherwise hold the first
+        frame back. Not for long, though: a screen covered by another shows no rows."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.table.rows_painted.wait(), ROWS_ON_SCREEN_WAIT_S)
+            await asyncio.wait_for(painted.wait(), ROWS_ON_SCREEN_WAIT_S)
 
     def _signed_in(self, signed_in: bool | None) -> None:
         """Back from the sign-in screen: load as the person now signed in, or say why not."""

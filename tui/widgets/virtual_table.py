@@ -109,6 +109,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._resize_timer: Timer | None = None
         self.paints = 0
         """How many times the visible rows were painted: lets a benchmark see the screen update."""
+        self.painted = asyncio.Event()
+        """Set once the table has been painted, rows or not."""
         self.rows_painted = asyncio.Event()
         """Set once rows have been painted: start-up work that can wait, waits for it."""
         self.widths: dict[str, int] = {}
@@ -324,6 +326,7 @@ class VirtualTable(ScrollView, can_focus=True):
             # out here, the first frame already holds the header and rows, not an empty box.
             self._lay_out()
         self.paints += 1
+        self.painted.set()
         if self._keys and self.widths:
             self.rows_painted.set()
         return super().render_lines(crop)
