@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -390,3 +391,19 @@ async def test_u_and_x_act_on_the_cco_the_pane_shows_as_c_does_not_a_row_moved_t
             await settle(pilot)
             assert pilot.app.screen is screen
     assert is_linked(sandbox_data, shown_id)
+
+
+async def test_the_pane_shows_names_holding_brackets_as_written(
+    run_app: AppRunner, sandbox_data: Path
+) -> None:
+    name = "Acme [/] Concrete [bold]"  # as markup it would not even render
+    with sqlite3.connect(sandbox_data) as conn:
+        conn.execute("UPDATE vendors SET name = ?", (name,))
+        conn.execute("UPDATE projects SET name = ?", (name,))
+    cco_id = demo_cco_id(sandbox_data, in_quickbooks=True)
+    async with run_app() as pilot:
+        select(pilot, cco_id)
+        await pilot.press("enter")
+        await settle(pilot)
+        header = _text(pilot, "#detail-header")
+        assert header.count(name) == 2, header  # the project and the vendor

@@ -267,3 +267,18 @@ async def test_the_summary_at_80_columns_shows_each_outcome_without_scrolling() 
         outcome = labels.index("Outcome")
         shown = [table.get_cell_at(Coordinate(row, outcome)) for row in range(table.row_count)]
         assert shown == ["unlinked", "still in QuickBooks® Desktop", messages.NOT_TRIED]
+
+
+async def test_the_summary_shows_titles_and_messages_holding_brackets_as_written() -> None:
+    title, said = "Rebar [/] extra [bold]", "Procore refused [/] it"
+    ccos = [cco(1, title, "10.00", project="Harbor [/] Tower")]
+    refused = UnlinkOutcome(OutcomeKind.PROCORE_FAILED, said, ccos[0].id)
+    batch = UnlinkBatch(ccos, lambda one: _answer(refused))
+    await batch.run(on_outcome=lambda one, _: None)
+    app = Host(push=lambda: BatchSummaryScreen(batch))
+    async with app.run_test(size=(160, 24)) as pilot:
+        await pilot.pause()
+        table = pilot.app.screen.query_one("#summary-table", DataTable)
+        labels = [str(column.label) for column in table.ordered_columns]
+        row = {label: str(table.get_cell_at(Coordinate(0, at))) for at, label in enumerate(labels)}
+        assert (row["Title"], row["Project"], row["Message"]) == (title, "Harbor [/] Tower", said)

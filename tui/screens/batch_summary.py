@@ -73,14 +73,16 @@ class BatchSummaryScreen(ModalScreen[SyncedCco | None]):
         for result in self.unlinks.results:
             cco, outcome = result.cco, result.outcome
             sign = SEVERITY_SIGNS[OUTCOME_SEVERITY[outcome.kind]] if outcome else SIGN_WARNING
+            # Procore's words as Text: DataTable reads a str cell as markup, and a title
+            # holding "[/]" would stop the app.
             table.add_row(
                 sign,
-                cco.number,
+                Text(cco.number),
                 result.words,
-                cco.title,
-                cco.project_name,
+                Text(cco.title),
+                Text(cco.project_name),
                 Text(money(cco.amount), justify="right"),
-                outcome.message if outcome else "",
+                Text(outcome.message if outcome else ""),
                 key=str(cco.id),
             )
         table.focus()

@@ -166,13 +166,15 @@ class DetailPane(VerticalScroll):
     # Parts -------------------------------------------------------------------------------------
 
     def _header(self, cco: SyncedCco) -> RenderableType:
+        # Every cell a Text: Rich reads a str cell as markup, and a name holding "[/]" (Procore's
+        # words) would stop the app.
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         project = f"{cco.project_name} ({cco.project_number})" if cco.project_number else ""
-        grid.add_row("Project", project or cco.project_name)
-        grid.add_row("Commitment", cco.commitment_label)
-        grid.add_row("Vendor", cco.vendor or "—")
+        grid.add_row("Project", Text(project or cco.project_name))
+        grid.add_row("Commitment", Text(cco.commitment_label))
+        grid.add_row("Vendor", Text(cco.vendor or "—"))
         grid.add_row("Amount", money(cco.amount))
         grid.add_row("Synced", _when(cco.synced_at))
         detail = self.detail
@@ -181,10 +183,10 @@ class DetailPane(VerticalScroll):
         elif isinstance(detail, Failed):
             grid.add_row("Status", Text(f"{SIGN_WARNING} not read: {detail.reason}", style="bold"))
         else:
-            grid.add_row("Status", f"{detail.status or '—'} (read {_clock(detail.read_at)})")
+            grid.add_row("Status", Text(f"{detail.status or '—'} (read {_clock(detail.read_at)})"))
             if detail.created_by or detail.created_at:
                 by = f"{detail.created_by}, " if detail.created_by else ""
-                grid.add_row("Created", f"{by}{_when(detail.created_at)}")
+                grid.add_row("Created", Text(f"{by}{_when(detail.created_at)}"))
         grid.add_row("Procore", Text(self.address, overflow="fold"))
         return grid
 
