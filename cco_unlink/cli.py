@@ -248,6 +248,9 @@ def _log_to_file() -> None:
     handler: logging.Handler
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # No secret is logged, but CCO names and amounts are: readable by its owner only.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()  # nowhere to keep them; still never on the terminal

@@ -41,8 +41,15 @@ def cco_cells(cco: SyncedCco) -> list[object]:
 
 
 def report_file(kind: str, now: datetime) -> Path:
-    """Where a saved report goes: beside the audit log, one file per save."""
-    return locations.data_dir() / "reports" / f"{kind}-{now:%Y%m%d-%H%M%S}.csv"
+    """Where a saved report goes: beside the audit log, one file per save (a second save in the
+    same second gets its own name, never the first one's)."""
+    folder = locations.data_dir() / "reports"
+    stem = f"{kind}-{now:%Y%m%d-%H%M%S}"
+    path, count = folder / f"{stem}.csv", 1
+    while path.exists():
+        count += 1
+        path = folder / f"{stem}-{count}.csv"
+    return path
 
 
 def private_file(path: str, flags: int) -> int:

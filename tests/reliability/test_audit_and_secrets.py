@@ -73,6 +73,7 @@ def test_no_secret_reaches_the_log_or_the_audit(sandbox: SandboxServer, sandbox_
         for needle in (secret, "Bearer ", *tokens):
             assert needle not in text
     assert stat.S_IMODE(locations.audit_file("").stat().st_mode) == 0o600
+    assert stat.S_IMODE(locations.log_file().stat().st_mode) == 0o600
 
 
 def test_the_sandbox_leaves_loopback_only_on_an_explicit_flag(tmp_path: Path) -> None:
