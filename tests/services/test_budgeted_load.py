@@ -134,8 +134,9 @@ async def test_progress_tells_requests_left_and_an_eta_from_the_rate_limit(
     assert [p.projects_done for _, _, p in seen] == list(range(41))
     waits_at_halfway, sent_by_halfway, halfway = seen[20]
     # 20 projects left at 3 requests each, less what those in flight have sent already: what
-    # the rest of the load then sent.
-    assert halfway.requests_left == sent - sent_by_halfway
+    # the rest of the load then sent. A request sent again (a 429 met when a busy machine let the
+    # windows drift, a timeout) is sent twice but was left once: a few more may go out.
+    assert 0 <= (sent - sent_by_halfway) - halfway.requests_left <= 4
     assert 60 - 2 * 8 <= halfway.requests_left <= 60  # at most 8 projects in flight
     assert halfway.eta_seconds is not None
     # 60 requests at 25 per 10 s need about two more windows beyond the current one.
