@@ -204,3 +204,26 @@ def test_every_key_name_a_person_may_write_passes_the_check() -> None:
     problems = [problem for _, problem in keymap_problems({"unlink": named})]
     assert problems  # some are other actions' keys: the check did run
     assert not [problem for problem in problems if "is not a key" in problem], problems
+
+
+@pytest.mark.reads_only
+async def test_the_footer_at_80_columns_shows_keys_whole_and_nothing_behind_the_palette_key(
+    make_target: Callable[..., Target],
+) -> None:
+    app = CcoUnlinkApp(Backend(make_target()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for opened in ("list", "detail pane"):
+            if opened == "detail pane":
+                await pilot.press("enter")
+                await settle(pilot)
+            footer = app.screen.query_one(KeyFooter)
+            keys = list(footer.query(FooterKey))
+            palette = keys.pop()
+            assert palette.has_class("-command-palette"), opened
+            assert palette.region.right == 80, opened
+            assert [key.action for key in keys[:2]] == ["quit", "toggle_help"], opened
+            for key in keys:
+                assert key.region.right <= palette.region.x, (opened, key.description)
+            bound = {b.action for _, b, _, _ in app.screen.active_bindings.values() if b.show}
+            assert len(keys) < len(bound) - 1, f"{opened}: every key fitted, nothing was dropped"
