@@ -97,3 +97,21 @@ def test_every_toast_goes_through_the_helper_that_signs_it() -> None:
         if ".notify(" in line
     ]
     assert direct == [], "toast with tui.feedback.toast, which adds the sign"
+
+
+@pytest.mark.reads_only
+async def test_the_sort_arrow_never_cuts_a_header_word_at_80_columns(
+    make_target: Callable[..., Target],
+) -> None:
+    app = CcoUnlinkApp(Backend(make_target()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = screen_of(pilot).table
+        headers = {}
+        for _ in table.shown_columns:
+            await pilot.press("s")
+            await settle(pilot)
+            headers[table.sort_column] = table.render_line(0).text
+        assert "CCO ▲" in headers["number"] or "CCO # ▲" in headers["number"]
+        for column, header in headers.items():
+            assert "… ▲" not in header, (column, header)

@@ -45,6 +45,15 @@ def fit(
     return set_cell_size(text, width)
 
 
+def _whole_words(label: str, width: int) -> str:
+    """The leading words of a header `label` that fit in `width` cells, so a sort arrow beside
+    it leaves "CCO" rather than "CC…"; a first word too long for the width is cut by `fit`."""
+    words = label.split(" ")
+    while len(words) > 1 and cell_len(" ".join(words)) > width:
+        words.pop()
+    return " ".join(words)
+
+
 class VirtualTable(ScrollView, can_focus=True):
     """Rows are keys (ints); subclasses say what each row shows with `cells_for`.
 
@@ -374,7 +383,7 @@ class VirtualTable(ScrollView, can_focus=True):
             width = self.widths[column.key]
             mark = self.header_mark(column)
             room = max(0, width - cell_len(mark))
-            label = fit(self.header_label(column), room, column.align) if room else ""
+            label = fit(_whole_words(self.header_label(column), room), room, column.align)
             text = fit(label + mark, width, column.align, clip=True)
             segments.append(Segment(text + gap, style))
         return Strip(segments, self._width)
