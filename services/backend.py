@@ -4,6 +4,7 @@ unlink. It owns the Procore client, the QuickBooks connector and the audit log."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import uuid
@@ -203,22 +204,23 @@ class Backend:
             started, skip, resuming = resume.saved_at, resume.loaded_projects, True
         else:
             started, resuming = _now(), False
-        async for loaded in catalog.synced_ccos(
-            self.procore,
-            company.id,
-            skip=skip,
-            preference=self.preference,
-            clock=self.clock,
-        ):
-            if cache is not None and not resuming and not loaded.project_id:
-                # Procore has listed the projects: only now is the kept list given up for this
-                # load's (a refresh that cannot reach Procore leaves it as it was).
-                await asyncio.to_thread(cache.begin_load, started)
-            if cache is not None and loaded.project_id:
-                await asyncio.to_thread(cache.save_project, loaded.project_id, loaded.rows)
-            yield loaded.rows, loaded.progress
-        if cache is not None:
-            await asyncio.to_thread(cache.finish_load, started)
+        with cache.kept_open() if cache is not None else contextlib.nullcontext():
+            async for loaded in catalog.synced_ccos(
+                self.procore,
+                company.id,
+                skip=skip,
+                preference=self.preference,
+                clock=self.clock,
+            ):
+                if cache is not None and not resuming and not loaded.project_id:
+                    # Procore has listed the projects: only now is the kept list given up for
+                    # this load's (a refresh that cannot reach Procore leaves it as it was).
+                    await asyncio.to_thread(cache.begin_load, started)
+                if cache is not None and loaded.project_id:
+                    await asyncio.to_thread(cache.save_project, loaded.project_id, loaded.rows)
+                yield loaded.rows, loaded.progress
+            if cache is not None:
+                await asyncio.to_thread(cache.finish_load, started)
 
     def prefer_projects(self, words: Sequence[str]) -> None:
         """Load the projects these words name (the person's filter) before the others."""

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -106,6 +107,26 @@ class ListCache:
     def __init__(self, path: Path, scope: str) -> None:
         self.path = path
         self.scope = scope
+        self._keeping = False
+        self._kept: sqlite3.Connection | None = None
+        self._writing = threading.Lock()
+
+    @contextlib.contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """Writes made meanwhile share one connection, the file's pragma and schema run once:
+        closing the last connection to a WAL file checkpoints it, so a connection a save cost a
+        load of 500 projects about 1.5 ms a project. Sequential calls from any thread only."""
+        self._keeping = True
+        try:
+            yield
+        finally:
+            self._keeping = False
+            # A write still in flight in its thread (the load was cancelled) closes it itself.
+            if self._writing.acquire(blocking=False):
+                try:
+                    self._release()
+                finally:
+                    self._writing.release()
 
     def head(self, count: int | None = None) -> CachedList | None:
         """The first `count` rows of this scope's list, read without looking at the others
@@ -312,19 +333,17 @@ class ListCache:
     def _write(self, change: Callable[[sqlite3.Connection], object]) -> None:
         """Apply `change` in one transaction. A cache that cannot be written is set aside and
         started afresh once; failing that, the failure is logged and the list goes on."""
+        with self._writing:
+            self._write_once(change)
+
+    def _write_once(self, change: Callable[[sqlite3.Connection], object]) -> None:
         for attempt in (1, 2):
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fresh = not self.path.exists()
-                with self._connect() as conn:
-                    if fresh:
-                        os.chmod(self.path, 0o600)
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    conn.executescript(_SCHEMA)
-                    with conn:
-                        change(conn)
+                with self._writer() as conn, conn:
+                    change(conn)
                 return
             except sqlite3.DatabaseError as error:
+                self._release()
                 if _primary(error) not in _DAMAGED:
                     log.warning("The list cache at %s was not written: %s", self.path, error)
                     return
@@ -334,8 +353,41 @@ class ListCache:
                         with contextlib.suppress(OSError):
                             Path(f"{self.path}{part}").unlink()
             except (sqlite3.Error, OSError) as error:
+                self._release()
                 log.warning("The list cache at %s could not be written: %s", self.path, error)
                 return
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[sqlite3.Connection]:
+        """A connection to write with: the one kept open (see kept_open), else one of its own."""
+        conn = self._kept or self._open_for_writing()
+        try:
+            yield conn
+        finally:
+            if self._keeping:
+                self._kept = conn
+            else:
+                self._kept = None
+                conn.close()
+
+    def _open_for_writing(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not self.path.exists()
+        conn = sqlite3.connect(self.path, timeout=self.BUSY_SECONDS, check_same_thread=False)
+        try:
+            if fresh:
+                os.chmod(self.path, 0o600)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(_SCHEMA)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _release(self) -> None:
+        conn, self._kept = self._kept, None
+        if conn is not None:
+            conn.close()
 
 
 def _primary(error: sqlite3.Error) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from sandbox.formats import procore_time
@@ -227,6 +228,31 @@ def test_the_first_rows_are_read_alone_and_the_rest_after_them_in_order(tmp_path
     assert read[0].project_name is read[99].project_name
     assert read[0].commitment_id is read[24].commitment_id
     assert read[0].po_txn_id is read[24].po_txn_id
+
+
+def test_a_load_saves_through_one_connection_each_save_read_at_once(tmp_path: Path) -> None:
+    cache = ListCache(tmp_path / "list-cache.sqlite3", "scope")
+    rows, started = _rows(100), datetime(2026, 3, 1, tzinfo=UTC)
+    rows[50:] = [msgspec.structs.replace(row, project_id=row.project_id + 1) for row in rows[50:]]
+    opened: list[object] = []
+    with cache.kept_open():
+        cache.begin_load(started)
+        for part in (rows[:50], rows[50:]):
+            # Saved from another thread each time, as the app's load does.
+            saving = threading.Thread(target=cache.save_project, args=(part[0].project_id, part))
+            saving.start()
+            saving.join()
+            opened.append(cache._kept)
+            read = cache.load()
+            assert read is not None and read.rows == rows[: rows.index(part[-1]) + 1]
+            assert read.loaded_projects is not None and part[0].project_id in read.loaded_projects
+        cache.finish_load(started)
+    assert opened[0] is not None and opened == [opened[0]] * 2
+    assert cache._kept is None  # closed with the load
+    cache.forget(rows[0].id)  # a write after it opens and closes its own
+    assert cache._kept is None
+    done = cache.load()
+    assert done is not None and done.complete and done.rows == rows[1:]
 
 
 def test_a_row_that_cannot_be_read_part_way_says_so(tmp_path: Path) -> None:
