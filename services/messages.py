@@ -315,7 +315,12 @@ NOT_TRIED = "not tried"
 BATCH_STOPPED = "Stopped after the CCO in progress."
 BATCH_STOPPING = "Stopping after the CCO in progress…"
 SUMMARY_AGAIN = "R shows every CCO and its outcome."
-NO_BATCH_YET = "No unlink of many has run yet: pick CCOs (Space) and press u."
+
+
+def no_batch_yet(pick_key: str, unlink_key: str) -> str:
+    return f"No unlink of many has run yet: pick CCOs ({pick_key}) and press {unlink_key}."
+
+
 BATCH_NOT_TRIED = "not tried: the run stopped before it. Nothing was changed."
 
 
@@ -354,10 +359,11 @@ def not_applied(detail: str) -> str:
     ).rstrip()
 
 
-UNEXPECTED_LOAD = (
-    "An unexpected error stopped loading the list; press r to try again. The details are in the "
-    "log file."
-)
+def unexpected_load(refresh_key: str) -> str:
+    return (
+        f"An unexpected error stopped loading the list; press {refresh_key} to try again. The "
+        "details are in the log file."
+    )
 
 
 def cannot_tell(detail: str) -> str:

@@ -102,11 +102,24 @@ HELP_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 """How the help screen groups the keys, by binding id; a key in none comes under "More"."""
 
+SUMMARY_BINDINGS: list[BindingType] = [
+    Binding("escape,q,R", "close", "Close", id="summary-close"),
+    Binding("s", "save_csv", "Save CSV", id="summary-save"),
+]
+"""The summary of an unlink of many (tui/screens/batch_summary.py)."""
+
+TYPED_CONFIRM_BINDINGS: list[BindingType] = [
+    Binding("escape", "cancel", "Cancel", id="typed-cancel"),
+]
+"""The question answered by typing a name (tui/screens/typed_confirm.py)."""
+
 KeyHint = tuple[tuple[str, str], ...]
 """A line of key hints: (binding id, what its key does) each."""
 
 _DEFAULT_KEYS: dict[str, str] = {}
-for _binding in Binding.make_bindings([*APP_BINDINGS, *LIST_BINDINGS, *TABLE_BINDINGS]):
+for _binding in Binding.make_bindings(
+    [*APP_BINDINGS, *LIST_BINDINGS, *TABLE_BINDINGS, *SUMMARY_BINDINGS, *TYPED_CONFIRM_BINDINGS]
+):
     if _binding.id:
         _DEFAULT_KEYS.setdefault(_binding.id, _binding.key)
 _KEY_NAMES = {"enter": "Enter", "escape": "Esc", "space": "Space"}

@@ -15,14 +15,18 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Button, Static
 from textual.widgets._footer import FooterKey
 
 from cco_unlink.cli import main
 from services.backend import Backend, Target
+from services.batch import UnlinkBatch
 from tests.tui.conftest import AppRunner, notifications, screen_of, settle
 from tui.app import CcoUnlinkApp
+from tui.screens.batch_summary import BatchSummaryScreen
+from tui.screens.change_orders import ChangeOrdersScreen
 from tui.screens.help import HelpScreen
+from tui.screens.typed_confirm import TypedConfirmScreen
 from tui.widgets.key_footer import KeyFooter
 
 
@@ -227,3 +231,44 @@ async def test_the_footer_at_80_columns_shows_keys_whole_and_nothing_behind_the_
                 assert key.region.right <= palette.region.x, (opened, key.description)
             bound = {b.action for _, b, _, _ in app.screen.active_bindings.values() if b.show}
             assert len(keys) < len(bound) - 1, f"{opened}: every key fitted, nothing was dropped"
+
+
+@pytest.mark.reads_only
+async def test_the_summary_the_typed_question_and_the_toasts_name_remapped_keys(
+    make_target: Callable[..., Target], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keymap = {
+        "pick": "t",
+        "unlink": "ctrl+u",
+        "refresh": "f5",
+        "summary-save": "v",
+        "summary-close": "w",
+        "typed-cancel": "ctrl+g",
+    }
+
+    async def stops(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug while loading")
+
+    monkeypatch.setattr(ChangeOrdersScreen, "_load_everything", stops)
+    app = CcoUnlinkApp(Backend(make_target()), keymap=keymap)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        said = [str(n.message) for n in notifications(pilot)]
+        assert any("press f5 to try again" in message for message in said), said
+        await pilot.press("R")
+        await settle(pilot)
+        said = [str(n.message) for n in notifications(pilot)]
+        assert any("pick CCOs (t) and press ctrl+u." in message for message in said), said
+
+        await app.push_screen(BatchSummaryScreen(UnlinkBatch([], _never)))
+        await pilot.pause()
+        keys = str(app.screen.query_one("#summary-keys", Static).content)
+        assert keys == "Enter open the CCO (d deletes an unlinked one) · v save as CSV · w close"
+        app.pop_screen()
+        await app.push_screen(TypedConfirmScreen("Delete", "Sure?", "PO-1", confirm_label="Go"))
+        await pilot.pause()
+        assert str(app.screen.query_one("#typed-cancel", Button).label) == "Cancel (ctrl+g)"
+
+
+async def _never(_: object) -> Any:
+    raise AssertionError("nothing is unlinked here")

@@ -8,7 +8,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 from services.batch import UnlinkBatch
 from services.export import report_file
 from services.models import SyncedCco
+from tui.bindings import SUMMARY_BINDINGS, key_hint, key_of
 from tui.feedback import OUTCOME_SEVERITY, SEVERITY_SIGNS, SIGN_WARNING, Look, toast
 from tui.widgets.cco_table import money
 
@@ -47,10 +48,7 @@ class BatchSummaryScreen(ModalScreen[SyncedCco | None]):
         color: $text-muted;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,R", "close", "Close", id="summary-close"),
-        Binding("s", "save_csv", "Save CSV", id="summary-save"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = SUMMARY_BINDINGS
 
     def __init__(self, batch: UnlinkBatch) -> None:
         super().__init__()
@@ -61,9 +59,12 @@ class BatchSummaryScreen(ModalScreen[SyncedCco | None]):
             yield Static(f"Unlink of {len(self.unlinks.ccos)} CCOs", id="summary-title")
             yield Static(self.unlinks.summary(), id="summary-line", markup=False)
             yield DataTable(id="summary-table", cursor_type="row", zebra_stripes=True)
+            delete = key_of(self.app, "delete-in-procore")
+            keys = key_hint(self.app, (("summary-save", "save as CSV"), ("summary-close", "close")))
             yield Static(
-                "Enter open the CCO (d deletes an unlinked one) · s save as CSV · Esc close",
+                f"Enter open the CCO ({delete} deletes an unlinked one) · {keys}",
                 id="summary-keys",
+                markup=False,
             )
 
     def on_mount(self) -> None:

@@ -18,7 +18,7 @@ from services import messages
 from services.errors import CacheUnreadableError, CcoUnlinkError, ProcoreSignInRequiredError
 from services.export import report_file, write_list_csv
 from services.models import CachedList, Company, SyncedCco, User
-from tui.bindings import LIST_BINDINGS
+from tui.bindings import LIST_BINDINGS, key_of
 from tui.feedback import Look, error_look
 from tui.screens.fix_actions import FixActions
 from tui.screens.sign_in import SignInScreen
@@ -160,8 +160,9 @@ class ChangeOrdersScreen(FixActions):
                 self._toast(error_look(error), error.message)
         except Exception:
             log.exception("loading the list stopped unexpectedly")
-            self.load_note = "List not loaded: " + messages.UNEXPECTED_LOAD
-            self._toast(Look("error", "List not loaded"), messages.UNEXPECTED_LOAD)
+            said = messages.unexpected_load(key_of(self.app, "refresh"))
+            self.load_note = "List not loaded: " + said
+            self._toast(Look("error", "List not loaded"), said)
         finally:
             if reading is not None:
                 reading.cancel()

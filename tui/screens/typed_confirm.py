@@ -8,10 +8,12 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+
+from tui.bindings import TYPED_CONFIRM_BINDINGS, key_of
 
 
 class TypedConfirmScreen(ModalScreen[bool]):
@@ -47,9 +49,7 @@ class TypedConfirmScreen(ModalScreen[bool]):
         margin-left: 2;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="typed-cancel"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = TYPED_CONFIRM_BINDINGS
 
     def __init__(self, title: str, question: str, expected: str, *, confirm_label: str) -> None:
         super().__init__()
@@ -66,7 +66,7 @@ class TypedConfirmScreen(ModalScreen[bool]):
             yield Static("", id="typed-problem", markup=False)
             with Horizontal(id="typed-buttons"):
                 yield Button(self.confirm_label, id="typed-delete", variant="error")
-                yield Button("Cancel (Esc)", id="typed-cancel")
+                yield Button(f"Cancel ({key_of(self.app, 'typed-cancel')})", id="typed-cancel")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

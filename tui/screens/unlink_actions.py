@@ -14,6 +14,7 @@ from services import messages
 from services.batch import UnlinkBatch
 from services.errors import CcoUnlinkError
 from services.models import OutcomeKind, SyncedCco, UnlinkOutcome
+from tui.bindings import key_of
 from tui.feedback import (
     FAILED,
     NOT_IN_QUICKBOOKS,
@@ -198,7 +199,10 @@ class UnlinkActions(Screen[None]):
 
     def action_batch_summary(self) -> None:
         if self.last_batch is None:
-            self._toast(Look("warning", "No summary yet"), messages.NO_BATCH_YET)
+            self._toast(
+                Look("warning", "No summary yet"),
+                messages.no_batch_yet(key_of(self.app, "pick"), key_of(self.app, "unlink")),
+            )
             return
         self._open_summary(self.last_batch)
 
