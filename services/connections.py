@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from services.clock import SYSTEM_CLOCK, Clock
+from services.http_pool import procore_transport
 from services.models import Actor
 from services.procore.auth import AuthorizationCode, ClientCredentials, Credentials
 from services.procore.client import ProcoreClient
@@ -59,7 +60,7 @@ class Connections:
         )
         """A person's sign-in, which the UI can renew; None for a service account."""
         # Pacing within Procore's rate limit is the transport's; the counter shows it held.
-        self.wire = RequestCounter(httpx.AsyncHTTPTransport(verify=tls_context(target.procore_url)))
+        self.wire = RequestCounter(procore_transport(tls_context(target.procore_url)))
         self._procore_http = httpx.AsyncClient(
             transport=self.wire,
             timeout=httpx.Timeout(target.procore_timeout, connect=10.0),
