@@ -24,6 +24,7 @@ from sandbox import SandboxServer, demo
 from services.backend import Backend
 from services.settings import SECRET_KEYS, load_settings
 from services.settings_writer import WrittenSettings
+from services.setup import SetupSignIn
 from tests.procore.oauth_steps import approve
 from tests.tui.conftest import screen_of, settle
 from tui.app import CcoUnlinkApp
@@ -379,3 +380,29 @@ async def test_the_sign_in_address_is_a_link_so_a_wrapped_address_still_opens_wh
         links = {span.style.link for span in content.spans if isinstance(span.style, Style)}
         assert links == {address}
         assert all(span.end - span.start == len(address) for span in content.spans)
+
+
+async def test_a_failure_closing_the_previous_sign_in_does_not_stop_setup(
+    sandbox: SandboxServer, settings_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[str] = []
+
+    async def fails(self: SetupSignIn) -> None:
+        closed.append("tried")
+        raise RuntimeError("the connection pool broke while closing")
+
+    monkeypatch.setattr(SetupSignIn, "aclose", fails)
+    async with run_setup(settings_path) as pilot:
+        screen = setup_screen(pilot)
+        await pick(pilot, "#environment-choice", "custom")
+        await answer(pilot, "#base-url", sandbox.base_url)
+        await pick(pilot, "#grant-choice", "client_credentials")
+        await answer(pilot, "#client-id", "nobody")
+        assert screen.step == "sign-in"
+        await pilot.press("escape")
+        await answer(pilot, "#client-id", "admin")
+        assert closed == ["tried"]
+        assert pilot.app.is_running and pilot.app.return_value is None
+        assert screen.step == "company", shown(pilot, "#setup-problem")
+        assert shown(pilot, "#setup-problem") == ""
+        monkeypatch.undo()

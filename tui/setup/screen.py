@@ -39,6 +39,9 @@ from tui.setup.review import review_text
 
 log = logging.getLogger(__name__)
 
+CLOSING = "closing"
+"""The worker group closing a sign-in replaced by a new one."""
+
 TargetFactory = Callable[[Settings], Target]
 """Builds the Target the app would build from settings (the command's wiring, passed in)."""
 
@@ -190,7 +193,7 @@ class SetupScreen(Screen[None]):
             return
         previous, self.signer = self.signer, signer
         if previous is not None:
-            self.run_worker(previous.aclose(), group="closing")
+            self.run_worker(previous.aclose(), group=CLOSING, exit_on_error=False)
         if signer.needs_code:
             self._ask_for_code()
         else:
@@ -301,6 +304,10 @@ class SetupScreen(Screen[None]):
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
+        if event.worker.group == CLOSING:
+            # A sign-in no longer used: nothing the person could do, nor needs to know.
+            log.warning("closing the previous sign-in failed", exc_info=error)
+            return
         signer = self.signer
         if isinstance(error, ProcoreSignInRequiredError) and signer and signer.authorize_url:
             self._ask_for_code()
