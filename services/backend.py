@@ -385,7 +385,10 @@ class Backend:
                 # A refusal changed nothing; any other failure may have come after the change
                 # was made: that one is read back by a later run.
                 refused = isinstance(error, QuickBooksStatusError | QuickBooksChangedError)
-                attempt.settle(QuickBooksDeleted.FAILED, error.message, confirmed=refused)
+                problem = attempt.settle(QuickBooksDeleted.FAILED, error.message, confirmed=refused)
+                if problem:
+                    # The person hears of the failure through this error: of the audit too.
+                    error.message = f"{error.message} {problem}"
                 raise
             if deleted is None:
                 message = messages.QUICKBOOKS_LINES_ALREADY_GONE

@@ -15,8 +15,14 @@ from lxml import etree
 
 from sandbox import SandboxServer, inspect
 from services import messages
+from services.audit import AuditRecord, Phase
 from services.backend import Backend, Target
-from services.errors import QuickBooksChangedError, QuickBooksError, QuickBooksInUseError
+from services.errors import (
+    AuditUnwritableError,
+    QuickBooksChangedError,
+    QuickBooksError,
+    QuickBooksInUseError,
+)
 from services.models import SyncedCco
 from services.quickbooks import qbxml
 from tests.helpers import demo_cco_id, load_rows
@@ -226,3 +232,27 @@ async def test_a_real_company_deletes_only_when_allowed(
     finally:
         await refused.aclose()
         await allowed.aclose()
+
+
+async def test_a_failed_delete_whose_end_cannot_be_audited_says_so(
+    backend: Backend, sandbox: SandboxServer, sandbox_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cco = _in_quickbooks(await load_rows(backend), sandbox_data)
+    plan = await backend.plan_quickbooks_delete(cco)
+    assert plan is not None and not plan.whole_order
+    await _only_the_ccos_lines_left(sandbox, sandbox_data, cco)
+    audit = backend.audit
+    write = audit.append
+
+    def the_end_cannot_be_written(record: AuditRecord) -> None:
+        if record.phase == Phase.ENDED.value:
+            raise AuditUnwritableError(str(audit.path), "No space left on device")
+        write(record)
+
+    monkeypatch.setattr(audit, "append", the_end_cannot_be_written)
+    with pytest.raises(QuickBooksChangedError) as raised:
+        await backend.delete_in_quickbooks(cco, plan)
+    monkeypatch.undo()
+    assert raised.value.message.startswith(messages.QUICKBOOKS_ORDER_CHANGED)
+    assert messages.audit_failed(str(audit.path)) in raised.value.message
+    assert _audit(audit.path)[-1]["phase"] == Phase.STARTED.value
