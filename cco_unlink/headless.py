@@ -413,14 +413,15 @@ def write_reports(reports: Sequence[UnlinkReport], as_json: bool, out: TextIO) -
 async def _named_ccos(
     backend: Backend, project_id: int, cco_ids: Sequence[int] | None
 ) -> tuple[Project, list[SyncedCco]]:
-    """The project and the CCOs named, in the order named (none named: every synced CCO of
-    the project, by id). A CCO the synced list lacks is read on its own (see _unlisted)."""
+    """The project and the CCOs named, each once, in the order first named (none named: every
+    synced CCO of the project, by id). A CCO the synced list lacks is read on its own (see
+    _unlisted)."""
     _, company = await backend.connect()
     project = await _project(backend, company, project_id)
     listed = {
         row.id: row for row in await catalog.project_ccos(backend.procore, company.id, project)
     }
-    wanted = list(cco_ids) if cco_ids else sorted(listed)
+    wanted = list(dict.fromkeys(cco_ids)) if cco_ids else sorted(listed)
     return project, [
         listed.get(cco_id) or await _unlisted(backend, company, project, cco_id)
         for cco_id in wanted

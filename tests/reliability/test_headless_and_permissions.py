@@ -4,6 +4,7 @@ user what their permissions forbid, with no client in between."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,9 @@ import pytest
 
 from cco_unlink import exit_codes
 from sandbox import SandboxServer, inspect
+from services.backend import Target
 from tests.helpers import demo_cco_id, is_linked
+from tests.reliability.kit import headless_unlink
 from tests.reliability.test_bad_input import SECRETS, _remote, cco_unlink
 
 SUMMIT, HARBOR = 5_200_001, 5_200_002
@@ -119,3 +122,24 @@ def test_each_user_is_refused_what_their_permissions_forbid(
             )
             assert foreign.status_code in (403, 404)
     assert is_linked(sandbox_data, summit_cco.id)
+
+
+async def test_a_cco_named_twice_is_tried_once_in_the_order_named(
+    make_target: Callable[..., Target], sandbox_data: Path
+) -> None:
+    gone = demo_cco_id(sandbox_data, in_quickbooks=False)
+    project = next(c.project_id for c in inspect.synced_ccos(sandbox_data) if c.id == gone)
+    there = next(
+        c.id
+        for c in inspect.synced_ccos(sandbox_data)
+        if c.project_id == project and c.in_quickbooks
+    )
+    target = make_target()
+    ran = await headless_unlink(target, project, [there, gone, there, gone])
+    assert [o["cco_id"] for o in ran.objects()] == [there, gone], ran.out
+    assert not is_linked(sandbox_data, gone)
+    audit = [json.loads(line) for line in target.audit_path.read_text().splitlines()]
+    assert [(r["cco_id"], r["phase"]) for r in audit if r["cco_id"] == gone] == [
+        (gone, "started"),
+        (gone, "ended"),
+    ]
