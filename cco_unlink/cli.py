@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--client-id", metavar="ID", help="OAuth client id (sandbox: the demo user)"
     )
-    parser.add_argument("--company-id", metavar="ID", type=int, help="Procore company to work in")
+    parser.add_argument(
+        "--company-id", metavar="ID", type=_whole_number, help="Procore company to work in"
+    )
     parser.add_argument(
         "--reset-sandbox",
         action="store_true",
@@ -79,10 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the sandbox until Ctrl-C, for tests, demos and training.",
     )
     serve.add_argument("--host", help="address to listen on (default from settings: 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (0 = any free port)")
+    serve.add_argument("--port", type=_whole_number, help="port (0 = any free port)")
     serve.add_argument("--data", metavar="FILE", help="SQLite file with the sandbox's data")
     serve.add_argument("--reset", action="store_true", help="recreate the demo data first")
-    serve.add_argument("--latency-ms", type=int, metavar="MS", help="added to every answer")
+    serve.add_argument(
+        "--latency-ms", type=_whole_number, metavar="MS", help="added to every answer"
+    )
     serve.add_argument(
         "--limits",
         choices=SANDBOX_LIMITS,
@@ -107,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "faults", "made on purpose, all off by default; settings.toml describes each"
     )
     for key in SANDBOX_FAULT_KEYS:
-        faults.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int, metavar="N")
+        faults.add_argument(f"--{key.replace('_', '-')}", dest=key, type=_whole_number, metavar="N")
     seed_command.add_action(serve)
     headless.add_commands(commands)
     connector_cli.add_command(commands)
@@ -138,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Revoke the kept sign-in at Procore and delete it from this machine.",
     )
     return parser
+
+
+def _whole_number(text: str) -> int | str:
+    """A flag's number as typed; text that is none is kept for check_flag to refuse by the
+    flag's name, as the same key in the settings file is (argparse would say "invalid int")."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -75,6 +75,9 @@ def test_any_malformed_settings_file_is_one_line_and_exit_2(
     ("flags", "words"),
     [
         (["--company-id", "-3", "list"], "--company-id: must not be negative"),
+        (["--company-id", "abc", "list"], "--company-id: must be a whole number, not 'abc'"),
+        (["sandbox", "--port", "http"], "--port: must be a whole number, not 'http'"),
+        (["sandbox", "--latency-ms", "1.5"], "--latency-ms: must be a whole number, not '1.5'"),
         (["--client-id", "", "list"], "--client-id: must not be empty"),
         (["sandbox", "--port", "70000"], "--port: must be at most 65535"),
         (["sandbox", "--procore-error-percent", "500"], "--procore-error-percent: a share in"),
