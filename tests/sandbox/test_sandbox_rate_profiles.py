@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from sandbox.config import RATE_LIMITS
-from sandbox.rate_limit import RateLimiter
+from sandbox.rate_limit import RateDecision, RateLimiter
 
 
 class _Clock:
@@ -92,3 +92,11 @@ def test_a_time_scale_runs_both_windows_faster_with_wall_clock_headers() -> None
     refused = limiter.hit("t")
     assert not refused.allowed and refused.limit == 600
     assert refused.reset == start + 60
+
+
+def test_a_scaled_reset_is_never_said_earlier_than_it_is() -> None:
+    # To the nearest millisecond, 100.0004 would read 100.000: a client waking then is refused.
+    for reset, said in ((100.0004, "100.001"), (100.0006, "100.001"), (100.001, "100.001")):
+        decision = RateDecision(True, 25, 3, reset, 0, exact_reset=True)
+        assert decision.headers()["X-Rate-Limit-Reset"] == said
+    assert RateDecision(True, 25, 3, 100.2, 0).headers()["X-Rate-Limit-Reset"] == "101"
