@@ -1,106 +1,110 @@
-"""The HTTP transport to Procore, its connection pool checking idle connections cheaply.
+"""The HTTP transport to Procore: each request in flight has a connection of its own, kept for
+the next request once its answer is read.
 
-Before each request and after each response, httpcore's pool asks every idle connection whether
-the server has closed it ("is_readable"). Under asyncio that goes through anyio, which builds a
-dict of the socket's attributes, a getpeername() system call among them, on every ask: with 16
-projects read at once, about a millisecond of CPU a request, half a second of a 100,000-CCO load.
-Here each connection's socket is looked up once and polled as httpcore polls it. Only the
-question is answered differently: connecting, TLS and reading stay httpcore's and anyio's.
+httpcore's pool (1.0, as locked) looks over all its connections whenever a request starts or ends,
+and over all of them again for each idle one: with the 20-30 connections a load keeps busy, about
+2.5 million checks over a 100,000-CCO load and a sixth of its CPU. Here each connection is a pool of
+its own, httpx's transport limited to one connection, lent to one request at a time, so each look
+is at one connection. Connecting, TLS, keep-alive, a server's close of an idle connection, reading
+and errors all stay httpx's and httpcore's; only which connection a request takes is chosen here.
 """
 
 from __future__ import annotations
 
-import select
-import socket
+import asyncio
 import ssl
-import sys
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-import httpcore
 import httpx
 
-# httpcore's SOCKET_OPTION, spelled out: it is not exported.
-SocketOption = (
-    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
-)
+MAX_CONNECTIONS = 100
+"""Requests in flight at once; more wait their turn (httpx's default limit)."""
+MAX_IDLE = 40
+"""Connections kept open between requests, more than a load keeps busy at once (16 projects, each
+up to two requests: services/catalog.py), so that none is closed only to be opened again a moment
+later (over TLS, a handshake each); one more is closed when its answer is read."""
+
+_ONE = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
 
-def procore_transport(verify: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
-    transport = httpx.AsyncHTTPTransport(verify=verify)
-    # httpx does not take a network backend; its pool keeps one (httpx 0.28, httpcore 1.0, as
-    # locked). Should either change, the pool's own check is kept: slower, never wrong.
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if isinstance(backend, httpcore.AsyncNetworkBackend):
-        pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
-    return transport
+def procore_transport(verify: ssl.SSLContext) -> httpx.AsyncBaseTransport:
+    return ConnectionPerRequest(lambda: httpx.AsyncHTTPTransport(verify=verify, limits=_ONE))
 
 
-class _Backend(httpcore.AsyncNetworkBackend):
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
-        self._inner = inner
-
-    async def connect_tcp(
+class ConnectionPerRequest(httpx.AsyncBaseTransport):
+    def __init__(
         self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[SocketOption] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(
-            await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        connection: Callable[[], httpx.AsyncBaseTransport],
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        max_idle: int = MAX_IDLE,
+    ) -> None:
+        self._connection = connection
+        self._idle: list[httpx.AsyncBaseTransport] = []
+        """Most recently used last: it is the one taken next, the least likely to have expired."""
+        self._lent: set[httpx.AsyncBaseTransport] = set()
+        self._turns = asyncio.Semaphore(max_connections)
+        self._max_idle = max_idle
+        self._closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self._wait_turn(request)
+        lane = self._idle.pop() if self._idle else self._connection()
+        self._lent.add(lane)
+        try:
+            response = await lane.handle_async_request(request)
+        except BaseException:
+            await self._give_back(lane)
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_GivenBack(response.stream, lambda: self._give_back(lane)),
+            extensions=response.extensions,
         )
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[SocketOption] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.connect_unix_socket(path, timeout, socket_options))
+    async def _wait_turn(self, request: httpx.Request) -> None:
+        """A turn among the requests in flight, within the request's pool timeout."""
+        timeout = request.extensions.get("timeout", {}).get("pool")
+        try:
+            async with asyncio.timeout(timeout):
+                await self._turns.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("no connection free in time", request=request) from None
 
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class _Stream(httpcore.AsyncNetworkStream):
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket: socket.socket | None = inner.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
+    async def _give_back(self, lane: httpx.AsyncBaseTransport) -> None:
+        self._lent.discard(lane)
+        self._turns.release()
+        if self._closed or len(self._idle) >= self._max_idle:
+            await lane.aclose()
+        else:
+            self._idle.append(lane)
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            return _readable(self._socket)
-        return self._inner.get_extra_info(info)
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for lane in [*idle, *self._lent]:
+            await lane.aclose()
 
 
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether a read would not wait: data, or the end a server's close leaves (httpcore's test)."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True  # gone: as good as closed
-    if sys.platform == "win32" or not hasattr(select, "poll"):
-        ready, _, _ = select.select([fd], [], [], 0)
-        return bool(ready)
-    poll = select.poll()
-    poll.register(fd, select.POLLIN)
-    return bool(poll.poll(0))
+class _GivenBack(httpx.AsyncByteStream):
+    """An answer's body; once it is closed, its connection goes back for another request."""
+
+    def __init__(
+        self, inner: httpx.AsyncByteStream, give_back: Callable[[], Awaitable[None]]
+    ) -> None:
+        self._inner = inner
+        self._give_back: Callable[[], Awaitable[None]] | None = give_back
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for part in self._inner:
+            yield part
+
+    async def aclose(self) -> None:
+        give_back, self._give_back = self._give_back, None
+        try:
+            await self._inner.aclose()
+        finally:
+            if give_back is not None:
+                await give_back()
