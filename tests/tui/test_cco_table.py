@@ -3,6 +3,7 @@ screen painted, and a filter, a sort and the cursor that behave at any size."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -296,3 +297,78 @@ async def test_a_newer_filter_keystroke_makes_the_older_give_up(pilot: Pilot[Non
     table.set_filter([])
     await _settled(pilot)
     assert table.row_count == 300 and table.current_key == 99
+
+
+FRUITS = ("apple", "kiwi", "lime", "pear", "fig")
+
+
+async def _orders_worked_out(pilot: Pilot[None]) -> None:
+    table = table_of(pilot)
+    for _ in range(300):
+        await _settled(pilot)
+        if table.orders_ready:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the orders were never worked out")
+
+
+@pytest.mark.usefixtures("background")
+async def test_a_settled_long_list_sorts_at_once_by_every_column(
+    pilot: Pilot[None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cco_table, "ORDERS_PAUSE_S", 0.01)
+    table = table_of(pilot)
+    rows = [
+        _cco(i, amount=f"{(i * 37) % 23 - 11}.00", title=f"{'pP'[i % 2]}lum {FRUITS[i % 5]}")
+        for i in range(1, 201)
+    ]
+    table.replace_rows(rows)
+    assert not table.orders_ready
+    await _orders_worked_out(pilot)
+    table.move_cursor(row=table.get_row_index(77))
+    expected = {
+        "amount": lambda c: c.cents,
+        "title": lambda c: c.title.lower(),
+        "number": lambda c: int(c.number),
+        "synced": lambda c: c.synced_epoch,
+    }
+    for column, key in expected.items():
+        ascending = [c.id for c in sorted(rows, key=key)]  # equal keys in load order
+        table.sort_by(column)
+        assert not table.busy, "shown at once, not worked out in the background"
+        assert list(table.row_keys) == ascending and table.current_key == 77
+        table.sort_by(column, reverse=True)
+        assert list(table.row_keys) == ascending[::-1] and table.current_key == 77
+    # A row removed leaves the orders right; a row added makes them stale until worked out.
+    table.remove_row(5)
+    table.sort_by("amount")
+    assert not table.busy and 5 not in table.row_keys
+    assert list(table.row_keys) == [c.id for c in sorted(rows, key=lambda c: c.cents) if c.id != 5]
+    table.add_rows([_cco(500, amount="-999.00")])
+    assert not table.orders_ready
+    table.sort_by("amount", reverse=True)
+    assert table.busy
+    await _settled(pilot)
+    assert table.row_keys[-1] == 500 and table.current_key == 77
+    await _orders_worked_out(pilot)
+    # Sorted while a filter holds: only the filter is worked out in the background.
+    table.set_filter(["kiwi"])
+    await _settled(pilot)
+    table.sort_by("amount")
+    await _settled(pilot)
+    assert list(table.row_keys) == [
+        c.id for c in sorted(rows, key=lambda c: c.cents) if "kiwi" in c.title and c.id != 5
+    ]
+
+
+async def test_the_status_sort_puts_marked_rows_after_the_others_by_mark(
+    pilot: Pilot[None],
+) -> None:
+    table = table_of(pilot)
+    table.replace_rows([_cco(i) for i in range(1, 7)])
+    table.mark_many([5, 2], "✗ In QBD")
+    table.mark(4, "✓ Unlinked")
+    table.sort_by("status")
+    assert list(table.row_keys) == [1, 3, 6, 4, 2, 5]
+    table.sort_by("status", reverse=True)
+    assert list(table.row_keys) == [5, 2, 4, 6, 3, 1]

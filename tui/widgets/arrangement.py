@@ -9,29 +9,41 @@ Also each column's sort keys, made for many rows at once.
 
 from __future__ import annotations
 
-import heapq
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import filterfalse
 from operator import attrgetter, methodcaller
+from typing import TypeVar
 
 from services.models import SyncedCco
 from tui.widgets.search_index import SearchIndex
 
 SortKey = str | int
+T = TypeVar("T")
 SLICE = 10_000
 # After each slice the thread sleeps this long: a slice holds the interpreter a few milliseconds,
 # and without a pause the event loop, which wants it back for each frame, waited for slice after
 # slice (keys answered in 150-270 ms at a million rows).
 PAUSE_S = 0.001
-# Up to this many rows sort in one C call (about 50 ms at 100,000); more, slice by slice.
+# Up to this many rows sort in one C call (about 30 ms at 100,000); more, slice by slice.
 SORT_AT_ONCE = 150_000
 
 
-def _lowered(field: str) -> Callable[[Iterable[SyncedCco]], Iterable[SortKey]]:
+def _text(
+    field: str, key: Callable[[str], str] = str.lower
+) -> Callable[[Iterable[SyncedCco]], Iterable[SortKey]]:
+    """Keys of a text column, each distinct text's made once: a column repeats a few hundred
+    texts over thousands of rows, and a key each row would be a string each row."""
     get = attrgetter(field)
-    return lambda rows: map(str.lower, map(get, rows))
+
+    def keys(rows: Iterable[SyncedCco]) -> Iterable[SortKey]:
+        texts = list(map(get, rows))
+        made = {text: key(text) for text in set(texts)}
+        return map(made.__getitem__, texts)
+
+    return keys
 
 
 def _synced_keys(rows: Iterable[SyncedCco]) -> Iterable[SortKey]:
@@ -39,18 +51,18 @@ def _synced_keys(rows: Iterable[SyncedCco]) -> Iterable[SortKey]:
 
 
 SORT_KEYS: dict[str, Callable[[Iterable[SyncedCco]], Iterable[SortKey]]] = {
-    "project": _lowered("project_name"),
-    "commitment": _lowered("commitment_label"),
-    "vendor": _lowered("vendor"),
-    "number": lambda rows: map(methodcaller("zfill", 12), map(attrgetter("number"), rows)),
-    "title": _lowered("title"),
+    "project": _text("project_name"),
+    "commitment": _text("commitment_label"),
+    "vendor": _text("vendor"),
+    "number": _text("number", methodcaller("zfill", 12)),
+    "title": _text("title"),
     "amount": lambda rows: map(attrgetter("cents"), rows),
     "synced": _synced_keys,
-    "quickbooks": _lowered("po_reference"),
+    "quickbooks": _text("po_reference"),
 }
 """Each column's sort keys of many rows at once, made in C where they can be (map, attrgetter):
 amounts as integer cents, dates as integer seconds, text lower-cased, CCO numbers padded so
-that 9 comes before 10."""
+that 9 comes before 10. The status column's are the table's marks (see status_order)."""
 
 
 @dataclass
@@ -65,8 +77,6 @@ class Arrangement:
     column: str | None
     """Sort by this column; None leaves `ids` in their order."""
     reverse: bool
-    keys: dict[int, SortKey] | None
-    """The column's sort keys if built already; else built here, for the table to keep."""
     words: list[str]
     narrow_from: list[int] | None
     """Filter these (the rows shown: the filter only grew) instead of every row."""
@@ -74,14 +84,11 @@ class Arrangement:
     order: list[int] | None = None
     shown: list[int] | None = None
 
-    def run(
-        self, records: dict[int, SyncedCco], status: dict[int, str], search: SearchIndex
-    ) -> None:
+    def run(self, records: dict[int, SyncedCco], search: SearchIndex) -> None:
         order: list[int] | None = self.ids
         if self.column is not None:
-            if self.keys is None:
-                self.keys = sort_keys(self.column, self.ids, records, status, self.cancel)
-            order = _sorted(self.ids, self.keys, self.reverse, self.cancel)
+            keys = sort_keys(self.column, self.ids, records, self.cancel)
+            order = _sorted(self.ids, keys, self.reverse, self.cancel)
         if order is None:
             return
         shown: list[int] | None = order if self.narrow_from is None else self.narrow_from
@@ -98,15 +105,12 @@ def sort_keys(
     column: str,
     ids: list[int],
     records: dict[int, SyncedCco],
-    status: dict[int, str],
     cancel: threading.Event,
 ) -> dict[int, SortKey] | None:
-    if column == "status":
-        return {cco_id: status.get(cco_id, "") for cco_id in ids}
     keys_of = SORT_KEYS[column]
     keys: dict[int, SortKey] = {}
     for start in range(0, len(ids), SLICE):
-        if _stopped(cancel):
+        if stopped(cancel):
             return None
         part = ids[start : start + SLICE]
         keys.update(zip(part, keys_of(map(records.__getitem__, part)), strict=True))
@@ -116,32 +120,55 @@ def sort_keys(
 def _sorted(
     ids: list[int], keys: dict[int, SortKey] | None, reverse: bool, cancel: threading.Event
 ) -> list[int] | None:
-    """`ids` sorted by `keys`. Up to SORT_AT_ONCE rows in one sort, in C (it holds the
-    interpreter: about 50 ms for 100,000 rows); more slice by slice, then the sorted slices
-    merged in Python code, which lets the event loop in every few milliseconds."""
+    """`ids` sorted by `keys`; descending is ascending reversed, equal keys included, as every
+    order the table shows (see sort_orders.py)."""
     if keys is None:
         return None
-    key = keys.__getitem__
-    if len(ids) <= SORT_AT_ONCE:
-        return sorted(ids, key=key, reverse=reverse)
+    order = stable_sort(ids, keys.__getitem__, cancel)
+    if order is not None and reverse:
+        order.reverse()
+    return order
+
+
+def stable_sort(
+    items: list[T], key: Callable[[T], SortKey], cancel: threading.Event
+) -> list[T] | None:
+    """`items` sorted by `key`, ascending, equal keys in their order; None when cancelled. Up to
+    SORT_AT_ONCE items in one sort in C (it holds the interpreter: about 30 ms for 100,000);
+    more, slice by slice, then the sorted runs merged two at a time, each merge one C call
+    (Timsort merges two sorted runs in linear time: the last, of a million, about 50 ms)."""
+    if len(items) <= SORT_AT_ONCE:
+        return sorted(items, key=key)
     runs = []
-    for start in range(0, len(ids), SLICE):
-        if _stopped(cancel):
+    for start in range(0, len(items), SLICE):
+        if stopped(cancel):
             return None
-        runs.append(sorted(ids[start : start + SLICE], key=key, reverse=reverse))
-    merged: list[int] = []
-    for count, cco_id in enumerate(heapq.merge(*runs, key=key, reverse=reverse)):
-        if not count % SLICE and _stopped(cancel):
-            return None
-        merged.append(cco_id)
-    return merged
+        runs.append(sorted(items[start : start + SLICE], key=key))
+    while len(runs) > 1:
+        merged = []
+        for at in range(0, len(runs), 2):
+            if stopped(cancel):
+                return None
+            pair = runs[at] + runs[at + 1] if at + 1 < len(runs) else runs[at]
+            pair.sort(key=key)
+            merged.append(pair)
+        runs = merged
+    return runs[0]
+
+
+def status_order(ids: Iterable[int], status: dict[int, str]) -> list[int]:
+    """`ids` by their marks, ascending: the rows without one first, in their order, then the
+    marked ones by mark. In C, with no key a row: most rows carry no mark."""
+    ids = list(ids)
+    marked = sorted(filter(status.get, ids), key=status.__getitem__)
+    return list(filterfalse(status.get, ids)) + marked
 
 
 def _index_missing(
     ids: list[int], records: dict[int, SyncedCco], search: SearchIndex, cancel: threading.Event
 ) -> None:
     for start in range(0, len(ids), SLICE):
-        if _stopped(cancel):
+        if stopped(cancel):
             return
         for cco_id in list(search.missing(ids[start : start + SLICE])):
             search.add(records[cco_id])
@@ -157,13 +184,13 @@ def _having(
     """The ids whose row holds `word`, a slice at a time; None when cancelled."""
     kept: list[int] = []
     for start in range(0, len(ids), SLICE):
-        if _stopped(cancel):
+        if stopped(cancel):
             return None
         kept += search.having(ids[start : start + SLICE], word, records)
     return kept
 
 
-def _stopped(cancel: threading.Event) -> bool:
+def stopped(cancel: threading.Event) -> bool:
     """Let the event loop run a moment; whether a newer sort or filter made this one give up."""
     time.sleep(PAUSE_S)
     return cancel.is_set()

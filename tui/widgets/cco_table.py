@@ -2,7 +2,8 @@
 order. Only the rows on screen are ever painted (see VirtualTable), so a filter keystroke or a sort
 costs one pass over plain Python lists. Past BACKGROUND_FROM rows that pass runs in a thread, in
 slices that each hold the interpreter only briefly, so keys keep being answered; the result is
-shown in one swap, and a newer keystroke or sort makes an older one give up."""
+shown in one swap, and a newer keystroke or sort makes an older one give up. Such a list's every
+column order is worked out once it settles (sort_orders.py): a sort is then a swap at once."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import ClassVar
@@ -22,9 +24,10 @@ from textual.timer import Timer
 from services.models import SyncedCco
 from tui.bindings import TABLE_BINDINGS
 from tui.feedback import SIGN_DONE, SIGN_PICKED, SIGN_REFUSED, SIGN_WARNING
-from tui.widgets.arrangement import SORT_KEYS, Arrangement, SortKey
+from tui.widgets.arrangement import SORT_KEYS, Arrangement, SortKey, status_order
 from tui.widgets.column_layout import Column
 from tui.widgets.search_index import SearchIndex, cents_text, synced_date
+from tui.widgets.sort_orders import SortOrders, work_out
 from tui.widgets.virtual_table import VirtualTable
 
 STATUS_MARK_WIDTH = 2
@@ -63,8 +66,11 @@ INDEX_PAUSE_S = 0.002
 MEASURE_SLICE = 10_000
 # From this many rows, a settled list is moved out of the garbage collector's periodic walks.
 FREEZE_FROM_ROWS = 10_000
-# From this many rows, sorting and filtering run in a thread (tui/widgets/arrangement.py).
+# From this many rows, sorting and filtering run in a thread (tui/widgets/arrangement.py), and
+# every column's order is worked out ahead (tui/widgets/sort_orders.py) ...
 BACKGROUND_FROM = 50_000
+# ... once the rows have stopped changing for this long.
+ORDERS_PAUSE_S = 0.5
 
 
 def money(amount: object) -> str:
@@ -174,6 +180,12 @@ class CcoTable(VirtualTable):
         # changed meanwhile is worked out again rather than shown.
         self._pending: Arrangement | None = None
         self._version = 0
+        # Every column's order, worked out ahead once a long list settles; None while the rows
+        # have changed since (a row removed leaves them right).
+        self._orders: SortOrders | None = None
+        self._orders_cancel = threading.Event()
+        self._changed_at = 0.0
+        self._orders_timer: Timer | None = None
         self.paints_when_arranged = 0
         """`paints` when a sort or filter last came into view: lets a benchmark wait for the
         paint that shows it."""
@@ -182,6 +194,11 @@ class CcoTable(VirtualTable):
     def busy(self) -> bool:
         """A sort or filter is being worked out in the background."""
         return self._pending is not None
+
+    @property
+    def orders_ready(self) -> bool:
+        """Every column's order of the rows held is worked out: a sort shows at once."""
+        return self._orders is not None
 
     # Rows ---------------------------------------------------------------------------------
 
@@ -193,6 +210,7 @@ class CcoTable(VirtualTable):
         self._unindexed = list(self.records)
         self._order = list(self.records)
         self._sort_keys = {}
+        self._rows_changed()
         self._index_later()
         self.status = {k: v for k, v in self.status.items() if k in self.records}
         self._text_widths = {}
@@ -242,11 +260,8 @@ class CcoTable(VirtualTable):
     def mark_many(self, cco_ids: Sequence[int], status: str) -> None:
         """Set the status of many rows with one repaint: finding each row's line to repaint
         it alone cost a second over 100,000 rows."""
-        sort_keys = self._sort_keys.get("status")
         for cco_id in cco_ids:
             self.status[cco_id] = status
-            if sort_keys is not None:
-                sort_keys[cco_id] = status
         self._status_width()
         self.relayout()
         if len(cco_ids) == 1:
@@ -295,6 +310,7 @@ class CcoTable(VirtualTable):
                 new.append(cco.id)
             records[cco.id] = cco
         self._version += 1
+        self._rows_changed()
         self._unindexed += [cco.id for cco in batch]
         for column, keys in self._sort_keys.items():
             keys.update(self._keys_of(column, batch))
@@ -306,12 +322,21 @@ class CcoTable(VirtualTable):
         """Put rows just added at the end of the order into their place."""
         if not new or self.sort_column is None:
             return
-        # Sorting a sorted list with a sorted run at its end is a linear merge for Timsort.
+        if self.sort_column == "status":
+            self._order = self._ready_order() or []
+            return
+        # Ascending, equal keys in load order, reversed for descending (as every order shown):
+        # the new rows come last in load order. Sorting a sorted list with a sorted run at its
+        # end is a linear merge for Timsort.
         key = self._key_of(self.sort_column).__getitem__
         head = self._order[: len(self._order) - len(new)]
-        new.sort(key=key, reverse=self.sort_reverse)
+        if self.sort_reverse:
+            head.reverse()
+        new.sort(key=key)
         self._order = head + new
-        self._order.sort(key=key, reverse=self.sort_reverse)
+        self._order.sort(key=key)
+        if self.sort_reverse:
+            self._order.reverse()
 
     # Sort and filter, in place or in the background ----------------------------------------
 
@@ -321,28 +346,33 @@ class CcoTable(VirtualTable):
         `narrow`: the filter only grew, so the rows shown are all it needs to search;
         `resort`: the order changed, else only the filter did."""
         self._cancel_pending()
+        small = len(self.records) < BACKGROUND_FROM
         if resort:
-            # Only the current column's keys are kept: each column's cost 50 bytes a row.
+            # Only the current column's keys are kept, and for a short list alone: each
+            # column's cost 50 bytes a row, and a long list sorts from its orders worked out.
             self._sort_keys = {
                 column: keys
                 for column, keys in self._sort_keys.items()
-                if column == self.sort_column
+                if column == self.sort_column and small
             }
-        if len(self.records) < BACKGROUND_FROM:
+            ready = self._ready_order()
+            if ready is not None:
+                self._order, resort = ready, False
+        if small:
             if resort and self.sort_column is not None:
                 self._order = list(self.records)
-                self._order.sort(
-                    key=self._key_of(self.sort_column).__getitem__, reverse=self.sort_reverse
-                )
-            elif resort:
-                self._order = list(self.records)
+                self._order.sort(key=self._key_of(self.sort_column).__getitem__)
+                if self.sort_reverse:
+                    self._order.reverse()
             self.show(self._filtered(self.row_keys if narrow else self._order))
+            return
+        if not resort and not self.filter_words:
+            self.show(list(self._order))
             return
         work = self._pending = Arrangement(
             ids=list(self.records) if resort else list(self._order),
             column=self.sort_column if resort else None,
             reverse=self.sort_reverse,
-            keys=self._sort_keys.get(self.sort_column or ""),
             words=list(self.filter_words),
             narrow_from=list(self.row_keys) if narrow else None,
             cancel=threading.Event(),
@@ -353,7 +383,7 @@ class CcoTable(VirtualTable):
         version = self._version
         # A KeyError: a row went while the thread read it; the version says so below.
         with contextlib.suppress(KeyError):
-            await asyncio.to_thread(work.run, self.records, self.status, self._search)
+            await asyncio.to_thread(work.run, self.records, self._search)
         if work.cancel.is_set() or self._pending is not work:
             return
         self._pending = None
@@ -361,12 +391,60 @@ class CcoTable(VirtualTable):
             # The rows changed meanwhile: once more, from the rows as they are now.
             self._arrange()
             return
-        if work.column is not None and work.keys is not None:
-            self._sort_keys[work.column] = work.keys
         self._order = work.order
         self.paints_when_arranged = self.paints
         self.show(work.shown)  # the cursor stays on its CCO
         self.post_message(self.Sorted())
+
+    def _ready_order(self) -> list[int] | None:
+        """Every row in the chosen order, when that takes no sort: load order, the marks'
+        order, or a column's order worked out ahead; else None."""
+        column = self.sort_column
+        if column is None:
+            return list(self.records)
+        if column != "status":
+            if self._orders is None:
+                return None
+            return self._orders.sorted_ids(column, self.sort_reverse, self.records)
+        order = status_order(self.records, self.status)
+        if self.sort_reverse:
+            order.reverse()
+        return order
+
+    def _rows_changed(self) -> None:
+        """Rows were added or changed: the orders worked out ahead are stale, and are worked
+        out again once the list has settled."""
+        self._orders = None
+        self._orders_cancel.set()
+        self._changed_at = time.monotonic()
+        if self._orders_timer is None and len(self.records) >= BACKGROUND_FROM:
+            self._orders_timer = self.set_timer(ORDERS_PAUSE_S, self._orders_due)
+
+    def _orders_due(self) -> None:
+        self._orders_timer = None
+        if self._orders is not None or len(self.records) < BACKGROUND_FROM:
+            return
+        wait = self._changed_at + ORDERS_PAUSE_S - time.monotonic()
+        if wait > 0 or self._unindexed:
+            # Still changing, or the search texts still being built: later.
+            self._orders_timer = self.set_timer(max(wait, ORDERS_PAUSE_S), self._orders_due)
+            return
+        self._orders_cancel = threading.Event()
+        self.run_worker(
+            self._orders_in_thread(self._orders_cancel), group="orders", exit_on_error=False
+        )
+
+    async def _orders_in_thread(self, cancel: threading.Event) -> None:
+        orders = None
+        # A KeyError: a row went while the thread read it; worked out again below.
+        with contextlib.suppress(KeyError):
+            orders = await asyncio.to_thread(work_out, list(self.records), self.records, cancel)
+        if cancel.is_set():
+            return
+        if orders is None:
+            self._rows_changed()
+        else:
+            self._orders = orders
 
     def _cancel_pending(self) -> None:
         if self._pending is not None:
@@ -457,8 +535,6 @@ class CcoTable(VirtualTable):
 
     def _keys_of(self, column: str, rows: Sequence[SyncedCco]) -> dict[int, SortKey]:
         ids = map(attrgetter("id"), rows)
-        if column == "status":
-            return {cco_id: self.status.get(cco_id, "") for cco_id in ids}
         return dict(zip(ids, SORT_KEYS[column](rows), strict=True))
 
     # Painting -----------------------------------------------------------------------------
