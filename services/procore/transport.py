@@ -47,10 +47,12 @@ class RateLimitState:
     Procore reports whichever window (hourly or 10-second spike) is nearer to running out. Each
     request leaving takes one from `remaining`; each answer sets it to what Procore counted. When
     nothing is left the client waits for the reset, then lets one request through to learn the
-    new budget while the others wait for its answer.
+    new budget while the others wait for its answer: the probe's own answer, since an answer to
+    a request sent before it may still describe the old window.
     """
 
-    # How long other requests hold back while one probes a window that has just reset.
+    # How long other requests hold back while one probes a window that has just reset, at most
+    # between two looks: any answer wakes them sooner, and only the probe's own ends the probe.
     PROBE_SECONDS = 0.25
 
     def __init__(self) -> None:
@@ -91,15 +93,18 @@ class RateLimitState:
         """When Procore last said the reported window frees up (Unix seconds)."""
         return self._reported_reset
 
-    def finished(self, headers: httpx.Headers | None) -> None:
-        """One reserved request is over, answered with these headers or not answered at all."""
+    def finished(self, headers: httpx.Headers | None, *, probe: bool = False) -> None:
+        """One reserved request is over, answered with these headers or not answered at all;
+        `probe` when it was the request that probed a reset window."""
         self.in_flight = max(0, self.in_flight - 1)
-        self.probing = False
+        if probe:
+            self.probing = False
         if headers is not None:
             self.update(headers)
 
     def reserve(self, now: float) -> float:
-        """Seconds to wait before one more request may leave; 0 = go now (and it is counted)."""
+        """Seconds to wait before one more request may leave; 0 = go now (and it is counted).
+        A request let go while nothing was left is the probe: `probing` says so."""
         if self.remaining is None or self.reset_at is None:
             self.in_flight += 1
             return 0.0
@@ -107,6 +112,9 @@ class RateLimitState:
             self.remaining -= 1
             self.in_flight += 1
             return 0.0
+        if self.probing:
+            # A second probe could take the one slot the reset freed: wait for the first's answer.
+            return self.PROBE_SECONDS
         if now < self.reset_at:
             return self.reset_at - now
         # The window has moved on: this request probes it; the next ones wait for its answer.
@@ -302,7 +310,7 @@ class ProcoreTransport:
         headers: dict[str, str],
     ) -> httpx.Response:
         """Send once, when the rate-limit window has room, and count the answer into it."""
-        await self._pace()
+        probe = await self._pace()
         answered: httpx.Headers | None = None
         try:
             response = await exchange(
@@ -317,16 +325,18 @@ class ProcoreTransport:
             answered = response.headers
             return response
         finally:
-            self.rate_limit.finished(answered)
+            self.rate_limit.finished(answered, probe=probe)
             self._window_news.set()
 
-    async def _pace(self) -> None:
-        """Hold a request back until Procore's rate-limit window has room for it."""
+    async def _pace(self) -> bool:
+        """Hold a request back until Procore's rate-limit window has room for it; True when it
+        goes as the probe of a window that has just reset."""
         async with self._pace_lock:  # one waiter at a time, so each sees the others' requests
             while True:
+                probing = self.rate_limit.probing
                 wait = self.rate_limit.reserve(self._clock.time())
                 if wait <= 0:
-                    return
+                    return self.rate_limit.probing and not probing
                 if wait > self._max_wait:
                     raise ProcoreRateLimitError(
                         f"Procore's rate limit is used up for {int(wait)} more seconds; try "

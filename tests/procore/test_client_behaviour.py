@@ -202,3 +202,31 @@ async def test_a_request_held_back_goes_as_soon_as_an_answer_makes_room(
         await asyncio.sleep(0)
         held_back = asyncio.create_task(transport.get("/rest/v1.0/me", company_id=None))
         await asyncio.wait_for(asyncio.gather(probe, held_back), timeout=10)
+
+
+def _window(remaining: int, reset: float) -> httpx.Headers:
+    return httpx.Headers(
+        {
+            "X-Rate-Limit-Limit": "25",
+            "X-Rate-Limit-Remaining": str(remaining),
+            "X-Rate-Limit-Reset": str(reset),
+        }
+    )
+
+
+def test_only_the_probes_own_answer_lets_the_next_request_go() -> None:
+    state = RateLimitState()
+    state.update(_window(1, reset=100.0))
+    assert state.reserve(50.0) == 0  # the window's last request, slow to answer
+    assert state.reserve(101.0) == 0  # the reset has passed: this one probes the window
+    assert state.probing
+    # The slow answer comes first: it describes the old window, nothing left. A sliding window
+    # may have freed a single slot at the reset, which the probe has taken: a second request
+    # now would be refused with a 429.
+    state.finished(_window(0, reset=100.0))
+    assert state.reserve(101.01) > 0
+    assert state.in_flight == 1
+    # The probe's answer tells the new window's budget.
+    state.finished(_window(3, reset=110.0), probe=True)
+    assert not state.probing
+    assert state.reserve(101.2) == 0
