@@ -142,7 +142,7 @@ QUICKBOOKS_ORDER_DELETED = (
 )
 QUICKBOOKS_ORDER_CHANGED = (
     "The purchase order changed in QuickBooks® Desktop since you confirmed; nothing was "
-    "deleted. Press x to see it as it is now."
+    "deleted. Start the deletion again to see the order as it is now."
 )
 QUICKBOOKS_DELETE_NOT_ALLOWED = (
     "Deleting in QuickBooks® Desktop is off: set [quickbooks] allow_delete = true to allow it."
