@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from startup import timed_start
+from startup import FIRST_FRAME, FIRST_ROWS, timed_marks, timed_start
 
 from sandbox import bulk_seed
 from services import locations
@@ -111,11 +111,13 @@ def main() -> None:
         list_cache = home / "data" / locations.APP_NAME / locations.list_cache_file().name
         timed_start("empty", env)  # writes the bytecode cache of Textual's modules
         timed_start("app", env)  # seeds the sandbox's demo data, writes the bytecode cache
-        empties, firsts, agains = [], [], []
+        empties: list[float] = []
+        firsts: list[dict[str, float]] = []
+        agains: list[float] = []
         for _ in range(options.starts):
             empties.append(timed_start("empty", env))
             list_cache.unlink(missing_ok=True)
-            firsts.append(timed_start("app", env))
+            firsts.append(timed_marks("app", env, {"frame": FIRST_FRAME, "rows": FIRST_ROWS}))
         subprocess.run(  # a whole load, as a person's first session has: fills the cache
             [sys.executable, "-m", "cco_unlink", "list", "--json"],
             stdout=subprocess.DEVNULL,
@@ -126,15 +128,27 @@ def main() -> None:
         for _ in range(options.starts):
             empties.append(timed_start("empty", env))
             agains.append(timed_start("app", env))
-        empty, first, again = (statistics.median(s) for s in (empties, firsts, agains))
+        empty = statistics.median(empties)
         lines.append(("empty Textual app: start to first frame", f"{empty:.3f} s", "", ""))
-        for label, took in (("first start, from Procore", first), ("restart, cached", again)):
+        for label, took, limit in (
+            (
+                "first start, from the sandbox: first frame, header and progress line",
+                statistics.median(first["frame"] for first in firsts),
+                1.2,
+            ),
+            (
+                "first start, from the sandbox: first painted row",
+                statistics.median(first["rows"] for first in firsts),
+                2.0,
+            ),
+            ("restart, cached: first painted row", statistics.median(agains), 1.5),
+        ):
             lines.append(
                 (
-                    f"cco-unlink demo data, {label}: to first painted row",
+                    f"cco-unlink demo data, {label}",
                     f"{took:.3f} s ({took / empty:.2f}x)",
-                    "<= 1.5x empty",
-                    verdict(took <= 1.5 * empty),
+                    f"<= {limit}x empty",
+                    verdict(took <= limit * empty),
                 )
             )
 

@@ -1,13 +1,15 @@
 """Start-up to first painted row, against the start-up of an empty Textual app, as a person at a
 terminal sees it.
 
-Each start is a fresh process on a pseudo-terminal, timed from its launch to the moment its first
-frame with content reaches the terminal: for cco-unlink, the frame holding the first CCO rows
-(`python -m cco_unlink`, exactly as a person starts it: settings, the embedded sandbox with its
-demo data in its child process, the backend and the app); for an empty Textual app, its first
-whole frame (the line drawn last, the terminal's bottom one). Interpreter start-up and imports
-count in both. The caller points the XDG directories at a scratch home: with a list cache there
-(every start after the first) the rows come from it; without one they come from the sandbox.
+Each start is a fresh process on a pseudo-terminal, timed from its launch to the moments what a
+person waits for reaches the terminal: for cco-unlink (`python -m cco_unlink`, exactly as a person
+starts it: settings, the embedded sandbox with its demo data in its child process, the backend and
+the app), the first frame holding the header and a progress line ("Connecting to Procore…", what
+a first start shows while its rows are on their way), and the frame holding the first CCO rows;
+for an empty Textual app, its first whole frame (the line drawn last, the terminal's bottom one).
+Interpreter start-up and imports count in both. The caller points the XDG directories at a
+scratch home: with a list cache there (every start after the first) the rows come from it;
+without one they come from the sandbox.
 
 `python benchmarks/startup.py` runs the empty app itself.
 """
@@ -30,9 +32,13 @@ from textual.app import App
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS, LINES = 160, 40
-# What each start is waiting for: the first demo project, in the first row of cco-unlink's list
-# however it is sorted; the move to the bottom line, which a whole frame draws last.
-PAINTED = {"app": b"Cedar Hollow", "empty": f"\x1b[{LINES};1H".encode()}
+# What each start is waiting for, each a set of texts that must all have reached the terminal.
+# cco-unlink: its header and the line saying it is connecting (a start with nothing cached: a
+# restart shows its cached rows instead); the first demo project, in the first row of the list
+# however it is sorted. The empty app: the move to the bottom line, which a whole frame draws last.
+FIRST_FRAME: tuple[bytes, ...] = (b"Commitment Change Orders", "Connecting to Procore…".encode())
+FIRST_ROWS: tuple[bytes, ...] = (b"Cedar Hollow",)
+WHOLE_FRAME: tuple[bytes, ...] = (f"\x1b[{LINES};1H".encode(),)
 QUIT_KEYS = {"app": b"q", "empty": b"\x11"}  # cco-unlink's q; Textual's ctrl+q
 
 
@@ -59,25 +65,39 @@ def on_pty(
 
 
 def timed_start(kind: str, env: dict[str, str], timeout_s: float = 60.0) -> float:
-    """Seconds from launching `kind` ("app" or "empty") on a fresh terminal to its first row."""
+    """Seconds from launching `kind` ("app" or "empty") on a fresh terminal to its first row
+    (cco-unlink) or its first whole frame (the empty app)."""
+    wanted = {"shown": FIRST_ROWS if kind == "app" else WHOLE_FRAME}
+    return timed_marks(kind, env, wanted, timeout_s)["shown"]
+
+
+def timed_marks(
+    kind: str, env: dict[str, str], marks: dict[str, tuple[bytes, ...]], timeout_s: float = 60.0
+) -> dict[str, float]:
+    """Seconds from launching `kind` ("app" or "empty") on a fresh terminal until each of
+    `marks` (a name, and texts that must all have reached the terminal) was seen."""
     command = [sys.executable, "-m", "cco_unlink"] if kind == "app" else [sys.executable, __file__]
-    wanted = PAINTED[kind]
     terminal, process, launched = on_pty(command, env)
+    seen_at: dict[str, float] = {}
     try:
-        seen = b""
+        seen = bytearray()
         deadline = launched + timeout_s
-        while wanted not in seen:
+        while len(seen_at) < len(marks):
             left = deadline - time.perf_counter()
             if left <= 0 or not select.select([terminal], [], [], left)[0]:
-                raise TimeoutError(f"{kind}: no {wanted!r} within {timeout_s} s")
+                missing = [name for name in marks if name not in seen_at]
+                raise TimeoutError(f"{kind}: no {missing} within {timeout_s} s")
             try:
                 seen += os.read(terminal, 65536)
             except OSError as error:  # the terminal closed: the program ended
                 raise RuntimeError(f"{kind} ended before painting: {seen[-500:]!r}") from error
-        took = time.perf_counter() - launched
+            now = time.perf_counter()
+            for name, texts in marks.items():
+                if name not in seen_at and all(text in seen for text in texts):
+                    seen_at[name] = now - launched
         os.write(terminal, QUIT_KEYS[kind])
         _drain_until_exit(terminal, process)
-        return took
+        return seen_at
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
