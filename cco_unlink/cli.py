@@ -155,6 +155,8 @@ def _whole_number(text: str) -> int | str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    if arguments.command is not None:
+        gc.enable()  # off while the modules loaded (see __main__); the app turns it on in _run_app
     try:
         _log_to_file()
         if arguments.command == "setup":
@@ -290,8 +292,10 @@ def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
         )
         # What start-up made (modules, classes, the app) lives as long as the process: kept
         # out of the collector's full passes, the first of which otherwise walked all of it
-        # (20-30 ms) just as the first frame was being painted.
+        # (20-30 ms) just as the first frame was being painted. The collector, off while the
+        # modules loaded (see __main__), collects from here on.
         gc.freeze()
+        gc.enable()
         app.run()
         return app.return_code or exit_codes.OK
 
