@@ -247,6 +247,7 @@ async def test_marks_show_in_the_status_column_and_removed_rows_leave(pilot: Pil
 def background(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sort and filter in a thread, in slices, from a few rows on: the path a long list takes."""
     monkeypatch.setattr(cco_table, "BACKGROUND_FROM", 10)
+    monkeypatch.setattr(cco_table, "FILTER_AT_ONCE", 20)
     monkeypatch.setattr(arrangement, "SLICE", 7)
     monkeypatch.setattr(arrangement, "SORT_AT_ONCE", 20)
 
@@ -294,6 +295,12 @@ async def test_a_newer_filter_keystroke_makes_the_older_give_up(pilot: Pilot[Non
     table.set_filter(["bluewater", "099"])  # narrows what is shown
     await _settled(pilot)
     assert list(table.row_keys) == [99]
+    # Once the rows to search are few enough, a keystroke is worked out at once.
+    table.set_filter(["bluewater", "9"])
+    await _settled(pilot)
+    assert 99 in table.row_keys and table.row_count <= 20  # FILTER_AT_ONCE: searched at once
+    table.set_filter(["bluewater", "099"])
+    assert not table.busy and list(table.row_keys) == [99]
     table.set_filter([])
     await _settled(pilot)
     assert table.row_count == 300 and table.current_key == 99

@@ -94,6 +94,8 @@ class ChangeOrdersScreen(FixActions):
 
     def on_mount(self) -> None:
         self.table.focus()
+        self.table.arranged.subscribe(self, lambda _: self._set_status(), immediate=True)
+        self.filter_input.edited.subscribe(self, lambda _: self._apply_filter(), immediate=True)
         # A restart's rows, when already read (see Backend.prepare_first_screen), go into the
         # screen's very first frame rather than the one after.
         cached = self.backend.cached_list_at_hand()
@@ -281,10 +283,6 @@ class ChangeOrdersScreen(FixActions):
                 )
             )
 
-    @on(CcoTable.Sorted)
-    def _sorted(self) -> None:
-        self._set_status()
-
     def action_refresh(self) -> None:
         if self.work_under_way:
             # A reload mid-way would show rows whose unlink is still out as if nothing were.
@@ -324,10 +322,6 @@ class ChangeOrdersScreen(FixActions):
             self._filter_submitted()
         elif taken == "escape":
             self.action_clear_filter()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self) -> None:
-        self._apply_filter()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:

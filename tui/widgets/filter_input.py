@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual import events
+from textual.signal import Signal
 from textual.widgets import Input
 
 
@@ -11,6 +12,13 @@ class FilterInput(Input):
         super().__init__(placeholder="Filter: every word must appear in the row", id=id)
         self.typing_ahead = False
         """True from `open` until the box loses focus: see `take_key`."""
+        self.edited: Signal[str] = Signal(self, "edited")
+        """Published with each change of the text, as it happens: a subscriber called at once
+        (immediate) shows the filter's result in the frame that shows the key typed, where
+        Input.Changed, a message, reached it a frame later."""
+
+    def watch_value(self, value: str) -> None:
+        self.edited.publish(value)
 
     @property
     def words(self) -> list[str]:
