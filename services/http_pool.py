@@ -66,6 +66,9 @@ class ConnectionPerRequest(httpx.AsyncBaseTransport):
 
     async def _wait_turn(self, request: httpx.Request) -> None:
         """A turn among the requests in flight, within the request's pool timeout."""
+        if not self._turns.locked():
+            await self._turns.acquire()  # free: taken at once (a timer each time cost more)
+            return
         timeout = request.extensions.get("timeout", {}).get("pool")
         try:
             async with asyncio.timeout(timeout):
