@@ -90,7 +90,7 @@ def _moment(value: object, key: str, what: str) -> datetime | None:
     if not isinstance(value, str):
         raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not a time.")
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value)  # "…Z" included, as Python 3.11 reads it
     except ValueError:
         raise ProcoreReplyError(f"Procore sent a {what} whose '{key}' is not a time.") from None
 
@@ -166,6 +166,17 @@ _origin_data = msgspec.json.Decoder(_OriginData)
 
 def quickbooks_link(origin_data: str | None) -> QuickBooksLink | None:
     """Read `{"po_txn_id": …, "txn_line_ids": […]}`; None when absent or unreadable."""
+    parts = link_parts(origin_data)
+    if parts is None:
+        return None
+    po_txn_id, line_ids = parts
+    return QuickBooksLink(po_txn_id=po_txn_id, txn_line_ids=tuple(line_ids.split(",")))
+
+
+def link_parts(origin_data: str | None) -> tuple[str, str] | None:
+    """quickbooks_link's reading as a list row keeps it: the purchase order's TxnID and the
+    lines' TxnLineIDs joined by commas (QuickBooks ids hold none). The usual CCO, of one line,
+    gets that line's very string back, no copy. None when absent or unreadable."""
     if not origin_data:
         return None
     try:
@@ -175,9 +186,13 @@ def quickbooks_link(origin_data: str | None) -> QuickBooksLink | None:
     line_ids = decoded.txn_line_ids
     if not decoded.po_txn_id.strip() or not line_ids:
         return None
+    # QuickBooks ids hold no comma: one that does is not one of its ids (and rows join them).
+    if len(line_ids) == 1:  # the usual CCO, checked without a generator
+        line = line_ids[0]
+        return (decoded.po_txn_id, line) if line.strip() and "," not in line else None
     if not all(line.strip() and "," not in line for line in line_ids):
-        return None  # QuickBooks ids hold no comma: not one of its ids (and SyncedCco joins them)
-    return QuickBooksLink(po_txn_id=decoded.po_txn_id, txn_line_ids=tuple(line_ids))
+        return None
+    return decoded.po_txn_id, ",".join(line_ids)
 
 
 class ChangeOrder(msgspec.Struct, gc=False):
@@ -244,9 +259,10 @@ def cents(change_order: ChangeOrder) -> int:
 def synced_epoch(change_order: ChangeOrder) -> int | None:
     """When the CCO was synced, else last updated, in seconds since 1970 UTC (a time without a
     zone is taken as UTC)."""
-    moment = _moment(change_order.synced_at, "synced_at", CHANGE_ORDER) or _moment(
-        change_order.updated_at, "updated_at", CHANGE_ORDER
-    )
+    if change_order.synced_at:
+        moment = _moment(change_order.synced_at, "synced_at", CHANGE_ORDER)
+    else:
+        moment = _moment(change_order.updated_at, "updated_at", CHANGE_ORDER)
     if moment is None:
         return None
     if moment.tzinfo is None:
