@@ -279,11 +279,17 @@ def _log_to_file() -> None:
 
 
 def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
-    with embedded_sandbox(settings, reset=arguments.reset_sandbox) as sandbox:
-        # Imported once the sandbox's child is on its way: it starts while Textual loads.
+    # A restart paints its cached list before it asks the sandbox anything: the sandbox's child
+    # then starts when the app first connects, rather than taking a core while the app starts.
+    # Without a cached list it starts at once, while Textual loads: the first rows wait for it.
+    restart = not arguments.reset_sandbox and locations.list_cache_file().exists()
+    with embedded_sandbox(settings, reset=arguments.reset_sandbox, deferred=restart) as sandbox:
         from tui.app import CcoUnlinkApp
 
-        backend = Backend(target_for(settings, sandbox))
+        backend = Backend(
+            target_for(settings, sandbox),
+            before_connecting=sandbox.start if sandbox is not None else None,
+        )
         app = CcoUnlinkApp(
             backend,
             theme=settings.ui.theme,

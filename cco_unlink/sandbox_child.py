@@ -6,6 +6,11 @@ waits for the sandbox to start. The child's start-up (Python, uvicorn, the demo 
 another core while the app imports and paints, and answering requests never takes the app's
 interpreter lock, as Procore answering on another machine would not. The child serves until its
 standard input closes: when the command ends, or when this process dies without a word.
+
+A start that will ask nothing of the sandbox before its first frame (a restart, which paints its
+cached list first) can have the child started later, `deferred`, by `EmbeddedSandbox.start` before
+the first request: its start-up then does not compete with the app's for the machine's cores. The
+socket is bound at once all the same, so the address is known and nothing sent early is lost.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import logging
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,50 +36,94 @@ STOP_TIMEOUT_S = 5.0
 HANDS_DOWN_SOCKETS = sys.platform != "win32"
 
 
+def _started() -> None:
+    """The start of a sandbox already running: nothing to do."""
+
+
 @dataclass(frozen=True)
 class EmbeddedSandbox:
     base_url: str
     data_file: Path
     connector_url: str = ""
     """Where cco-unlink asks QuickBooks: "" = the sandbox's own qbXML endpoint (direct)."""
+    start: Callable[[], None] = _started
+    """Starts a child that was deferred; once it runs (or has stopped), does nothing."""
 
 
 @contextmanager
 def sandbox_child(
-    host: str, port: int, config: dict[str, Any], *, reset: bool, log_path: Path
+    host: str,
+    port: int,
+    config: dict[str, Any],
+    *,
+    reset: bool,
+    log_path: Path,
+    deferred: bool = False,
 ) -> Iterator[EmbeddedSandbox]:
     """Serve the sandbox `config` describes (see `SandboxConfig.from_plain`) on host:port in a
-    child process, its data seeded afresh first when `reset`; its diagnostics go to `log_path`."""
+    child process, its data seeded afresh first when `reset`; its diagnostics go to `log_path`.
+    `deferred`: the child starts when `EmbeddedSandbox.start` is called, not at once."""
     if not HANDS_DOWN_SOCKETS:
         with _sandbox_in_process(host, port, config, reset=reset) as sandbox:
             yield sandbox
         return
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as child_log, _listen(host, port) as listener:
-        child = subprocess.Popen(
-            # -P: the sandbox package, never a module of the same name in the current folder.
-            [sys.executable, "-P", "-m", "sandbox.child", str(listener.fileno())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=child_log,
-            pass_fds=(listener.fileno(),),
-            # Its own session: Ctrl-C or a hang-up at the terminal reaches this process, which
-            # then stops the child in order, rather than both at once.
-            start_new_session=True,
-        )
-        bound = listener.getsockname()
-    # This process's copy of the socket is closed now: if the child dies, connecting fails
-    # at once instead of waiting in a queue nobody reads.
-    assert child.stdin is not None
+    child = _Child(_listen(host, port), log_path, {"config": config, "reset": reset})
     try:
-        try:
-            child.stdin.write(json.dumps({"config": config, "reset": reset}).encode() + b"\n")
-            child.stdin.flush()
-        except OSError:
-            pass  # It died at once; the first request says it cannot connect, the log says why.
-        url_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-        yield EmbeddedSandbox(f"http://{url_host}:{bound[1]}", Path(config["data_file"]))
+        if not deferred:
+            child.start()
+        url_host = f"[{child.bound[0]}]" if ":" in child.bound[0] else child.bound[0]
+        yield EmbeddedSandbox(
+            f"http://{url_host}:{child.bound[1]}", Path(config["data_file"]), start=child.start
+        )
     finally:
+        child.stop()
+
+
+class _Child:
+    """The sandbox's process on a socket bound for it, started once, at most."""
+
+    def __init__(self, listener: socket.socket, log_path: Path, order: dict[str, Any]) -> None:
+        self._listener = listener
+        self.bound: tuple[str, int] = listener.getsockname()[:2]
+        self._log_path = log_path
+        self._order = json.dumps(order).encode() + b"\n"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._process is not None or self._listener.fileno() == -1:
+                return  # running, or stopped before it was needed
+            with self._log_path.open("ab") as child_log, self._listener:
+                self._process = subprocess.Popen(
+                    # -P: the sandbox package, never a module of the same name in the current
+                    # folder.
+                    [sys.executable, "-P", "-m", "sandbox.child", str(self._listener.fileno())],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=child_log,
+                    pass_fds=(self._listener.fileno(),),
+                    # Its own session: Ctrl-C or a hang-up at the terminal reaches this process,
+                    # which then stops the child in order, rather than both at once.
+                    start_new_session=True,
+                )
+            # This process's copy of the socket is closed now: if the child dies, connecting
+            # fails at once instead of waiting in a queue nobody reads.
+            assert self._process.stdin is not None
+            try:
+                self._process.stdin.write(self._order)
+                self._process.stdin.flush()
+            except OSError:
+                pass  # It died at once; the first request cannot connect, the log says why.
+
+    def stop(self) -> None:
+        with self._lock:
+            self._listener.close()  # never started: what was sent early is refused, not kept
+            child, self._process = self._process, None
+        if child is None:
+            return
+        assert child.stdin is not None
         with suppress(OSError):
             child.stdin.close()
         try:

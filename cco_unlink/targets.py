@@ -69,22 +69,28 @@ def backend_for(settings: Settings, reset: bool) -> Iterator[Backend]:
 
 
 @contextlib.contextmanager
-def embedded_sandbox(settings: Settings, *, reset: bool) -> Iterator[EmbeddedSandbox | None]:
-    """Run the sandbox beside this process when the settings ask for it; None in remote mode."""
+def embedded_sandbox(
+    settings: Settings, *, reset: bool, deferred: bool = False
+) -> Iterator[EmbeddedSandbox | None]:
+    """Run the sandbox beside this process when the settings ask for it; None in remote mode.
+    `deferred`: its child starts on `EmbeddedSandbox.start` (see sandbox_child), except behind
+    the Web Connector's chain, which asks the sandbox as soon as it runs."""
     if settings.backend.mode != "sandbox":
         if reset:
             raise SettingsError("--reset-sandbox works in sandbox mode only.")
         yield None
         return
     values = sandbox_values(settings, None, reset)
+    direct = settings.quickbooks.via != "web-connector"
     with sandbox_child(
         loopback_host(settings),
         settings.sandbox.port,
         values,
         reset=reset,
         log_path=locations.log_file(),
+        deferred=deferred and direct,
     ) as sandbox:
-        if settings.quickbooks.via != "web-connector":
+        if direct:
             yield sandbox
             return
         from cco_unlink.web_connector_chain import web_connector_chain

@@ -8,7 +8,7 @@ import contextlib
 import importlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -68,10 +68,18 @@ def _now() -> datetime:
 
 
 class Backend:
-    def __init__(self, target: Target, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        target: Target,
+        clock: Clock = SYSTEM_CLOCK,
+        *,
+        before_connecting: Callable[[], None] | None = None,
+    ) -> None:
         target.check()
         self.target = target
         self.clock = clock
+        self._before_connecting = before_connecting
+        """Called once, before anything is sent: starts an embedded sandbox left to wait."""
         self.preference = catalog.ProjectPreference()
         """The time the Procore client paces itself by; tests hand in one that skips waits."""
         self.audit = AuditLog(target.audit_path)
@@ -108,12 +116,19 @@ class Backend:
         """The side of the wire, made on first use. Its import costs about a tenth of a second
         (httpx and its stack); run in a thread, it leaves the event loop free to paint."""
         if self._connections is None:
+            self._connecting()
             await asyncio.to_thread(importlib.import_module, "services.connections")
         return self.connections
+
+    def _connecting(self) -> None:
+        start, self._before_connecting = self._before_connecting, None
+        if start is not None:
+            start()
 
     @property
     def connections(self) -> Connections:
         if self._connections is None:
+            self._connecting()
             from services.connections import Connections  # see open()
 
             self._connections = Connections(self.target, self.clock)

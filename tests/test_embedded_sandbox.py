@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -53,6 +54,78 @@ def test_a_request_sent_before_the_child_is_ready_is_answered(tmp_path: Path) ->
         assert sandbox.data_file == data
         assert data.is_file()  # the child seeded the demo data
     assert _refuses_connections(sandbox.base_url, within_s=1)
+
+
+def test_a_deferred_child_starts_when_asked_and_what_was_sent_early_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "sandbox.sqlite3"
+    with (
+        sandbox_child(
+            "127.0.0.1",
+            0,
+            {"data_file": str(data)},
+            reset=False,
+            log_path=tmp_path / "log",
+            deferred=True,
+        ) as sandbox,
+        ThreadPoolExecutor(max_workers=1) as sender,
+    ):
+        early = sender.submit(_token_status, sandbox.base_url)
+        time.sleep(0.3)
+        assert not early.done()  # queued on the bound socket, no child to answer it
+        assert not data.exists()  # nor has any child seeded the demo data
+        sandbox.start()
+        sandbox.start()  # a second call starts no second child
+        assert early.result(timeout=30) == 200
+    assert _refuses_connections(sandbox.base_url, within_s=1)
+
+
+def test_a_deferred_child_never_asked_for_never_starts(tmp_path: Path) -> None:
+    data = tmp_path / "sandbox.sqlite3"
+    with sandbox_child(
+        "127.0.0.1",
+        0,
+        {"data_file": str(data)},
+        reset=False,
+        log_path=tmp_path / "log",
+        deferred=True,
+    ) as sandbox:
+        pass
+    sandbox.start()  # too late: the socket is closed, nothing starts
+    assert _refuses_connections(sandbox.base_url, within_s=1)
+    assert not data.exists()
+
+
+def test_the_backend_starts_a_deferred_sandbox_before_its_first_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    config = {"data_file": str(tmp_path / "sandbox.sqlite3")}
+    starts: list[float] = []
+    with sandbox_child(
+        "127.0.0.1", 0, config, reset=False, log_path=tmp_path / "log", deferred=True
+    ) as sandbox:
+
+        def start() -> None:
+            starts.append(time.monotonic())
+            sandbox.start()
+
+        backend = Backend(
+            sandbox_target(sandbox.base_url, tmp_path / "audit.jsonl"), before_connecting=start
+        )
+        assert backend.cached_list_at_hand() is None and starts == []  # nothing sent yet
+
+        async def connect_twice() -> str:
+            try:
+                user, _ = await backend.connect()
+                await backend.connect()
+                return user.login
+            finally:
+                await backend.aclose()
+
+        assert asyncio.run(connect_twice()) == "admin"
+    assert len(starts) == 1
 
 
 def test_the_child_stops_when_its_parent_dies_without_a_word(tmp_path: Path) -> None:

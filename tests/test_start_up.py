@@ -1,22 +1,30 @@
 """How `cco-unlink` starts: the cycle collector, off while the modules load, is on again before
-any work is done, for the app as for a command."""
+any work is done, for the app as for a command; and the embedded sandbox's child starts at once
+for a first start, but waits for the first request on a restart (its list is cached)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from services import locations
 from tests.conftest import REPO_ROOT
 
 # Runs the program's own entry point with the app's run replaced by a note of the collector's
-# state: the app's screen is not the point here, the start-up around it is.
+# state and of the processes started: the app's screen is not the point here, its start-up is.
 PROBE = """
-import gc, sys
+import gc, os, sys
 import tui.app
 from cco_unlink.__main__ import main
 sys.argv = ["cco-unlink", *sys.argv[1:]]
-tui.app.CcoUnlinkApp.run = lambda self: print("app runs, collector on:", gc.isenabled())
+def run(app):
+    children = open(f"/proc/self/task/{os.getpid()}/children").read().split()
+    print("app runs, collector on:", gc.isenabled(), "sandbox child:", len(children))
+tui.app.CcoUnlinkApp.run = run
 status = main()
 print("ended, collector on:", gc.isenabled(), "frozen objects:", gc.get_freeze_count() > 0)
 sys.exit(status)
@@ -34,11 +42,32 @@ def _start(*arguments: str) -> tuple[list[str], str]:
     return result.stdout.splitlines(), result.stderr
 
 
+needs_proc = pytest.mark.skipif(
+    not Path(f"/proc/self/task/{os.getpid()}/children").exists(), reason="Linux's /proc only"
+)
+
+
+@needs_proc
 def test_the_app_runs_with_the_collector_on_and_start_up_frozen(isolated_home: Path) -> None:
     assert _start() == (
-        ["app runs, collector on: True", "ended, collector on: True frozen objects: True"],
+        [
+            "app runs, collector on: True sandbox child: 1",
+            "ended, collector on: True frozen objects: True",
+        ],
         "",
     )
+
+
+@needs_proc
+def test_a_restart_starts_the_sandbox_only_when_the_app_first_connects(
+    isolated_home: Path,
+) -> None:
+    cache = locations.list_cache_file()
+    cache.parent.mkdir(parents=True)
+    cache.touch()
+    lines, said = _start()
+    assert lines[0] == "app runs, collector on: True sandbox child: 0"
+    assert said == ""
 
 
 def test_a_command_runs_with_the_collector_on(isolated_home: Path) -> None:
