@@ -16,7 +16,7 @@ from starlette.routing import Route
 from sandbox.access import header_company, project_in_company, tool_level
 from sandbox.errors import ApiError, not_found
 from sandbox.oauth import authenticate
-from sandbox.store import connection, transaction
+from sandbox.store import request_connection, transaction
 
 STILL_LINKED = (
     "This commitment change order is synced with your ERP system. Unlink it before deleting it."
@@ -24,7 +24,7 @@ STILL_LINKED = (
 
 
 async def delete_cco(request: Request) -> Response:
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         company_id = header_company(conn, request, caller)
         project = project_in_company(conn, int(request.path_params["project_id"]), company_id)

@@ -33,7 +33,7 @@ from sandbox.access import header_company, same_company, tool_level
 from sandbox.errors import NOT_FOUND, ApiError, bad_request, not_found
 from sandbox.formats import procore_time
 from sandbox.oauth import Caller, authenticate
-from sandbox.store import connection, transaction
+from sandbox.store import request_connection, transaction
 
 CHANGE_ORDER_TYPE = "change_order"
 LINE_ITEM_TYPE = "line_item"
@@ -156,7 +156,7 @@ async def _unlink(request: Request, *, sync: bool) -> Response:
     body = await request.body()
     key = _idempotency_key(request)
     body_hash = hashlib.sha256(body).hexdigest()
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         company_id = header_company(conn, request, caller)
         same_company(conn, caller, company_id, int(request.path_params["company_id"]))

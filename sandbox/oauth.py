@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from sandbox.errors import unauthorized
-from sandbox.store import connection, transaction
+from sandbox.store import connection, request_connection, transaction
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 # Procore's authorization codes are single-use and last 10 minutes.
@@ -122,7 +122,7 @@ async def token_endpoint(request: Request) -> Response:
         )
     grant = form.get("grant_type", "")
     ttl_s: int = request.app.state.config.token_ttl_s
-    with connection(request.app.state.data_file) as conn, transaction(conn):
+    with request_connection(request.app.state.data_file) as conn, transaction(conn):
         client = _client(conn, form)
         if grant not in GRANTS:
             return _oauth_error(
@@ -200,7 +200,7 @@ async def revoke_endpoint(request: Request) -> Response:
     """POST /oauth/revoke: revokes the token and its pair; 200 whatever the token, like Procore."""
     form = await _form(request) or {}
     token = form.get("token", "")
-    with connection(request.app.state.data_file) as conn, transaction(conn):
+    with request_connection(request.app.state.data_file) as conn, transaction(conn):
         pair = conn.execute(
             "SELECT access_token, refresh_token FROM oauth_pairs"
             " WHERE access_token = ? OR refresh_token = ?",
@@ -239,7 +239,7 @@ def authenticate(conn: sqlite3.Connection, request: Request) -> Caller:
 
 async def token_info_endpoint(request: Request) -> Response:
     """GET /oauth/token/info: what the presented token is, for debugging clients."""
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         token = bearer_token(request)
         row = conn.execute(
@@ -281,7 +281,7 @@ async def authorize_page(request: Request) -> Response:
     query = request.query_params
     client_login = query.get("client_id", "")
     redirect_uri = query.get("redirect_uri", "")
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         client = conn.execute("SELECT login FROM users WHERE login = ?", (client_login,)).fetchone()
         users = conn.execute("SELECT login, name FROM users ORDER BY id").fetchall()
     if client is None:
@@ -322,7 +322,7 @@ async def authorize_decision(request: Request) -> Response:
     state = form.get("state", "")
     if not _redirect_allowed(redirect_uri):
         return _page("Bad redirect URI", "<p>redirect_uri is not allowed.</p>", 400)
-    with connection(request.app.state.data_file) as conn, transaction(conn):
+    with request_connection(request.app.state.data_file) as conn, transaction(conn):
         client = conn.execute("SELECT login FROM users WHERE login = ?", (client_login,)).fetchone()
         user = conn.execute(
             "SELECT id FROM users WHERE login = ?", (form.get("login", ""),)

@@ -22,7 +22,7 @@ from sandbox.errors import bad_request, not_found
 from sandbox.external_data import external_data_endpoint, external_data_sync_endpoint
 from sandbox.oauth import authenticate
 from sandbox.paging import paginate
-from sandbox.store import connection
+from sandbox.store import request_connection
 
 CCO_SELECT = (
     "SELECT c.*, COALESCE((SELECT SUM(amount_cents) FROM cco_line_items l"
@@ -42,13 +42,13 @@ def _list(request: Request, items: Sequence[object]) -> Response:
 
 
 async def me(request: Request) -> Response:
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
     return JSONResponse({"id": caller.id, "login": caller.login, "name": caller.name})
 
 
 async def companies(request: Request) -> Response:
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         rows = conn.execute(
             "SELECT c.id, c.name, c.is_active FROM companies c"
@@ -60,7 +60,7 @@ async def companies(request: Request) -> Response:
 
 
 async def company_user(request: Request) -> Response:
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         company_id = header_company(conn, request, caller)
         same_company(conn, caller, company_id, int(request.path_params["company_id"]))
@@ -80,7 +80,7 @@ async def company_user(request: Request) -> Response:
 
 
 async def projects(request: Request) -> Response:
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         company_id = header_company(conn, request, caller)
         same_company(conn, caller, company_id, int_param(request, "company_id"))
@@ -94,7 +94,7 @@ async def projects(request: Request) -> Response:
 
 def _commitments(kind: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        with connection(request.app.state.data_file) as conn:
+        with request_connection(request.app.state.data_file) as conn:
             caller = authenticate(conn, request)
             company_id = header_company(conn, request, caller)
             project = project_in_company(conn, int_param(request, "project_id"), company_id)
@@ -158,7 +158,7 @@ async def ccos(request: Request) -> Response:
     """CCOs of a project; takes `filters[synced]` (our choice), `filters[contract_id|status]`
     and `filters[updated_at]` (a range, `start...end`)."""
     where = ["c.project_id = ?"]
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         company_id = header_company(conn, request, caller)
         project = project_in_company(conn, int(request.path_params["project_id"]), company_id)
@@ -193,7 +193,7 @@ async def ccos(request: Request) -> Response:
 
 
 async def cco_show(request: Request) -> Response:
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         company_id = header_company(conn, request, caller)
         project = project_in_company(conn, int(request.path_params["project_id"]), company_id)
@@ -212,7 +212,7 @@ async def cco_show(request: Request) -> Response:
 
 
 async def permissions(request: Request) -> Response:
-    with connection(request.app.state.data_file) as conn:
+    with request_connection(request.app.state.data_file) as conn:
         caller = authenticate(conn, request)
         company_id = header_company(conn, request, caller)
         if request.query_params.get("project_id"):

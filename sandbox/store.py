@@ -2,13 +2,16 @@
 
 One file holds the Procore side (companies, projects, commitments, change orders, users, tokens)
 and the simulated QuickBooks Desktop company file (vendors, items, purchase orders and their
-lines). Each request opens its own short-lived connection: sqlite3 connections must not cross
-threads, and opening one is far cheaper than any HTTP round trip.
+lines). A request borrows the connection its thread's previous request left (request_connection):
+sqlite3 connections must not cross threads, and opening one, pragmas and schema read again, cost
+a third of a millisecond, a fifth of the sandbox's CPU for a list of 100,000 CCOs.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -184,6 +187,51 @@ def connection(data_file: Path) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.close()
+
+
+_kept = threading.local()
+"""The connection this thread's last request gave back, with the identity of its file."""
+
+
+@contextmanager
+def request_connection(data_file: Path) -> Iterator[sqlite3.Connection]:
+    """A connection for one request: the one this thread's previous request gave back, while the
+    file is still the one it opened (a reset replaces the file), else a new one. Lent to one
+    request at a time; given back with no transaction open, or closed."""
+    kept: tuple[tuple[int, int], sqlite3.Connection] | None = getattr(_kept, "slot", None)
+    _kept.slot = None
+    identity = _identity(data_file)
+    if kept is not None and kept[0] == identity:
+        conn = kept[1]
+    else:
+        if kept is not None:
+            kept[1].close()
+        conn = connect(data_file)
+        identity = _identity(data_file)
+    try:
+        yield conn
+    finally:
+        _give_back(conn, identity)
+
+
+def _give_back(conn: sqlite3.Connection, identity: tuple[int, int] | None) -> None:
+    try:
+        if conn.in_transaction:  # left open by a failure: never carried to another request
+            conn.rollback()
+    except sqlite3.Error:
+        identity = None
+    if identity is None or getattr(_kept, "slot", None) is not None:
+        conn.close()  # the file is gone, or a request in between gave back one already
+    else:
+        _kept.slot = (identity, conn)
+
+
+def _identity(data_file: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(data_file)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 @contextmanager
