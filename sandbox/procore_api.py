@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -37,8 +38,10 @@ COMMITMENT_SELECT = (
 
 
 def _list(request: Request, items: Sequence[object]) -> Response:
+    """A page of a list, as JSONResponse writes it (compact, UTF-8) and in a fifth of the time:
+    a page of 2,000 CCOs is the longest answer the sandbox gives."""
     chunk, headers = paginate(request, items)
-    return JSONResponse(chunk, headers=headers)
+    return Response(msgspec.json.encode(chunk), headers=headers, media_type="application/json")
 
 
 async def me(request: Request) -> Response:
