@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
 
 
-@dataclass(frozen=True)
-class User:
+class User(msgspec.Struct, frozen=True):
     id: int
     login: str
     name: str
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(msgspec.Struct, frozen=True):
     """Who is changing Procore, in which company: named in every audit line."""
 
     user: User
     company_id: int
 
 
-@dataclass(frozen=True)
-class Company:
+class Company(msgspec.Struct, frozen=True):
     id: int
     name: str
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(msgspec.Struct, frozen=True):
     id: int
     name: str
     number: str
@@ -41,8 +36,7 @@ class Project:
     the ERP cannot hold synced CCOs, so it is not asked for any."""
 
 
-@dataclass(frozen=True)
-class Commitment:
+class Commitment(msgspec.Struct, frozen=True):
     """A purchase order or work order contract; in QuickBooks Desktop it is a purchase order."""
 
     id: int
@@ -55,8 +49,7 @@ class Commitment:
     """The purchase order's RefNumber, when Procore keeps it."""
 
 
-@dataclass(frozen=True)
-class QuickBooksLink:
+class QuickBooksLink(msgspec.Struct, frozen=True):
     """Where a synced CCO lives in QuickBooks Desktop: lines added to the commitment's PO."""
 
     po_txn_id: str
@@ -140,14 +133,12 @@ def epoch_of(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp())
 
 
-@dataclass(frozen=True)
-class CcoLineItem:
+class CcoLineItem(msgspec.Struct, frozen=True):
     id: int
     origin_id: str | None
 
 
-@dataclass(frozen=True)
-class CcoState:
+class CcoState(msgspec.Struct, frozen=True):
     """A CCO as Procore holds it right now, read fresh before a change."""
 
     id: int
@@ -155,7 +146,7 @@ class CcoState:
     number: str
     origin_id: str | None
     origin_data: str | None
-    line_items: tuple[CcoLineItem, ...] = field(default_factory=tuple)
+    line_items: tuple[CcoLineItem, ...] = ()
     commitment_id: int | None = None
     """The commitment (purchase order) the CCO changes, as Procore says now."""
 
@@ -166,8 +157,7 @@ class CcoState:
         )
 
 
-@dataclass(frozen=True)
-class CcoLineDetail:
+class CcoLineDetail(msgspec.Struct, frozen=True):
     """One line item of a CCO as Procore shows it."""
 
     id: int
@@ -179,8 +169,7 @@ class CcoLineDetail:
     """The QuickBooks TxnLineID this line was exported as, while linked."""
 
 
-@dataclass(frozen=True)
-class CcoDetail:
+class CcoDetail(msgspec.Struct, frozen=True):
     """A CCO read fresh for the detail pane: what the list row does not carry."""
 
     state: CcoState
@@ -240,8 +229,7 @@ class Presence(enum.Enum):
     ABSENT = "absent"
 
 
-@dataclass(frozen=True)
-class PurchaseOrderSeen:
+class PurchaseOrderSeen(msgspec.Struct, frozen=True):
     """The purchase order as QuickBooks Desktop described it when asked."""
 
     txn_id: str
@@ -251,8 +239,7 @@ class PurchaseOrderSeen:
     line_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class QuickBooksEvidence:
+class QuickBooksEvidence(msgspec.Struct, frozen=True):
     """What QuickBooks Desktop holds of one CCO, read live: its purchase order (None when
     QuickBooks says there is no such order) and which of the CCO's lines are still on it."""
 
@@ -309,8 +296,7 @@ class OutcomeKind(enum.Enum):
         return self in (OutcomeKind.UNLINKED, OutcomeKind.ALREADY_UNLINKED)
 
 
-@dataclass(frozen=True)
-class UnlinkOutcome:
+class UnlinkOutcome(msgspec.Struct, frozen=True):
     kind: OutcomeKind
     message: str
     cco_id: int
@@ -323,8 +309,7 @@ class UnlinkOutcome:
     """What QuickBooks held of the CCO, when it was asked and answered."""
 
 
-@dataclass(frozen=True)
-class LoadProgress:
+class LoadProgress(msgspec.Struct, frozen=True):
     """How far a list load has come, for a progress line."""
 
     projects_done: int
@@ -340,8 +325,7 @@ class LoadProgress:
         return self.projects_done / self.projects_total if self.projects_total else 1.0
 
 
-@dataclass(frozen=True)
-class CachedList:
+class CachedList(msgspec.Struct, frozen=True):
     """The list as it was last loaded, kept on disk so a restart shows it at once: its first
     rows, read first (services/cache.py reads the rest after them)."""
 
@@ -361,12 +345,11 @@ class CachedList:
         return self.loaded_projects is None
 
 
-@dataclass(frozen=True)
-class ListChanges:
+class ListChanges(msgspec.Struct, frozen=True):
     """One project's changes since the cached list: rows new or changed, and rows gone."""
 
     changed: list[SyncedCco]
     removed: list[int]
     progress: LoadProgress
-    removed_projects: list[int] = field(default_factory=list)
+    removed_projects: list[int] = msgspec.field(default_factory=list)
     """Projects no longer listed (closed, or access withdrawn): all their rows go."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from msgspec.structs import replace
 
 from sandbox import SandboxServer, inspect
 from sandbox.demo import HARBOR_COMPANY_ID, SUMMIT_COMPANY_ID
