@@ -34,3 +34,18 @@ def test_a_row_whose_commitment_text_differs_is_searched_by_its_own_whole_text()
     assert list(index.having(ids, "west", rows)) == []
     assert list(index.having(ids, "changed", rows)) == [2]
     assert 2 in index and 3 not in index
+
+
+def test_a_rows_purchase_order_and_a_title_beyond_ascii_are_found() -> None:
+    rows = {
+        c.id: c
+        for c in (_cco(1, title="Câble Électrique"), _cco(2), _cco(3, po_reference="PO-9"))
+    }
+    index = SearchIndex()
+    for cco in rows.values():
+        index.add(cco)
+    ids = list(rows)
+    assert list(index.having(ids, "électrique", rows)) == [1]
+    assert list(index.having(ids, "âble", rows)) == [1]
+    assert list(index.having(ids, "po-7", rows)) == [1, 2]  # the commitment's purchase order
+    assert list(index.having(ids, "po-9", rows)) == [3]  # its own: it differs from the others'
