@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from services.models import SyncedCco, cents_of, epoch_of
-from tui.widgets import arrangement, cco_table
+from tui.widgets import arrangement, cco_table, sort_orders
 from tui.widgets.cco_table import COLUMNS, CcoTable
 from tui.widgets.column_layout import GAP, MARGIN
 
@@ -379,3 +379,32 @@ async def test_the_status_sort_puts_marked_rows_after_the_others_by_mark(
     assert list(table.row_keys) == [1, 3, 6, 4, 2, 5]
     table.sort_by("status", reverse=True)
     assert list(table.row_keys) == [5, 2, 4, 6, 3, 1]
+
+
+@pytest.mark.usefixtures("background")
+async def test_a_very_long_list_takes_its_orders_in_a_thread_and_the_cursor_keeps_its_cco(
+    pilot: Pilot[None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cco_table, "ORDERS_PAUSE_S", 0.01)
+    monkeypatch.setattr(cco_table, "ORDER_AT_ONCE", 50)
+    monkeypatch.setattr(sort_orders, "TAKE_SLICE", 30)
+    monkeypatch.setattr(arrangement, "SCAN_SLICE", 30)
+    table = table_of(pilot)
+    rows = [_cco(i, amount=f"{(i * 37) % 23 - 11}.00") for i in range(1, 201)]
+    table.replace_rows(rows)
+    await _orders_worked_out(pilot)
+    table.mark_many([20, 10], "✗ In QBD")
+    table.remove_row(3)
+    table.move_cursor(row=table.get_row_index(177))
+    by_amount = [c.id for c in sorted(rows, key=lambda c: c.cents) if c.id != 3]
+    unmarked = [c.id for c in rows if c.id not in (3, 10, 20)]
+    for column, reverse, expected in (
+        ("amount", False, by_amount),
+        ("amount", True, by_amount[::-1]),
+        ("status", False, [*unmarked, 10, 20]),
+        (None, False, [c.id for c in rows if c.id != 3]),
+    ):
+        table.sort_by(column, reverse=reverse)
+        assert table.busy, "taken in a thread"
+        await _settled(pilot)
+        assert list(table.row_keys) == expected and table.current_key == 177

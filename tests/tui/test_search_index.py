@@ -38,8 +38,7 @@ def test_a_row_whose_commitment_text_differs_is_searched_by_its_own_whole_text()
 
 def test_a_rows_purchase_order_and_a_title_beyond_ascii_are_found() -> None:
     rows = {
-        c.id: c
-        for c in (_cco(1, title="Câble Électrique"), _cco(2), _cco(3, po_reference="PO-9"))
+        c.id: c for c in (_cco(1, title="Câble Électrique"), _cco(2), _cco(3, po_reference="PO-9"))
     }
     index = SearchIndex()
     for cco in rows.values():

@@ -9,11 +9,11 @@ Also each column's sort keys, made for many rows at once.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import filterfalse
 from operator import attrgetter, methodcaller
 from typing import TypeVar
 
@@ -29,6 +29,8 @@ SLICE = 10_000
 PAUSE_S = 0.001
 # Up to this many rows sort in one C call (about 30 ms at 100,000); more, slice by slice.
 SORT_AT_ONCE = 150_000
+# Ids scanned for the cursor's row per slice, in C: a few milliseconds.
+SCAN_SLICE = 200_000
 
 
 def _text(
@@ -62,7 +64,7 @@ SORT_KEYS: dict[str, Callable[[Iterable[SyncedCco]], Iterable[SortKey]]] = {
 }
 """Each column's sort keys of many rows at once, made in C where they can be (map, attrgetter):
 amounts as integer cents, dates as integer seconds, text lower-cased, CCO numbers padded so
-that 9 comes before 10. The status column's are the table's marks (see status_order)."""
+that 9 comes before 10. The status column's are the table's marks (sort_orders.status_order)."""
 
 
 @dataclass
@@ -81,12 +83,20 @@ class Arrangement:
     narrow_from: list[int] | None
     """Filter these (the rows shown: the filter only grew) instead of every row."""
     cancel: threading.Event
+    ordered: Callable[[threading.Event], list[int] | None] | None = None
+    """Gives every id in the chosen order without a sort (an order worked out ahead), a slice
+    at a time; given, `ids` and `column` are not looked at."""
+    cursor: int | None = None
+    """The row under the cursor: where it lands is found here too, not on the event loop."""
     order: list[int] | None = None
     shown: list[int] | None = None
+    cursor_row: int | None = None
 
     def run(self, records: dict[int, SyncedCco], search: SearchIndex) -> None:
         order: list[int] | None = self.ids
-        if self.column is not None:
+        if self.ordered is not None:
+            order = self.ordered(self.cancel)
+        elif self.column is not None:
             keys = sort_keys(self.column, self.ids, records, self.cancel)
             order = _sorted(self.ids, keys, self.reverse, self.cancel)
         if order is None:
@@ -97,6 +107,8 @@ class Arrangement:
         for word in self.words:
             if shown is not None:
                 shown = _having(shown, word, records, search, self.cancel)
+        if shown is not None and self.cursor is not None:
+            self.cursor_row = _position(shown, self.cursor, self.cancel)
         if not self.cancel.is_set():
             self.order, self.shown = order, shown
 
@@ -131,13 +143,16 @@ def _sorted(
 
 
 def stable_sort(
-    items: list[T], key: Callable[[T], SortKey], cancel: threading.Event
+    items: list[T],
+    key: Callable[[T], SortKey],
+    cancel: threading.Event,
+    at_once: int | None = None,
 ) -> list[T] | None:
     """`items` sorted by `key`, ascending, equal keys in their order; None when cancelled. Up to
-    SORT_AT_ONCE items in one sort in C (it holds the interpreter: about 30 ms for 100,000);
-    more, slice by slice, then the sorted runs merged two at a time, each merge one C call
+    `at_once` (SORT_AT_ONCE) items in one sort in C (it holds the interpreter: about 30 ms for
+    100,000); more, slice by slice, then the sorted runs merged two at a time, each merge one C call
     (Timsort merges two sorted runs in linear time: the last, of a million, about 50 ms)."""
-    if len(items) <= SORT_AT_ONCE:
+    if len(items) <= (SORT_AT_ONCE if at_once is None else at_once):
         return sorted(items, key=key)
     runs = []
     for start in range(0, len(items), SLICE):
@@ -154,14 +169,6 @@ def stable_sort(
             merged.append(pair)
         runs = merged
     return runs[0]
-
-
-def status_order(ids: Iterable[int], status: dict[int, str]) -> list[int]:
-    """`ids` by their marks, ascending: the rows without one first, in their order, then the
-    marked ones by mark. In C, with no key a row: most rows carry no mark."""
-    ids = list(ids)
-    marked = sorted(filter(status.get, ids), key=status.__getitem__)
-    return list(filterfalse(status.get, ids)) + marked
 
 
 def _index_missing(
@@ -188,6 +195,16 @@ def _having(
             return None
         kept += search.having(ids[start : start + SLICE], word, records)
     return kept
+
+
+def _position(ids: list[int], key: int, cancel: threading.Event) -> int | None:
+    """Where `key` is in `ids`, SCAN_SLICE ids at a time; None when absent or cancelled."""
+    for start in range(0, len(ids), SCAN_SLICE):
+        if stopped(cancel):
+            return None
+        with contextlib.suppress(ValueError):
+            return ids.index(key, start, start + SCAN_SLICE)
+    return None
 
 
 def stopped(cancel: threading.Event) -> bool:

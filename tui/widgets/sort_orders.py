@@ -6,7 +6,7 @@ Each order is kept as positions in a snapshot of the ids (4 bytes a row a column
 the snapshot's 8), sorted ascending with equal keys in load order; descending is that reversed.
 A row removed since leaves the orders right (it is skipped); a row added or changed makes them
 stale, and they are worked out again once the list settles. The status column is not kept: it
-changes with every mark, and sorts cheaply as it is (arrangement.status_order).
+changes with every mark, and sorts cheaply as it is (status_order).
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ import threading
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import filterfalse
 
 from services.models import SyncedCco
 from tui.widgets.arrangement import SLICE, SORT_KEYS, SortKey, stable_sort, stopped
+
+# Rows taken from an order worked out ahead per slice, in a thread: about 5 ms each.
+TAKE_SLICE = 100_000
 
 
 @dataclass
@@ -28,18 +32,69 @@ class SortOrders:
     """Each column's order, as positions in `ids`."""
 
     def sorted_ids(
-        self, column: str, reverse: bool, records: dict[int, SyncedCco]
+        self, column: str, records: dict[int, SyncedCco], cancel: threading.Event | None
     ) -> list[int] | None:
-        """Every id held, in `column`'s order; None for a column not kept."""
+        """Every id held, in `column`'s ascending order; None for a column not kept, or when
+        cancelled. Given `cancel`, a slice at a time (see ready_order)."""
         positions = self.ascending.get(column)
         if positions is None:
             return None
-        found: Iterable[int] = map(
-            self.ids.__getitem__, reversed(positions) if reverse else positions
-        )
-        if len(records) < len(self.ids):
-            found = filter(records.__contains__, found)  # rows removed since
-        return list(found)
+        order: list[int] = []
+        step = len(positions) if cancel is None else TAKE_SLICE
+        for start in range(0, len(positions), step):
+            if cancel is not None and stopped(cancel):
+                return None
+            found: Iterable[int] = map(self.ids.__getitem__, positions[start : start + step])
+            if len(records) < len(self.ids):
+                found = filter(records.__contains__, found)  # rows removed since
+            order += found
+        return order
+
+
+def ready_order(
+    column: str | None,
+    reverse: bool,
+    records: dict[int, SyncedCco],
+    status: dict[int, str],
+    orders: SortOrders | None,
+    cancel: threading.Event | None = None,
+) -> list[int] | None:
+    """Every id held in `column`'s order, when that takes no sort: load order (None), the
+    marks' order, or a column's order worked out ahead; else None, and None when cancelled.
+    On the event loop (no `cancel`) at once: about 5 ms at 100,000 rows. In a thread, given
+    `cancel`, TAKE_SLICE rows at a time: at a million rows, at once held the interpreter, and
+    the keys waiting for it, 80-130 ms."""
+    if column is None:
+        return list(records)
+    if column == "status":
+        order: list[int] | None = status_order(records, status, cancel)
+    elif orders is None:
+        return None
+    else:
+        order = orders.sorted_ids(column, records, cancel)
+    if order is not None and reverse:
+        order.reverse()
+    return order
+
+
+def status_order(
+    ids: Iterable[int], status: dict[int, str], cancel: threading.Event | None = None
+) -> list[int] | None:
+    """`ids` by their marks, ascending: the rows without one first, in their order, then the
+    marked ones by mark. In C, with no key a row (most rows carry no mark); given `cancel`, a
+    slice at a time."""
+    ids = list(ids)
+    unmarked: list[int] = []
+    marked: list[int] = []
+    step = len(ids) if cancel is None else TAKE_SLICE
+    for start in range(0, len(ids), step):
+        if cancel is not None and stopped(cancel):
+            return None
+        part = ids[start : start + step]
+        unmarked += filterfalse(status.get, part)
+        marked += filter(status.get, part)
+    marked.sort(key=status.__getitem__)
+    return unmarked + marked
 
 
 def work_out(
@@ -66,5 +121,7 @@ def _positions(
         if stopped(cancel):
             return None
         keys += keys_of(map(records.__getitem__, ids[start : start + SLICE]))
-    order = stable_sort(list(range(len(ids))), keys.__getitem__, cancel)
+    # Slice by slice even for a list a person's sort would take at once: worked out while the
+    # person may already be typing, it holds the interpreter a few milliseconds at a time.
+    order = stable_sort(list(range(len(ids))), keys.__getitem__, cancel, at_once=SLICE)
     return None if order is None else array("i", order)

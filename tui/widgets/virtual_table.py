@@ -227,12 +227,18 @@ class VirtualTable(ScrollView, can_focus=True):
             return False
         return True
 
-    def show(self, keys: list[int], *, keep_cursor: bool = True) -> None:
-        """Show exactly `keys`, in this order; the cursor stays on the same row if it can."""
+    def show(
+        self, keys: list[int], *, keep_cursor: bool = True, cursor_at: int | None = None
+    ) -> None:
+        """Show exactly `keys`, in this order; the cursor stays on the same row if it can.
+        `cursor_at`: where that row is in `keys`, if known (a million keys take milliseconds
+        to search)."""
         previous = self.current_key if keep_cursor else None
         self._keys = keys
         row = 0
-        if previous is not None and self._keys:
+        if cursor_at is not None and previous is not None and keys[cursor_at] == previous:
+            row = cursor_at
+        elif previous is not None and self._keys:
             try:
                 # One scan in C: cheaper than building the position map a lookup would need.
                 row = self._keys.index(previous)
