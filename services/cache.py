@@ -378,6 +378,11 @@ class ListCache:
             if fresh:
                 os.chmod(self.path, 0o600)
             conn.execute("PRAGMA journal_mode = WAL")
+            # Not synced to disk at each commit: a load commits once a project, and waiting for
+            # the disk each time cost 4 ms, 2 s of wall time over 500 projects. WAL stays whole
+            # through any crash; a power cut may lose the last projects saved, which the next
+            # start then asks Procore for again.
+            conn.execute("PRAGMA synchronous = NORMAL")
             conn.executescript(_SCHEMA)
         except BaseException:
             conn.close()
