@@ -67,6 +67,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _load_the_wire() -> None:
+    """Import the network side and what its first requests would import on the event loop,
+    each import a pause of the screen: the HTTP stack's lazy parts (services/connections.py)
+    and the reading back of unfinished attempts that follows signing in."""
+    importlib.import_module("services.connections").load_lazy_parts()
+    importlib.import_module("services.settle")
+
+
 class Backend:
     def __init__(
         self,
@@ -117,7 +125,7 @@ class Backend:
         (httpx and its stack); run in a thread, it leaves the event loop free to paint."""
         if self._connections is None:
             self._connecting()
-            await asyncio.to_thread(importlib.import_module, "services.connections")
+            await asyncio.to_thread(_load_the_wire)
         return self.connections
 
     def _connecting(self) -> None:

@@ -7,6 +7,8 @@ on first use, so a restart paints its cached list before paying for it (see Back
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from typing import TYPE_CHECKING
 
 import httpx
@@ -27,6 +29,19 @@ if TYPE_CHECKING:
     from services.audit import AuditLog
     from services.models import User
     from services.target import Target
+
+
+LAZY_PARTS = ("httpcore", "httpcore._backends.anyio", "anyio._backends._asyncio")
+"""What httpx and httpcore import only when first used: httpcore with the first client (about
+20 ms), anyio's asyncio backend with the first connection (10-15 ms)."""
+
+
+def load_lazy_parts() -> None:
+    """Import LAZY_PARTS now (Backend.open does it in a thread), not on the event loop as the first
+    requests go out. A part that a newer release moved is simply left to load when used."""
+    for name in LAZY_PARTS:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 def procore_credentials(target: Target) -> Credentials:
