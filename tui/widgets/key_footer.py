@@ -1,11 +1,13 @@
 """The footer, with the keys a newcomer looks for first: where the terminal is too narrow for all
-the keys, the last ones are left out whole, never cut mid-word."""
+the keys, the last ones are left out whole, never cut mid-word. It is composed again only when
+the keys it shows change."""
 
 from __future__ import annotations
 
 from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -27,9 +29,13 @@ class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__(compact=True)
         self._composed_width = 0
+        self._shown: tuple[object, ...] | None = None
+        """What the last compose showed (see _what_it_shows); None before the keys are known."""
+        self._recompose_due = False
 
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())
+        self._shown = self._what_it_shows() if self._bindings_ready else None
         keys = [w for w in widgets if isinstance(w, FooterKey) and not w.has_class(PALETTE_CLASS)]
         first = [w for w in keys if w.action in FIRST_ACTIONS]
         ordered = first + [w for w in keys if w not in first]
@@ -46,9 +52,39 @@ class KeyFooter(Footer):
         yield from shown
         yield from others
 
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        # Textual composes the footer again, each key a new widget, whenever the screen says its
+        # keys may have changed: a dozen times between a first start's first frame and its first
+        # rows (focus, the load's status), mostly to show the same keys. Here at most once a
+        # frame, and only when what the footer shows has changed.
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._recompose_soon()
+
     def on_resize(self, event: events.Resize) -> None:
         if self._width() != self._composed_width:
-            self.call_after_refresh(self.recompose)
+            self._recompose_soon()
+
+    def _recompose_soon(self) -> None:
+        if not self._recompose_due:
+            self._recompose_due = True
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        self._recompose_due = False
+        if self._width() != self._composed_width or self._what_it_shows() != self._shown:
+            await self.recompose()
+
+    def _what_it_shows(self) -> tuple[object, ...]:
+        """All that compose reads: the screen's keys, their state and names, and the width."""
+        return (
+            self._width(),
+            self.show_command_palette,
+            tuple(
+                (key, binding.action, binding.description, binding.show, enabled, tooltip)
+                for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            ),
+        )
 
     def _width(self) -> int:
         return self.size.width or self.app.size.width
