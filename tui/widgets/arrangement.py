@@ -143,16 +143,13 @@ def _sorted(
 
 
 def stable_sort(
-    items: list[T],
-    key: Callable[[T], SortKey],
-    cancel: threading.Event,
-    at_once: int | None = None,
+    items: list[T], key: Callable[[T], SortKey], cancel: threading.Event
 ) -> list[T] | None:
     """`items` sorted by `key`, ascending, equal keys in their order; None when cancelled. Up to
-    `at_once` (SORT_AT_ONCE) items in one sort in C (it holds the interpreter: about 30 ms for
-    100,000); more, slice by slice, then the sorted runs merged two at a time, each merge one C call
+    SORT_AT_ONCE items in one sort in C (it holds the interpreter: about 30 ms for 100,000);
+    more, slice by slice, then the sorted runs merged two at a time, each merge one C call
     (Timsort merges two sorted runs in linear time: the last, of a million, about 50 ms)."""
-    if len(items) <= (SORT_AT_ONCE if at_once is None else at_once):
+    if len(items) <= SORT_AT_ONCE:
         return sorted(items, key=key)
     runs = []
     for start in range(0, len(items), SLICE):
