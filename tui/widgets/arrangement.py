@@ -86,6 +86,9 @@ class Arrangement:
     ordered: Callable[[threading.Event], list[int] | None] | None = None
     """Gives every id in the chosen order without a sort (an order worked out ahead), a slice
     at a time; given, `ids` and `column` are not looked at."""
+    indexed: Callable[[], bool] = lambda: True
+    """Whether every row is in the search index: a filter waits for it (the event loop builds
+    the index, a slice at a time)."""
     cursor: int | None = None
     """The row under the cursor: where it lands is found here too, not on the event loop."""
     order: list[int] | None = None
@@ -102,8 +105,8 @@ class Arrangement:
         if order is None:
             return
         shown: list[int] | None = order if self.narrow_from is None else self.narrow_from
-        if self.words and shown is not None:
-            _index_missing(shown, records, search, self.cancel)
+        if self.words and not _indexed(self.indexed, self.cancel):
+            return
         for word in self.words:
             if shown is not None:
                 shown = _having(shown, word, records, search, self.cancel)
@@ -168,14 +171,12 @@ def stable_sort(
     return runs[0]
 
 
-def _index_missing(
-    ids: list[int], records: dict[int, SyncedCco], search: SearchIndex, cancel: threading.Event
-) -> None:
-    for start in range(0, len(ids), SLICE):
+def _indexed(indexed: Callable[[], bool], cancel: threading.Event) -> bool:
+    """Wait, pausing, until the event loop has indexed every row; False when cancelled."""
+    while not indexed():
         if stopped(cancel):
-            return
-        for cco_id in list(search.missing(ids[start : start + SLICE])):
-            search.add(records[cco_id])
+            return False
+    return True
 
 
 def _having(
@@ -186,11 +187,14 @@ def _having(
     cancel: threading.Event,
 ) -> list[int] | None:
     """The ids whose row holds `word`, a slice at a time; None when cancelled."""
+    match = search.matching(word, lambda: stopped(cancel))
+    if match is None:
+        return None
     kept: list[int] = []
     for start in range(0, len(ids), SLICE):
         if stopped(cancel):
             return None
-        kept += search.having(ids[start : start + SLICE], word, records)
+        kept += match.among(ids[start : start + SLICE], records)
     return kept
 
 

@@ -252,10 +252,11 @@ class CcoTable(VirtualTable):
             self.show(self._filtered(self._order))
 
     def remove_row(self, cco_id: int) -> None:
-        if self.records.pop(cco_id, None) is None:
+        cco = self.records.pop(cco_id, None)
+        if cco is None:
             return
         self._version += 1
-        self._search.drop(cco_id)
+        self._search.drop(cco)
         self.status.pop(cco_id, None)
         for keys in self._sort_keys.values():
             keys.pop(cco_id, None)
@@ -313,7 +314,7 @@ class CcoTable(VirtualTable):
         search = self._search
         for cco in batch:
             if cco.id in records:
-                search.drop(cco.id)  # built again from the row as it is now
+                search.drop(records[cco.id])  # built again from the row as it is now
             else:
                 new.append(cco.id)
             records[cco.id] = cco
@@ -392,6 +393,7 @@ class CcoTable(VirtualTable):
             narrow_from=list(self.row_keys) if narrow else None,
             cancel=threading.Event(),
             ordered=self._ready_order if at_hand else None,
+            indexed=lambda: not self._unindexed,
             cursor=self.current_key,
         )
         self.run_worker(self._arrange_in_thread(work), group="arrange", exit_on_error=False)
@@ -481,24 +483,21 @@ class CcoTable(VirtualTable):
     def _filtered(self, ids: Sequence[int]) -> list[int]:
         if not self.filter_words:
             return list(ids)
-        if len(ids) < len(self._unindexed):
-            for cco_id in list(self._search.missing(ids)):
-                self._search.add(self.records[cco_id])
-        else:
-            self._index(len(self._unindexed))
+        self._index(len(self._unindexed))
         kept: Sequence[int] = ids
         for word in self.filter_words:
-            kept = list(self._search.having(kept, word, self.records))
+            kept = self._search.having(kept, word, self.records)
         return list(kept)
 
     def _index(self, count: int) -> None:
         """Build the search text of `count` rows that have none yet."""
-        batch, self._unindexed = self._unindexed[:count], self._unindexed[count:]
         records, search = self.records, self._search
-        for cco_id in batch:
+        for cco_id in self._unindexed[:count]:
             cco = records.get(cco_id)
             if cco is not None:
                 search.add(cco)
+        # Taken off only now: a thread waiting for every row to be indexed reads it.
+        self._unindexed = self._unindexed[count:]
 
     def _index_later(self) -> None:
         if self._unindexed and not self._indexing:
@@ -510,6 +509,8 @@ class CcoTable(VirtualTable):
         self._indexing = False
         self._index(INDEX_SLICE)
         self._index_later()
+        if not self._unindexed:
+            self._search.seal()
         if not self._unindexed and len(self.records) >= FREEZE_FROM_ROWS:
             # Python's cycle collector walks every tracked object on a full collection: with
             # 100,000 rows held, that is a pause of 50-100 ms at a random moment, such as in the

@@ -2,23 +2,27 @@
 other row of it (project, commitment, vendor, purchase order), kept once per commitment.
 
 A row holds every word typed when each word is in its own text or its commitment's. Words never
-hold a space, so this finds what one text of the whole row would, at half the memory: a
-commitment's text is most of a row's, and a company has fifty or more CCOs a commitment. Both
-texts are lower-cased once, and a row's own text is kept as UTF-8 bytes (16 bytes a row fewer
-than a string; a lower-cased word is found in them exactly where it is in the text). A row whose
-commitment text differs from the one its commitment
-was first indexed with (a project renamed since, say) keeps its whole text as its own instead,
-and is searched by that alone.
+hold whitespace, so this finds what one text of the whole row would, at half the memory: a
+commitment's text is most of a row's, and a company has fifty or more CCOs a commitment. A row
+whose commitment text differs from the one its commitment was first indexed with (a project
+renamed since, say) keeps its whole text as its own instead, and is searched by that alone.
 
-Reads are plain dict lookups, each atomic: a thread may search while the event loop adds rows.
+The rows' own texts are kept per commitment, lower-cased, as one UTF-8 string of bytes, a line a
+row, beside the list of their ids: about 70 bytes a row, where a string and a dict entry a row
+took 150. A word is looked for in a commitment's bytes at once, in C, and only a commitment that
+holds it is split into its rows. A row added or changed waits among its commitment's `fresh`
+rows, a row dropped among its `dead` ones, until the commitment's bytes are made again (`seal`).
+
+A thread may search while the event loop adds rows: a commitment's sealed rows are replaced in
+one assignment, and the rest are copied before they are read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from itertools import compress, repeat
-from operator import attrgetter, contains, or_
+from itertools import accumulate, chain, compress, filterfalse
+from operator import attrgetter, methodcaller, or_
 
 from services.models import SyncedCco
 
@@ -45,7 +49,8 @@ _DAYS: dict[int, str] = {}
 
 
 def own_text(cco: SyncedCco) -> str:
-    """What a person might type to find the row, but for what its commitment shares."""
+    """What a person might type to find the row, but for what its commitment shares,
+    lower-cased."""
     cents = cco.cents
     return (
         f"{cco.number} {cco.title} {cents_text(cents)} {cents_text(cents, separators=False)} "
@@ -62,48 +67,140 @@ def commitment_text(cco: SyncedCco) -> str:
 
 
 _COMMITMENT_OF = attrgetter("commitment_id")
+_LINE_BREAKS = methodcaller("count", b"\n")
+
+
+# Rows added to a commitment before its texts are joined again.
+SEAL_AT = 64
+
+
+class _Rows:
+    """The rows of one commitment."""
+
+    __slots__ = ("dead", "fresh", "sealed", "text", "wholes")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        """The commitment's text, lower-cased."""
+        self.sealed: tuple[list[int], bytes] = ([], b"")
+        """Ids, and their own texts joined a line each."""
+        self.fresh: dict[int, bytes] = {}
+        """Rows added since, by id."""
+        self.dead: set[int] = set()
+        """Rows dropped since: their sealed text no longer counts."""
+        self.wholes = False
+        """Some row of it was indexed by its whole text (see SearchIndex)."""
+
+    def seal(self) -> None:
+        ids, joined = self.sealed
+        dead = self.dead
+        texts = [
+            (cco_id, text)
+            for cco_id, text in zip(ids, joined.split(b"\n") if ids else [], strict=True)
+            if cco_id not in dead
+        ]
+        texts += self.fresh.items()
+        self.sealed = ([cco_id for cco_id, _ in texts], b"\n".join(text for _, text in texts))
+        self.fresh, self.dead = {}, set()
+
+    def holding(self, encoded: bytes) -> Iterable[int]:
+        """The ids of the rows whose own text holds `encoded`."""
+        fresh = list(self.fresh.items())
+        ids, joined = self.sealed
+        found: Iterable[int] = ()
+        if encoded in joined:
+            # The line of each place it is at: the line breaks before it, counted in C.
+            before = joined.split(encoded)[:-1]
+            found = map(ids.__getitem__, accumulate(map(_LINE_BREAKS, before)))
+            if self.dead:
+                found = filterfalse(set(self.dead).__contains__, found)
+        if fresh:
+            found = chain(found, (cco_id for cco_id, text in fresh if encoded in text))
+        return found
+
+
+class Match:
+    """The rows holding one word: those whose own text holds it, and the commitments whose
+    text does."""
+
+    def __init__(self, found: set[int], commitments: set[int], whole: set[int]) -> None:
+        self._found, self._commitments, self._whole = found, commitments, whole
+
+    def among(self, ids: Sequence[int], records: dict[int, SyncedCco]) -> Iterable[int]:
+        """Those of `ids` the word is in, in their order, each step in C."""
+        found = self._found
+        if not self._commitments:
+            return compress(ids, map(found.__contains__, ids))
+        theirs = map(
+            self._commitments.__contains__, map(_COMMITMENT_OF, map(records.__getitem__, ids))
+        )
+        kept = compress(ids, map(or_, map(found.__contains__, ids), theirs))
+        whole = self._whole
+        if not whole:
+            return kept
+        # A row searched by its whole text alone: its commitment's match does not count.
+        return (cco_id for cco_id in kept if cco_id not in whole or cco_id in found)
 
 
 class SearchIndex:
     def __init__(self) -> None:
-        self._own: dict[int, bytes] = {}
-        self._commitments: dict[int, str] = {}
+        self._commitments: dict[int, _Rows] = {}
         self._whole: set[int] = set()
         """Rows whose own text is their whole text (their commitment's differs)."""
 
-    def __contains__(self, cco_id: int) -> bool:
-        return cco_id in self._own
-
     def add(self, cco: SyncedCco) -> None:
         shared = commitment_text(cco)
-        known = self._commitments.setdefault(cco.commitment_id, shared)
-        if known == shared:
-            self._own[cco.id] = own_text(cco).encode()
+        rows = self._commitments.get(cco.commitment_id)
+        if rows is None:
+            rows = self._commitments[cco.commitment_id] = _Rows(shared)
+        if rows.text == shared:
+            text = own_text(cco)
             self._whole.discard(cco.id)
         else:
-            self._own[cco.id] = f"{shared} {own_text(cco)}".encode()
+            text = f"{shared} {own_text(cco)}"
             self._whole.add(cco.id)
+            rows.wholes = True
+        # A line a row: a line break of a title is a space here (no word holds either).
+        rows.fresh[cco.id] = text.replace("\n", " ").encode()
+        if len(rows.fresh) >= SEAL_AT:
+            rows.seal()
 
-    def drop(self, cco_id: int) -> None:
-        self._own.pop(cco_id, None)
-        self._whole.discard(cco_id)
+    def drop(self, cco: SyncedCco) -> None:
+        """Forget `cco`'s text, as it was indexed (its commitment then)."""
+        rows = self._commitments.get(cco.commitment_id)
+        if rows is not None:
+            rows.fresh.pop(cco.id, None)
+            rows.dead.add(cco.id)
+        self._whole.discard(cco.id)
 
-    def missing(self, ids: Iterable[int]) -> Iterable[int]:
-        own = self._own
-        return (cco_id for cco_id in ids if cco_id not in own)
+    def seal(self) -> None:
+        """Join every commitment's rows added or dropped since: the list has settled."""
+        for rows in self._commitments.values():
+            if rows.fresh or rows.dead:
+                rows.seal()
 
-    def having(self, ids: Sequence[int], word: str, records: dict[int, SyncedCco]) -> Iterable[int]:
-        """The ids whose row holds `word`, each step in C (no Python code per row). Every id
-        must be indexed."""
-        commitments = {key for key, text in list(self._commitments.items()) if word in text}
-        own, encoded = self._own, word.encode()
-        found = map(contains, map(own.__getitem__, ids), repeat(encoded))
-        if not commitments:
-            return compress(ids, found)
-        theirs = map(commitments.__contains__, map(_COMMITMENT_OF, map(records.__getitem__, ids)))
-        kept = compress(ids, map(or_, found, theirs))
-        whole = set(self._whole)
-        if not whole:
-            return kept
-        # A row searched by its whole text alone: its commitment's match does not count.
-        return (cco_id for cco_id in kept if cco_id not in whole or encoded in own[cco_id])
+    def matching(self, word: str, pause: Callable[[], bool] | None = None) -> Match | None:
+        """The rows holding `word`; given `pause`, it is called every PAUSE_EVERY commitments
+        and its True gives up (None)."""
+        encoded = word.encode()
+        found: set[int] = set()
+        commitments: set[int] = set()
+        for count, (commitment, rows) in enumerate(list(self._commitments.items())):
+            if pause is not None and not count % PAUSE_EVERY and pause():
+                return None
+            if word in rows.text:
+                commitments.add(commitment)
+                if not rows.wholes:
+                    continue  # its every row holds the word
+            found.update(rows.holding(encoded))
+        return Match(found, commitments, set(self._whole))
+
+    def having(self, ids: Sequence[int], word: str, records: dict[int, SyncedCco]) -> list[int]:
+        """Those of `ids` whose row holds `word`, in their order. Every row must be indexed."""
+        match = self.matching(word)
+        assert match is not None
+        return list(match.among(ids, records))
+
+
+# Commitments searched between pauses, in a thread: about 10,000 rows.
+PAUSE_EVERY = 50
