@@ -82,3 +82,21 @@ def test_rows_added_changed_and_dropped_are_found_as_they_are_now_before_and_aft
         assert index.having(ids, "acme", rows) == [1, 2, 3, 4, 5, 6, 8, 10]
         assert index.having(ids, "east", rows) == [2]
         assert index.having(ids, "pier\neast", rows) == []
+
+
+def test_a_few_rows_are_searched_in_their_commitments_alone_and_found_alike() -> None:
+    rows = {
+        c.id: c
+        for c in (
+            _cco(i, commitment_id=i % 4, vendor=("Bluewater", "Apex")[i % 2], title=f"Pier {i}")
+            for i in range(1, 41)
+        )
+    }
+    index = SearchIndex()
+    for cco in rows.values():
+        index.add(cco)
+    few = [7, 3, 12, 39]  # fewer than half: only their commitments are looked into
+    for word in ("pier", "bluewater", "apex", "pier 3", "39", "12"):
+        everywhere = index.having(list(rows), word, rows)
+        assert index.having(few, word, rows) == [i for i in few if i in everywhere]
+    assert index.having(few, "bluewater", rows) == [12]

@@ -20,6 +20,7 @@ from typing import TypeVar
 from services.models import SyncedCco
 from tui.widgets.search_index import SearchIndex
 
+_COMMITMENT_OF = attrgetter("commitment_id")
 SortKey = str | int
 T = TypeVar("T")
 SLICE = 10_000
@@ -187,7 +188,14 @@ def _having(
     cancel: threading.Event,
 ) -> list[int] | None:
     """The ids whose row holds `word`, a slice at a time; None when cancelled."""
-    match = search.matching(word, lambda: stopped(cancel))
+    within: set[int] | None = None
+    if len(ids) < search.size // 2:  # a narrower filter: the commitments of the rows shown
+        within = set()
+        for start in range(0, len(ids), SLICE):
+            if stopped(cancel):
+                return None
+            within.update(map(_COMMITMENT_OF, map(records.__getitem__, ids[start : start + SLICE])))
+    match = search.matching(word, lambda: stopped(cancel), within)
     if match is None:
         return None
     kept: list[int] = []

@@ -147,6 +147,8 @@ class SearchIndex:
         self._commitments: dict[int, _Rows] = {}
         self._whole: set[int] = set()
         """Rows whose own text is their whole text (their commitment's differs)."""
+        self.size = 0
+        """About how many rows are held (a row added twice counts twice)."""
 
     def add(self, cco: SyncedCco) -> None:
         shared = commitment_text(cco)
@@ -162,6 +164,7 @@ class SearchIndex:
             rows.wholes = True
         # A line a row: a line break of a title is a space here (no word holds either).
         rows.fresh[cco.id] = text.replace("\n", " ").encode()
+        self.size += 1
         if len(rows.fresh) >= SEAL_AT:
             rows.seal()
 
@@ -171,6 +174,7 @@ class SearchIndex:
         if rows is not None:
             rows.fresh.pop(cco.id, None)
             rows.dead.add(cco.id)
+            self.size -= 1
         self._whole.discard(cco.id)
 
     def seal(self) -> None:
@@ -179,13 +183,21 @@ class SearchIndex:
             if rows.fresh or rows.dead:
                 rows.seal()
 
-    def matching(self, word: str, pause: Callable[[], bool] | None = None) -> Match | None:
-        """The rows holding `word`; given `pause`, it is called every PAUSE_EVERY commitments
-        and its True gives up (None)."""
+    def matching(
+        self,
+        word: str,
+        pause: Callable[[], bool] | None = None,
+        within: set[int] | None = None,
+    ) -> Match | None:
+        """The rows holding `word`, of the commitments `within` (None: all); given `pause`, it
+        is called every PAUSE_EVERY commitments and its True gives up (None)."""
         encoded = word.encode()
         found: set[int] = set()
         commitments: set[int] = set()
-        for count, (commitment, rows) in enumerate(list(self._commitments.items())):
+        searched = list(self._commitments.items())
+        if within is not None:
+            searched = [(key, rows) for key, rows in searched if key in within]
+        for count, (commitment, rows) in enumerate(searched):
             if pause is not None and not count % PAUSE_EVERY and pause():
                 return None
             if word in rows.text:
@@ -197,7 +209,10 @@ class SearchIndex:
 
     def having(self, ids: Sequence[int], word: str, records: dict[int, SyncedCco]) -> list[int]:
         """Those of `ids` whose row holds `word`, in their order. Every row must be indexed."""
-        match = self.matching(word)
+        within = None
+        if len(ids) < self.size // 2:  # a narrower filter: the commitments of the rows shown
+            within = set(map(_COMMITMENT_OF, map(records.__getitem__, ids)))
+        match = self.matching(word, within=within)
         assert match is not None
         return list(match.among(ids, records))
 
