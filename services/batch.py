@@ -7,8 +7,9 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from services import messages
 from services.errors import (
@@ -29,8 +30,7 @@ Starting = Callable[[SyncedCco, int], None]
 STOPS_THE_BATCH = frozenset({OutcomeKind.SIGN_IN_REQUIRED})
 
 
-@dataclass(frozen=True)
-class BatchResult:
+class BatchResult(msgspec.Struct, frozen=True):
     """One CCO of a batch and how it ended; outcome None when the batch stopped before it."""
 
     cco: SyncedCco

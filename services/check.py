@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from services import messages
 from services.errors import ProcoreError, ProcoreNotFoundError, QuickBooksError
@@ -33,8 +34,7 @@ class CheckKind(enum.Enum):
     NOT_FOUND = "not_found"
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(msgspec.Struct, frozen=True):
     cco_id: int
     kind: CheckKind
     message: str

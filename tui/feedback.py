@@ -8,9 +8,9 @@ blindness): every toast title and row mark starts with a sign, ✓ done, ✗ ref
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from textual.app import App
 from textual.notifications import SeverityLevel
 
@@ -46,8 +46,7 @@ def row_mark(sign: str, words: str) -> str:
     return f"{sign} {words}"
 
 
-@dataclass(frozen=True)
-class Look:
+class Look(msgspec.Struct, frozen=True):
     severity: SeverityLevel
     title: str
 

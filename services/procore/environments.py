@@ -6,8 +6,9 @@ Tokens do not carry over between Procore's environments, so each one keeps its o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import msgspec
 
 from services.errors import SettingsError
 
@@ -34,8 +35,7 @@ WEB_ROOTS = {
 addresses"); any other environment's web pages are taken to live at its API root."""
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(msgspec.Struct, frozen=True):
     name: str
     api_url: str
     login_url: str

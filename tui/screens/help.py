@@ -3,9 +3,9 @@ in settings.toml's [keys]; then Textual's keys, and what the row marks mean."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
+import msgspec
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,8 +27,7 @@ MARKS = (
 )
 
 
-@dataclass(frozen=True)
-class KeyRow:
+class KeyRow(msgspec.Struct, frozen=True):
     keys: str
     description: str
     binding_id: str

@@ -4,9 +4,9 @@ could not be: the pane never shows an old answer as a fresh one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -41,8 +41,7 @@ _CHECK_SIGNS = {
 }
 
 
-@dataclass(frozen=True)
-class Failed:
+class Failed(msgspec.Struct, frozen=True):
     """A read that did not answer, and why."""
 
     reason: str

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from textual.widgets import Static
 
 
-@dataclass(frozen=True)
-class ListSummary:
+class ListSummary(msgspec.Struct, frozen=True):
     total: int
     shown: int
     filter_words: tuple[str, ...] = ()
