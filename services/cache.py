@@ -185,7 +185,7 @@ class ListCache:
 
         def change(conn: sqlite3.Connection) -> None:
             self._clear_load(conn)
-            conn.execute("DELETE FROM list_rows WHERE scope = ?", (self.scope,))
+            self._empty(conn)
             conn.execute(
                 "INSERT INTO unfinished_loads(scope, started_at) VALUES (?, ?)",
                 (self.scope, started_at.isoformat()),
@@ -220,6 +220,18 @@ class ListCache:
             self._stamp(conn, started_at)
 
         self._write(change)
+
+    def _empty(self, conn: sqlite3.Connection) -> None:
+        """Remove the scope's rows. When the file holds this scope's list alone (as a rule), it is
+        emptied whole: SQLite then frees its pages at once, where removing 100,000 rows one by one
+        from the table and its indexes took 0.3 s of CPU, while a reload waited for it."""
+        first, last = conn.execute(
+            "SELECT (SELECT MIN(scope) FROM list_rows), (SELECT MAX(scope) FROM list_rows)"
+        ).fetchone()
+        if first == last == self.scope:
+            conn.execute("DELETE FROM list_rows")
+        else:
+            conn.execute("DELETE FROM list_rows WHERE scope = ?", (self.scope,))
 
     def _clear_load(self, conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM unfinished_loads WHERE scope = ?", (self.scope,))
@@ -274,7 +286,7 @@ class ListCache:
 
         def change(conn: sqlite3.Connection) -> None:
             self._clear_load(conn)
-            conn.execute("DELETE FROM list_rows WHERE scope = ?", (self.scope,))
+            self._empty(conn)
             conn.executemany(
                 "INSERT INTO list_rows(scope, id, project, row) VALUES (?, ?, ?, ?)",
                 ((self.scope, cco.id, cco.project_id, _encode(cco)) for cco in rows),

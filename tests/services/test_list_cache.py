@@ -255,6 +255,23 @@ def test_a_load_saves_through_one_connection_each_save_read_at_once(tmp_path: Pa
     assert done is not None and done.complete and done.rows == rows[1:]
 
 
+def test_a_reload_replaces_its_own_list_and_no_other_users(tmp_path: Path) -> None:
+    path, saved_at = tmp_path / "list-cache.sqlite3", datetime(2026, 3, 1, tzinfo=UTC)
+    mine, theirs = ListCache(path, "b-mine"), ListCache(path, "a-theirs")
+    rows = _rows(200)
+    mine.save(rows[:100], saved_at)
+    mine.save(rows[100:], saved_at)  # the file holds this list alone: emptied whole
+    kept = mine.load()
+    assert kept is not None and kept.rows == rows[100:]
+    theirs.save(rows[:10], saved_at)
+    for cache, others in ((mine, theirs), (theirs, mine)):
+        before = others.load()
+        cache.begin_load(saved_at)  # another list beside it: only this one's rows go
+        emptied, after = cache.load(), others.load()
+        assert emptied is not None and emptied.rows == []
+        assert before is not None and after is not None and after.rows == before.rows
+
+
 def test_a_row_that_cannot_be_read_part_way_says_so(tmp_path: Path) -> None:
     cache = ListCache(tmp_path / "list-cache.sqlite3", "scope")
     rows = _rows(500)
