@@ -46,6 +46,10 @@ DETAIL_BESIDE_FROM = 120
 
 class ChangeOrdersScreen(FixActions):
     BINDINGS: ClassVar[list[BindingType]] = LIST_BINDINGS
+    # The list has the focus from the start. Textual's default gives it to the first widget that
+    # takes focus, the hidden filter box, and on_mount's move to the list then restyled both and
+    # repainted the whole screen twice, just after the first frame.
+    AUTO_FOCUS = "#ccos"
 
     def __init__(self, backend: Backend) -> None:
         super().__init__(backend)
