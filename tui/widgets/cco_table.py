@@ -385,12 +385,15 @@ class CcoTable(VirtualTable):
             self.show(self._filtered(searched))
             return
         at_hand = resort and self._order_at_hand
+        # The thread reads the order and the rows shown without a copy (a million ids take
+        # 5-20 ms to copy, a keystroke's wait): both change in place only with `_version`,
+        # whose change makes the thread's result be dropped.
         work = self._pending = Arrangement(
-            ids=[] if at_hand else list(self.records) if resort else list(self._order),
+            ids=[] if at_hand else list(self.records) if resort else self._order,
             column=self.sort_column if resort else None,
             reverse=self.sort_reverse,
             words=list(self.filter_words),
-            narrow_from=list(self.row_keys) if narrow else None,
+            narrow_from=self._keys if narrow else None,
             cancel=threading.Event(),
             ordered=self._ready_order if at_hand else None,
             indexed=lambda: not self._unindexed,
