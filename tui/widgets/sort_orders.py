@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import threading
 from array import array
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain, filterfalse
+from itertools import filterfalse
 
 from services.models import SyncedCco
-from tui.widgets.arrangement import SLICE, SORT_KEYS, SortKey, stopped
+from tui.widgets.arrangement import SLICE, SORT_KEYS, SortKey, merge, stopped
 
 # Rows taken from an order worked out ahead per slice, in a thread: about 5 ms each.
 TAKE_SLICE = 100_000
@@ -139,34 +138,9 @@ def _sorted_positions(keys: list[SortKey], cancel: threading.Event) -> array[int
     while len(runs) > 1:
         merged = []
         for at in range(0, len(runs) - 1, 2):
-            pair = _merge(runs[at], runs[at + 1], key, cancel)
+            pair = merge(runs[at], runs[at + 1], key, cancel)
             if pair is None:
                 return None
             merged.append(pair)
         runs = merged + runs[len(merged) * 2 :]
     return runs[0] if runs else array("i")
-
-
-def _merge(
-    first: array[int], second: array[int], key: Callable[[int], SortKey], cancel: threading.Event
-) -> array[int] | None:
-    """Two sorted runs as one, the first's before the second's among equal keys, up to SLICE
-    of each at a time. Each step takes what comes before the smaller of the two windows' last
-    keys: the window holding that key whole; of the other, what sorts before it (the first's
-    equal keys too, the second's not)."""
-    merged = array("i")
-    i = j = 0
-    while i < len(first) and j < len(second):
-        if stopped(cancel):
-            return None
-        a_end, b_end = min(i + SLICE, len(first)), min(j + SLICE, len(second))
-        a_last, b_last = key(first[a_end - 1]), key(second[b_end - 1])
-        if a_last <= b_last:  # type: ignore[operator]
-            b_end = bisect_left(second, a_last, j, b_end, key=key)
-        else:
-            a_end = bisect_right(first, b_last, i, a_end, key=key)
-        merged.extend(sorted(chain(first[i:a_end], second[j:b_end]), key=key))
-        i, j = a_end, b_end
-    merged.extend(first[i:])
-    merged.extend(second[j:])
-    return merged
