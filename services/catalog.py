@@ -321,7 +321,7 @@ def _row(
     """One row. Texts repeated on every row of a project or a commitment are the same string
     objects, not copies: at a million rows that is most of a row's text. Run for every CCO
     loaded: its arguments are given in SyncedCco's field order, as keywords cost 0.4 µs a row,
-    a tenth of its building (tests/services/test_catalog.py checks the order)."""
+    a tenth of its building (tests/services/test_rows.py checks the order)."""
     origin_id = change_order.origin_id or ""
     link = parsing.link_parts(change_order.origin_data)
     if link is None:

@@ -12,10 +12,13 @@ and errors all stay httpx's and httpcore's; only which connection a request take
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 MAX_CONNECTIONS = 100
 """Requests in flight at once; more wait their turn (httpx's default limit)."""
@@ -80,7 +83,7 @@ class ConnectionPerRequest(httpx.AsyncBaseTransport):
         self._lent.discard(lane)
         self._turns.release()
         if self._closed or len(self._idle) >= self._max_idle:
-            await lane.aclose()
+            await _close(lane)
         else:
             self._idle.append(lane)
 
@@ -88,7 +91,16 @@ class ConnectionPerRequest(httpx.AsyncBaseTransport):
         self._closed = True
         idle, self._idle = self._idle, []
         for lane in [*idle, *self._lent]:
-            await lane.aclose()
+            await _close(lane)
+
+
+async def _close(lane: httpx.AsyncBaseTransport) -> None:
+    """Close a connection no request needs: a failure to is logged, never a request's failure
+    (its answer is read by then)."""
+    try:
+        await lane.aclose()
+    except Exception:
+        log.warning("A spare connection to Procore could not be closed cleanly", exc_info=True)
 
 
 class _GivenBack(httpx.AsyncByteStream):
