@@ -40,7 +40,7 @@ class SortOrders:
         if positions is None:
             return None
         order: list[int] = []
-        step = len(positions) if cancel is None else TAKE_SLICE
+        step = max(1, len(positions)) if cancel is None else TAKE_SLICE
         for start in range(0, len(positions), step):
             if cancel is not None and stopped(cancel):
                 return None
@@ -86,7 +86,7 @@ def status_order(
     ids = list(ids)
     unmarked: list[int] = []
     marked: list[int] = []
-    step = len(ids) if cancel is None else TAKE_SLICE
+    step = max(1, len(ids)) if cancel is None else TAKE_SLICE
     for start in range(0, len(ids), step):
         if cancel is not None and stopped(cancel):
             return None
