@@ -1,6 +1,7 @@
 """How `cco-unlink` starts: the cycle collector, off while the modules load, is on again before
-any work is done, for the app as for a command; and the embedded sandbox's child starts at once
-for a first start, but waits for the first request on a restart (its list is cached)."""
+any work is done, for the app as for a command; the embedded sandbox's child starts at once for a
+first start, but waits for the first request on a restart (its list is cached); and the network
+side, loaded in a thread, leaves nothing for its first requests to import on the event loop."""
 
 from __future__ import annotations
 
@@ -76,3 +77,52 @@ def test_a_command_runs_with_the_collector_on(isolated_home: Path) -> None:
     lines, said = _start("--settings", str(missing), "list")
     assert lines == ["ended, collector on: True frozen objects: False"]
     assert said == f"cco-unlink: {missing}: settings file not found\n"
+
+
+# A fresh interpreter (in the tests' own, another test may have loaded it all already): the
+# backend opened, signed in and the first project's rows loaded, noting each module imported on
+# the event loop's thread meanwhile.
+FIRST_REQUESTS = """
+import asyncio, sys, threading
+from pathlib import Path
+from cco_unlink.sandbox_child import sandbox_child
+from cco_unlink.sandbox_target import sandbox_target
+from services.backend import Backend
+
+on_the_loop = []
+
+class Noted:
+    def find_spec(self, name, path=None, target=None):
+        if threading.current_thread() is threading.main_thread():
+            on_the_loop.append(name)
+        return None
+
+async def main(base_url, scratch):
+    backend = Backend(sandbox_target(base_url, scratch / "audit.jsonl"))
+    sys.meta_path.insert(0, Noted())
+    await backend.open()
+    await backend.connect()
+    async for rows, _ in backend.synced_ccos():
+        if rows:
+            break
+    print(len(rows), sorted(on_the_loop))
+    await backend.aclose()
+
+scratch = Path(sys.argv[1])
+with sandbox_child("127.0.0.1", 0, {"data_file": str(scratch / "sandbox.sqlite3")}, reset=False,
+                   log_path=scratch / "log") as sandbox:
+    asyncio.run(main(sandbox.base_url, scratch))
+"""
+
+
+def test_the_first_requests_import_nothing_on_the_event_loop(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUESTS, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    rows, imported = result.stdout.split(" ", 1)
+    assert int(rows) > 0  # the first project's rows came
+    assert imported.strip() == "[]", result.stderr
