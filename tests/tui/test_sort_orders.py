@@ -23,7 +23,7 @@ def test_positions_merged_slice_by_slice_are_one_stable_sort(
     randomly = random.Random(size)
     for spread in (3, 1000):  # many equal keys, then few
         keys: list[arrangement.SortKey] = [randomly.randrange(spread) for _ in range(size)]
-        found = sort_orders._sorted_positions(keys, threading.Event())
+        found = sort_orders._sorted_positions(keys, lambda: False)
         assert found is not None
         assert list(found) == sorted(range(size), key=keys.__getitem__)
         ids = list(range(1000, 1000 + size))
@@ -33,7 +33,16 @@ def test_positions_merged_slice_by_slice_are_one_stable_sort(
         )
 
 
-def test_a_cancelled_order_gives_up() -> None:
-    cancel = threading.Event()
+def test_the_orders_work_gives_up_when_told_and_waits_while_a_persons_sort_is_worked_out() -> None:
+    assert sort_orders._sorted_positions([3, 1, 2], lambda: True) is None
+    cancel, go = threading.Event(), threading.Event()
+    stop = sort_orders.pausing(cancel, go)
+    waiting = threading.Thread(target=stop)
+    waiting.start()
+    waiting.join(0.05)
+    assert waiting.is_alive(), "it waits while `go` is clear"
     cancel.set()
-    assert sort_orders._sorted_positions([3, 1, 2], cancel) is None
+    waiting.join(1)
+    assert not waiting.is_alive() and stop() is True
+    go.set()
+    assert sort_orders.pausing(threading.Event(), go)() is False

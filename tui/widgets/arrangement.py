@@ -166,7 +166,7 @@ def stable_sort(
     while len(runs) > 1:
         merged = []
         for at in range(0, len(runs) - 1, 2):
-            pair = merge(runs[at], runs[at + 1], key, cancel)
+            pair = merge(runs[at], runs[at + 1], key, lambda: stopped(cancel))
             if pair is None:
                 return None
             merged.append(pair)
@@ -174,15 +174,15 @@ def stable_sort(
     return runs[0]
 
 
-def merge(first: R, second: R, key: Callable[[int], SortKey], cancel: threading.Event) -> R | None:
+def merge(first: R, second: R, key: Callable[[int], SortKey], stop: Callable[[], bool]) -> R | None:
     """Two sorted runs as one, the first's before the second's among equal keys, up to SLICE
     of each at a time. Each step takes what comes before the smaller of the two windows' last
     keys: the window holding that key whole; of the other, what sorts before it (the first's
-    equal keys too, the second's not)."""
+    equal keys too, the second's not). `stop` is called between steps: True gives up (None)."""
     merged = first[:0]  # of the runs' kind: a list, or an array of positions
     i = j = 0
     while i < len(first) and j < len(second):
-        if stopped(cancel):
+        if stop():
             return None
         a_end, b_end = min(i + SLICE, len(first)), min(j + SLICE, len(second))
         a_last, b_last = key(first[a_end - 1]), key(second[b_end - 1])

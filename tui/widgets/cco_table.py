@@ -27,7 +27,7 @@ from tui.feedback import SIGN_DONE, SIGN_PICKED, SIGN_REFUSED, SIGN_WARNING
 from tui.widgets.arrangement import SORT_KEYS, Arrangement, SortKey
 from tui.widgets.column_layout import Column
 from tui.widgets.search_index import SearchIndex, cents_text, synced_date
-from tui.widgets.sort_orders import SortOrders, ready_order, work_out
+from tui.widgets.sort_orders import SortOrders, pausing, ready_order, work_out
 from tui.widgets.virtual_table import VirtualTable
 
 STATUS_MARK_WIDTH = 2
@@ -188,6 +188,9 @@ class CcoTable(VirtualTable):
         # have changed since (a row removed leaves them right).
         self._orders: SortOrders | None = None
         self._orders_cancel = threading.Event()
+        self._orders_go = threading.Event()
+        """Clear while a sort or filter is worked out in a thread: the orders' work waits."""
+        self._orders_go.set()
         self._changed_at = 0.0
         self._orders_timer: Timer | None = None
         self.arranged: Signal[None] = Signal(self, "arranged")
@@ -399,6 +402,7 @@ class CcoTable(VirtualTable):
             indexed=lambda: not self._unindexed,
             cursor=self.current_key,
         )
+        self._orders_go.clear()
         self.run_worker(self._arrange_in_thread(work), group="arrange", exit_on_error=False)
 
     async def _arrange_in_thread(self, work: Arrangement) -> None:
@@ -409,6 +413,7 @@ class CcoTable(VirtualTable):
         if work.cancel.is_set() or self._pending is not work:
             return
         self._pending = None
+        self._orders_go.set()
         if version != self._version or work.shown is None or work.order is None:
             # The rows changed meanwhile: once more, from the rows as they are now.
             self._arrange()
@@ -453,11 +458,17 @@ class CcoTable(VirtualTable):
             self._orders_in_thread(self._orders_cancel), group="orders", exit_on_error=False
         )
 
+    def on_unmount(self) -> None:
+        # Threads still at work would hold up the app's exit.
+        self._orders_cancel.set()
+        self._cancel_pending()
+
     async def _orders_in_thread(self, cancel: threading.Event) -> None:
         orders = None
         # A KeyError: a row went while the thread read it; worked out again below.
         with contextlib.suppress(KeyError):
-            orders = await asyncio.to_thread(work_out, list(self.records), self.records, cancel)
+            stop = pausing(cancel, self._orders_go)
+            orders = await asyncio.to_thread(work_out, list(self.records), self.records, stop)
         if cancel.is_set():
             return
         if orders is None:
@@ -469,6 +480,7 @@ class CcoTable(VirtualTable):
         if self._pending is not None:
             self._pending.cancel.set()
             self._pending = None
+            self._orders_go.set()
 
     # Filter -------------------------------------------------------------------------------
 

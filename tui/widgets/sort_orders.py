@@ -12,8 +12,9 @@ changes with every mark, and sorts cheaply as it is (status_order).
 from __future__ import annotations
 
 import threading
+import time
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import filterfalse
 
@@ -22,6 +23,9 @@ from tui.widgets.arrangement import SLICE, SORT_KEYS, SortKey, merge, stopped
 
 # Rows taken from an order worked out ahead per slice, in a thread: about 5 ms each.
 TAKE_SLICE = 100_000
+# The orders' work sleeps this long after each slice of a few milliseconds: it gives the event
+# loop most of the interpreter while a person may already be pressing keys.
+BACKGROUND_PAUSE_S = 0.004
 
 
 @dataclass
@@ -98,33 +102,48 @@ def status_order(
 
 
 def work_out(
-    ids: list[int], records: dict[int, SyncedCco], cancel: threading.Event
+    ids: list[int], records: dict[int, SyncedCco], stop: Callable[[], bool]
 ) -> SortOrders | None:
     """Every column's order of `ids` (the table's, snapshot), in slices that each hold the
-    interpreter a few milliseconds; None when cancelled. Raises KeyError when a row went
-    meanwhile."""
+    interpreter a few milliseconds, `stop` called between them (see pausing); None when it
+    said to stop. Raises KeyError when a row went meanwhile."""
     ascending: dict[str, array[int]] = {}
     for column in SORT_KEYS:
-        positions = _positions(column, ids, records, cancel)
+        positions = _positions(column, ids, records, stop)
         if positions is None:
             return None
         ascending[column] = positions
     return SortOrders(ids, ascending)
 
 
+def pausing(cancel: threading.Event, go: threading.Event) -> Callable[[], bool]:
+    """Between two slices of the orders' work: a pause of BACKGROUND_PAUSE_S, and a wait
+    while `go` is clear (a person's own sort or filter is being worked out: two threads at work
+    held keys up 100-300 ms at a million rows); whether `cancel` is set."""
+
+    def stop() -> bool:
+        time.sleep(BACKGROUND_PAUSE_S)
+        while not go.wait(BACKGROUND_PAUSE_S):
+            if cancel.is_set():
+                break
+        return cancel.is_set()
+
+    return stop
+
+
 def _positions(
-    column: str, ids: list[int], records: dict[int, SyncedCco], cancel: threading.Event
+    column: str, ids: list[int], records: dict[int, SyncedCco], stop: Callable[[], bool]
 ) -> array[int] | None:
     keys_of = SORT_KEYS[column]
     keys: list[SortKey] = []
     for start in range(0, len(ids), SLICE):
-        if stopped(cancel):
+        if stop():
             return None
         keys += keys_of(map(records.__getitem__, ids[start : start + SLICE]))
-    return _sorted_positions(keys, cancel)
+    return _sorted_positions(keys, stop)
 
 
-def _sorted_positions(keys: list[SortKey], cancel: threading.Event) -> array[int] | None:
+def _sorted_positions(keys: list[SortKey], stop: Callable[[], bool]) -> array[int] | None:
     """The positions of `keys` in ascending order, equal keys in their order: slices sorted,
     then merged two runs at a time. Each step holds the interpreter a few milliseconds (the
     person may already be typing), and makes a position a Python int only for the slices at
@@ -132,13 +151,13 @@ def _sorted_positions(keys: list[SortKey], cancel: threading.Event) -> array[int
     key = keys.__getitem__
     runs = []
     for start in range(0, len(keys), SLICE):
-        if stopped(cancel):
+        if stop():
             return None
         runs.append(array("i", sorted(range(start, min(start + SLICE, len(keys))), key=key)))
     while len(runs) > 1:
         merged = []
         for at in range(0, len(runs) - 1, 2):
-            pair = merge(runs[at], runs[at + 1], key, cancel)
+            pair = merge(runs[at], runs[at + 1], key, stop)
             if pair is None:
                 return None
             merged.append(pair)
