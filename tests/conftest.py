@@ -9,6 +9,7 @@ them while claiming to only read fails.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -57,6 +58,17 @@ def _look_for_idle_more_often() -> None:
     assert isinstance(pilot_wait.SLEEP_IDLE, float)
     share = pilot_wait.SLEEP_IDLE / pilot_wait.SLEEP_GRANULARITY
     pilot_wait.SLEEP_GRANULARITY, pilot_wait.SLEEP_IDLE = IDLE_STEP_S, IDLE_STEP_S * share
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Spare each test process most of Python's cycle collections: Textual makes and drops
+    objects by the thousand, and each full collection walked every module, class and collected
+    test again. What collecting made lives as long as the run (the app freezes what start-up
+    made, cco_unlink.cli, for the same reason), and younger objects are looked at 14 times less
+    often. Only CPU time changes: nothing a test proves rests on when cycles are freed."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 @pytest.fixture(autouse=True)
