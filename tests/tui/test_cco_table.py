@@ -410,3 +410,17 @@ async def test_a_very_long_list_takes_its_orders_in_a_thread_and_the_cursor_keep
         assert table.busy, "taken in a thread"
         await _settled(pilot)
         assert list(table.row_keys) == expected and table.current_key == 177
+
+
+@pytest.mark.usefixtures("background")
+async def test_the_orders_are_worked_out_once_the_keys_rest(
+    pilot: Pilot[None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cco_table, "ORDERS_PAUSE_S", 0.3)
+    table = table_of(pilot)
+    table.replace_rows([_cco(i) for i in range(1, 201)])
+    for step in range(12):  # a key every 50 ms for 0.6 s: longer than the pause
+        table.move_cursor(row=step)
+        await asyncio.sleep(0.05)
+        assert not table.orders_ready
+    await _orders_worked_out(pilot)

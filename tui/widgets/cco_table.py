@@ -189,8 +189,11 @@ class CcoTable(VirtualTable):
         self._orders: SortOrders | None = None
         self._orders_cancel = threading.Event()
         self._orders_go = threading.Event()
-        """Clear while a sort or filter is worked out in a thread: the orders' work waits."""
+        """Clear while a sort or filter is worked out in a thread, or keys were pressed in the
+        last ORDERS_PAUSE_S: the orders' work waits (see _let_orders_go)."""
         self._orders_go.set()
+        self._keys_at = 0.0
+        self._keys_timer: Timer | None = None
         self._changed_at = 0.0
         self._orders_timer: Timer | None = None
         self.arranged: Signal[None] = Signal(self, "arranged")
@@ -358,6 +361,7 @@ class CcoTable(VirtualTable):
         `narrow`: the filter only grew, so the rows shown are all it needs to search;
         `resort`: the order changed, else only the filter did."""
         self._cancel_pending()
+        self._at_the_keys()
         small = len(self.records) < BACKGROUND_FROM
         if resort:
             # Only the current column's keys are kept, and for a short list alone: each
@@ -402,7 +406,7 @@ class CcoTable(VirtualTable):
             indexed=lambda: not self._unindexed,
             cursor=self.current_key,
         )
-        self._orders_go.clear()
+        self._let_orders_go()
         self.run_worker(self._arrange_in_thread(work), group="arrange", exit_on_error=False)
 
     async def _arrange_in_thread(self, work: Arrangement) -> None:
@@ -413,7 +417,7 @@ class CcoTable(VirtualTable):
         if work.cancel.is_set() or self._pending is not work:
             return
         self._pending = None
-        self._orders_go.set()
+        self._let_orders_go()
         if version != self._version or work.shown is None or work.order is None:
             # The rows changed meanwhile: once more, from the rows as they are now.
             self._arrange()
@@ -458,6 +462,35 @@ class CcoTable(VirtualTable):
             self._orders_in_thread(self._orders_cancel), group="orders", exit_on_error=False
         )
 
+    def move_cursor(self, *, row: int) -> None:
+        self._at_the_keys()
+        super().move_cursor(row=row)
+
+    def _at_the_keys(self) -> None:
+        """A person moves or sorts or filters: the orders' work waits until the keys rest."""
+        self._keys_at = time.monotonic()
+        self._let_orders_go()
+        if self._keys_timer is None:
+            self._keys_timer = self.set_timer(ORDERS_PAUSE_S, self._keys_rested)
+
+    def _keys_rested(self) -> None:
+        self._keys_timer = None
+        wait = self._keys_at + ORDERS_PAUSE_S - time.monotonic()
+        if wait > 0:
+            self._keys_timer = self.set_timer(wait, self._keys_rested)
+        self._let_orders_go()
+
+    def _let_orders_go(self) -> None:
+        """The orders' work goes on only while no sort or filter is worked out in a thread and
+        no key came in the last ORDERS_PAUSE_S: it shares the interpreter with the event loop,
+        and two threads at work, or one while keys came, held keys up 100-440 ms at a million
+        rows on a busy machine."""
+        resting = time.monotonic() - self._keys_at >= ORDERS_PAUSE_S
+        if self._pending is None and resting:
+            self._orders_go.set()
+        else:
+            self._orders_go.clear()
+
     def on_unmount(self) -> None:
         # Threads still at work would hold up the app's exit.
         self._orders_cancel.set()
@@ -480,7 +513,7 @@ class CcoTable(VirtualTable):
         if self._pending is not None:
             self._pending.cancel.set()
             self._pending = None
-            self._orders_go.set()
+            self._let_orders_go()
 
     # Filter -------------------------------------------------------------------------------
 
