@@ -254,9 +254,10 @@ class Backend:
         Called before the app's first frame, so a restart's rows are in memory when its screen
         mounts. Without one, nothing: the network side's code loads on first use (open()), as
         loading it here held the first frame up by 20-30 ms (a thread shares the interpreter
-        lock) and brought the first rows no sooner."""
+        lock) and brought the first rows no sooner. Nor without a cache file (a first start):
+        its thread found nothing, while it took the interpreter lock from the first frame."""
         cache = self._cache()
-        if self._read_ahead is None and cache is not None:
+        if self._read_ahead is None and cache is not None and cache.path.exists():
             reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-screen")
             self._read_ahead = (cache.scope, reader.submit(cache.head))
             reader.shutdown(wait=False)

@@ -11,12 +11,9 @@ import math
 import os
 import re
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_type_hints
-
-import tomli_w
 
 from services.errors import SettingsError
 from services.procore.endpoints import OOB_REDIRECT
@@ -226,6 +223,10 @@ def _read_file(path: Path) -> Settings:
 
 def parse_settings(text: str, name: str) -> Settings:
     """Settings from a file's text, checked as a file is; `name` says where in errors."""
+    # Here, not at the top: a start without a settings file (the demo's) reads no TOML, and the
+    # parser's regular expressions cost about 1.5 ms of its first frame.
+    import tomllib
+
     try:
         raw = tomllib.loads(text)
     except RecursionError:
@@ -413,6 +414,8 @@ def save_settings(settings: Settings, path: Path) -> None:
 
     The file is created readable by its owner alone when it holds a secret, and kept that way.
     """
+    import tomli_w  # see parse_settings
+
     data = tomli_w.dumps(settings_to_toml(settings)).encode("utf-8")
     write_private_file(path, data, private=settings.holds_secret or _is_private(path))
 
