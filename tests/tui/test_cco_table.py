@@ -417,6 +417,7 @@ async def test_the_orders_are_worked_out_once_the_keys_rest(
     pilot: Pilot[None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cco_table, "ORDERS_PAUSE_S", 0.3)
+    monkeypatch.setattr(cco_table, "ORDER_AT_ONCE", 50)
     table = table_of(pilot)
     table.replace_rows([_cco(i) for i in range(1, 201)])
     for step in range(12):  # a key every 50 ms for 0.6 s: longer than the pause

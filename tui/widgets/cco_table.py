@@ -467,7 +467,11 @@ class CcoTable(VirtualTable):
         super().move_cursor(row=row)
 
     def _at_the_keys(self) -> None:
-        """A person moves or sorts or filters: the orders' work waits until the keys rest."""
+        """A person moves or sorts or filters: the orders' work of a list past ORDER_AT_ONCE,
+        seconds long, waits until the keys rest (a shorter list's is done before it would
+        matter, and waiting would leave its sorts without it)."""
+        if len(self.records) <= ORDER_AT_ONCE:
+            return
         self._keys_at = time.monotonic()
         self._let_orders_go()
         if self._keys_timer is None:
