@@ -249,7 +249,6 @@ def background(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cco_table, "BACKGROUND_FROM", 10)
     monkeypatch.setattr(cco_table, "FILTER_AT_ONCE", 20)
     monkeypatch.setattr(arrangement, "SLICE", 7)
-    monkeypatch.setattr(arrangement, "SORT_AT_ONCE", 20)
 
 
 async def _settled(pilot: Pilot[None]) -> None:

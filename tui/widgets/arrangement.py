@@ -4,7 +4,10 @@ testing its rows, in C); between slices the event loop gets it back and answers 
 (tui/widgets/cco_table.py) shows the result in one swap, or drops it when a newer keystroke or
 sort came (`cancel`) or the rows changed meanwhile.
 
-Also each column's sort keys, made for many rows at once.
+A sort keeps no map of its keys: a list of them beside the ids, and the order as 4-byte
+positions merged a slice at a time (a dict of a million keys held the interpreter 50-100 ms each
+time it grew, and the keys waiting for it). Also each column's sort keys, made for many rows at
+once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from operator import attrgetter, methodcaller
 from typing import TypeVar
@@ -31,8 +35,8 @@ SLICE = 10_000
 # and without a pause the event loop, which wants it back for each frame, waited for slice after
 # slice (keys answered in 150-270 ms at a million rows).
 PAUSE_S = 0.001
-# Up to this many rows sort in one C call (about 30 ms at 100,000); more, slice by slice.
-SORT_AT_ONCE = 150_000
+# Ids taken from an order per slice: about 5 ms each.
+TAKE_SLICE = 100_000
 # Ids scanned for the cursor's row per slice, in C: a few milliseconds.
 SCAN_SLICE = 200_000
 
@@ -104,8 +108,9 @@ class Arrangement:
         if self.ordered is not None:
             order = self.ordered(self.cancel)
         elif self.column is not None:
-            keys = sort_keys(self.column, self.ids, records, self.cancel)
-            order = _sorted(self.ids, keys, self.reverse, self.cancel)
+            stop = partial(stopped, self.cancel)
+            positions = sorted_positions(self.column, self.ids, records, stop)
+            order = None if positions is None else take(self.ids, positions, self.reverse, stop)
         if order is None:
             return
         shown: list[int] | None = order if self.narrow_from is None else self.narrow_from
@@ -120,58 +125,54 @@ class Arrangement:
             self.order, self.shown = order, shown
 
 
-def sort_keys(
-    column: str,
-    ids: list[int],
-    records: dict[int, SyncedCco],
-    cancel: threading.Event,
-) -> dict[int, SortKey] | None:
+def sorted_positions(
+    column: str, ids: list[int], records: dict[int, SyncedCco], stop: Callable[[], bool]
+) -> array[int] | None:
+    """The positions of `ids` in `column`'s ascending order, equal keys in their order, `stop`
+    called between slices (True gives up: None). Raises KeyError when a row went meanwhile."""
     keys_of = SORT_KEYS[column]
-    keys: dict[int, SortKey] = {}
+    keys: list[SortKey] = []
     for start in range(0, len(ids), SLICE):
-        if stopped(cancel):
+        if stop():
             return None
-        part = ids[start : start + SLICE]
-        keys.update(zip(part, keys_of(map(records.__getitem__, part)), strict=True))
-    return keys
+        keys += keys_of(map(records.__getitem__, ids[start : start + SLICE]))
+    return _sorted_positions(keys, stop)
 
 
-def _sorted(
-    ids: list[int], keys: dict[int, SortKey] | None, reverse: bool, cancel: threading.Event
-) -> list[int] | None:
-    """`ids` sorted by `keys`; descending is ascending reversed, equal keys included, as every
-    order the table shows (see sort_orders.py)."""
-    if keys is None:
-        return None
-    order = stable_sort(ids, keys.__getitem__, cancel)
-    if order is not None and reverse:
-        order.reverse()
-    return order
-
-
-def stable_sort(
-    items: list[int], key: Callable[[int], SortKey], cancel: threading.Event
-) -> list[int] | None:
-    """`items` sorted by `key`, ascending, equal keys in their order; None when cancelled. Up to
-    SORT_AT_ONCE items in one sort in C (it holds the interpreter: about 30 ms for 100,000);
-    more, slice by slice, then the sorted runs merged two at a time, a slice at a time (a
-    merge of a million in one C call held keys up for 100-170 ms)."""
-    if len(items) <= SORT_AT_ONCE:
-        return sorted(items, key=key)
+def _sorted_positions(keys: list[SortKey], stop: Callable[[], bool]) -> array[int] | None:
+    """The positions of `keys` in ascending order, equal keys in their order: slices sorted,
+    then merged two runs at a time. Each step holds the interpreter a few milliseconds (the
+    person may already be typing), and makes a position a Python int only for the slices at
+    hand: sorting a list of a million positions made 28 MB of ints, 110 MB at its peak."""
+    key = keys.__getitem__
     runs = []
-    for start in range(0, len(items), SLICE):
-        if stopped(cancel):
+    for start in range(0, len(keys), SLICE):
+        if stop():
             return None
-        runs.append(sorted(items[start : start + SLICE], key=key))
+        runs.append(array("i", sorted(range(start, min(start + SLICE, len(keys))), key=key)))
     while len(runs) > 1:
         merged = []
         for at in range(0, len(runs) - 1, 2):
-            pair = merge(runs[at], runs[at + 1], key, lambda: stopped(cancel))
+            pair = merge(runs[at], runs[at + 1], key, stop)
             if pair is None:
                 return None
             merged.append(pair)
         runs = merged + runs[len(merged) * 2 :]
-    return runs[0]
+    return runs[0] if runs else array("i")
+
+
+def take(
+    ids: list[int], positions: array[int], reverse: bool, stop: Callable[[], bool]
+) -> list[int] | None:
+    """The ids at `positions`, reversed for descending, TAKE_SLICE at a time."""
+    order: list[int] = []
+    for start in range(0, len(positions), TAKE_SLICE):
+        if stop():
+            return None
+        order += map(ids.__getitem__, positions[start : start + TAKE_SLICE])
+    if reverse:
+        order.reverse()
+    return order
 
 
 def merge(first: R, second: R, key: Callable[[int], SortKey], stop: Callable[[], bool]) -> R | None:

@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from itertools import filterfalse
 
 from services.models import SyncedCco
-from tui.widgets.arrangement import SLICE, SORT_KEYS, SortKey, merge, stopped
+from tui.widgets.arrangement import SORT_KEYS, TAKE_SLICE, sorted_positions, stopped
 
-# Rows taken from an order worked out ahead per slice, in a thread: about 5 ms each.
-TAKE_SLICE = 100_000
 # The orders' work sleeps this long after each slice of a few milliseconds: it gives the event
 # loop most of the interpreter while a person may already be pressing keys.
 BACKGROUND_PAUSE_S = 0.004
@@ -109,7 +107,7 @@ def work_out(
     said to stop. Raises KeyError when a row went meanwhile."""
     ascending: dict[str, array[int]] = {}
     for column in SORT_KEYS:
-        positions = _positions(column, ids, records, stop)
+        positions = sorted_positions(column, ids, records, stop)
         if positions is None:
             return None
         ascending[column] = positions
@@ -129,37 +127,3 @@ def pausing(cancel: threading.Event, go: threading.Event) -> Callable[[], bool]:
         return cancel.is_set()
 
     return stop
-
-
-def _positions(
-    column: str, ids: list[int], records: dict[int, SyncedCco], stop: Callable[[], bool]
-) -> array[int] | None:
-    keys_of = SORT_KEYS[column]
-    keys: list[SortKey] = []
-    for start in range(0, len(ids), SLICE):
-        if stop():
-            return None
-        keys += keys_of(map(records.__getitem__, ids[start : start + SLICE]))
-    return _sorted_positions(keys, stop)
-
-
-def _sorted_positions(keys: list[SortKey], stop: Callable[[], bool]) -> array[int] | None:
-    """The positions of `keys` in ascending order, equal keys in their order: slices sorted,
-    then merged two runs at a time. Each step holds the interpreter a few milliseconds (the
-    person may already be typing), and makes a position a Python int only for the slices at
-    hand: sorting a list of a million positions made 28 MB of ints, 110 MB at its peak."""
-    key = keys.__getitem__
-    runs = []
-    for start in range(0, len(keys), SLICE):
-        if stop():
-            return None
-        runs.append(array("i", sorted(range(start, min(start + SLICE, len(keys))), key=key)))
-    while len(runs) > 1:
-        merged = []
-        for at in range(0, len(runs) - 1, 2):
-            pair = merge(runs[at], runs[at + 1], key, stop)
-            if pair is None:
-                return None
-            merged.append(pair)
-        runs = merged + runs[len(merged) * 2 :]
-    return runs[0] if runs else array("i")
