@@ -3,14 +3,14 @@
 This process binds the listening socket and hands it down, so the sandbox's address is known at
 once and a request sent before the child is ready waits in the socket's queue: nothing here ever
 waits for the sandbox to start. The child's start-up (Python, uvicorn, the demo data) runs on
-another core while the app imports and paints, and answering requests never takes the app's
-interpreter lock, as Procore answering on another machine would not. The child serves until its
-standard input closes: when the command ends, or when this process dies without a word.
+another core, and answering requests never takes the app's interpreter lock, as Procore answering
+on another machine would not. The child serves until its standard input closes: when the command
+ends, or when this process dies without a word.
 
-A start that will ask nothing of the sandbox before its first frame (a restart, which paints its
-cached list first) can have the child started later, `deferred`, by `EmbeddedSandbox.start` before
-the first request: its start-up then does not compete with the app's for the machine's cores. The
-socket is bound at once all the same, so the address is known and nothing sent early is lost.
+A start that asks nothing of the sandbox before its first frame (the app's, every time) has the
+child started later, `deferred`, by `EmbeddedSandbox.start` before the first request: its start-up
+then does not compete with the app's for the machine's cores while the app imports and paints.
+The socket is bound at once all the same, so the address is known and nothing sent early is lost.
 """
 
 from __future__ import annotations
