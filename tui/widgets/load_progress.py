@@ -49,7 +49,6 @@ class LoadProgressBar(Horizontal):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.progress: LoadProgress | None = None
-
         self._parts: tuple[ProgressBar, Static] | None = None
 
     @property
