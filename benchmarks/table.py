@@ -29,7 +29,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 
 from services.models import SyncedCco
-from tui.widgets.cco_table import COLUMNS, CcoTable, row_cells
+from tui.widgets.cco_columns import COLUMNS, row_cells
+from tui.widgets.cco_table import CcoTable
 from tui.widgets.search_index import commitment_text, own_text
 
 VENDORS = ("Apex Concrete & Masonry", "Bluewater Plumbing Co.", "Ironline Steel Erectors")

@@ -8,7 +8,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.widgets.cco_table import COLUMN_KEYS, COLUMN_NAMES, CcoTable
+from tui.widgets.cco_columns import COLUMN_KEYS, COLUMN_NAMES
+from tui.widgets.cco_table import CcoTable
 
 
 class ListCommands(Provider):

@@ -16,7 +16,8 @@ from textual.strip import Strip
 
 from services.models import SyncedCco, cents_of, epoch_of
 from tui.widgets import arrangement, cco_table, sort_orders
-from tui.widgets.cco_table import COLUMNS, CcoTable
+from tui.widgets.cco_columns import COLUMNS
+from tui.widgets.cco_table import CcoTable
 from tui.widgets.column_layout import GAP, MARGIN
 
 

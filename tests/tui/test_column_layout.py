@@ -11,7 +11,8 @@ from textual.pilot import Pilot
 
 from tests.tui.conftest import wait_until
 from tests.tui.test_cco_table import _cco
-from tui.widgets.cco_table import COLUMNS, CcoTable
+from tui.widgets.cco_columns import COLUMNS
+from tui.widgets.cco_table import CcoTable
 from tui.widgets.column_layout import Column, layout, total_width
 
 MUST_SEE = ["status", "number", "title", "amount", "project", "quickbooks"]

@@ -18,7 +18,7 @@ from services.export import report_file
 from services.models import SyncedCco
 from tui.bindings import SUMMARY_BINDINGS, key_hint, key_of
 from tui.feedback import OUTCOME_SEVERITY, SEVERITY_SIGNS, SIGN_WARNING, Look, toast
-from tui.widgets.cco_table import money
+from tui.widgets.cco_columns import money
 
 
 class BatchSummaryScreen(ModalScreen[SyncedCco | None]):

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from services.models import SyncedCco
-from tui.widgets.cco_table import money
+from tui.widgets.cco_columns import money
 
 UNLINK_LABEL = "Unlink in Procore"
 

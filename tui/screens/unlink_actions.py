@@ -31,7 +31,8 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.confirm_unlink_many import UNLINK_LABEL, ConfirmUnlinkManyScreen
 from tui.screens.sign_in import SignInScreen
 from tui.screens.typed_confirm import TypedConfirmScreen
-from tui.widgets.cco_table import CcoTable, money
+from tui.widgets.cco_columns import money
+from tui.widgets.cco_table import CcoTable
 
 if TYPE_CHECKING:
     from services.backend import Backend

@@ -17,7 +17,7 @@ from services.check import CheckKind, CheckResult
 from services.models import CcoDetail, SyncedCco
 from tui.bindings import KeyHint, key_hint
 from tui.feedback import SIGN_DONE, SIGN_REFUSED, SIGN_WARNING
-from tui.widgets.cco_table import money
+from tui.widgets.cco_columns import money
 
 READING = "reading…"
 KEYS_HINT: KeyHint = (
