@@ -250,6 +250,9 @@ def background(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cco_table, "BACKGROUND_FROM", 10)
     monkeypatch.setattr(cco_table, "FILTER_AT_ONCE", 20)
     monkeypatch.setattr(arrangement, "SLICE", 7)
+    # Slices of 7 rows make hundreds of them per order worked out: at the app's pause after each
+    # (4 ms, to let keys in), a test slept seconds; a shorter pause takes the same path.
+    monkeypatch.setattr(sort_orders, "BACKGROUND_PAUSE_S", 0.001)
 
 
 async def _settled(pilot: Pilot[None]) -> None:
