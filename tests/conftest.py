@@ -38,26 +38,6 @@ def pytest_configure(config: pytest.Config) -> None:
     every child, which then never stops: the test times out and the child is left running."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    _look_for_idle_more_often()
-
-
-# Textual's Pilot waits after each key (twice) and each pause() until the app looks idle: it sleeps
-# a step, then asks whether the process spent under a twentieth of that step on the CPU. With its
-# 20 ms step a key costs at least 40 ms of nothing, and on a quiet machine half a screen test's
-# time went on these steps. A 5 ms step keeps the same test of idleness (under 5 % of the step on
-# the CPU) and only looks more often; a test that needs an outcome waits for the outcome itself
-# (tests.tui.conftest: settle, wait_until).
-IDLE_STEP_S = 0.005
-
-
-def _look_for_idle_more_often() -> None:
-    import textual._wait as pilot_wait
-
-    # Fail loudly if Textual moves these: silently slow tests are found out too late.
-    assert isinstance(pilot_wait.SLEEP_GRANULARITY, float)
-    assert isinstance(pilot_wait.SLEEP_IDLE, float)
-    share = pilot_wait.SLEEP_IDLE / pilot_wait.SLEEP_GRANULARITY
-    pilot_wait.SLEEP_GRANULARITY, pilot_wait.SLEEP_IDLE = IDLE_STEP_S, IDLE_STEP_S * share
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
