@@ -28,8 +28,10 @@ from tests.tui.conftest import (
     select,
     settle,
     unlink,
+    wait_until,
 )
 from tui.screens.batch_summary import BatchSummaryScreen
+from tui.screens.change_orders import ChangeOrdersScreen
 from tui.screens.confirm_unlink_many import ConfirmUnlinkManyScreen
 from tui.screens.fix_actions import GONE_FROM_QUICKBOOKS
 from tui.screens.typed_confirm import TypedConfirmScreen
@@ -178,6 +180,12 @@ async def test_the_confirm_dialog_lists_the_picks_counts_the_hidden_and_starts_o
     assert is_linked(sandbox_data, first) and is_linked(sandbox_data, second)
 
 
+def _in_progress(screen: ChangeOrdersScreen) -> int | None:
+    """The id of the CCO an unlink of many is working on, if one is."""
+    current = screen.running.current if screen.running is not None else None
+    return None if current is None else current.id
+
+
 async def test_esc_stops_a_run_after_the_cco_in_progress_and_R_shows_every_outcome(
     run_app: AppRunner,
     sandbox: SandboxServer,
@@ -192,12 +200,14 @@ async def test_esc_stops_a_run_after_the_cco_in_progress_and_R_shows_every_outco
         for cco_id in ids:
             select(pilot, cco_id)
             await pilot.press("space")
-        sandbox.faults.connector_delay_s = 0.4  # QuickBooks is slow: the first is in progress
+        # QuickBooks is slow: the first is still in progress when Esc comes, with room to spare
+        # on a busy machine (with less, the first was done and the second under way by then).
+        sandbox.faults.connector_delay_s = 1.5
         await pilot.press("u")
         await pilot.pause()
         await pilot.press("y")
-        await pilot.pause(0.1)
-        assert screen.running is not None and screen.running.current is not None
+        await wait_until(pilot, lambda: _in_progress(screen) is not None)
+        assert _in_progress(screen) == ids[0]
         await pilot.press("escape")
         assert messages.BATCH_STOPPING in _text(pilot, "#status-line")
         await settle(pilot)
@@ -291,10 +301,10 @@ async def test_esc_stops_a_check_of_many_after_the_cco_in_progress(
         await pilot.press("a")  # every row picked
         picked = list(screen.picked)
         assert len(picked) > 3
-        sandbox.faults.connector_delay_s = 0.4
+        # Slow enough that the first is still being checked when Esc comes, on a busy machine too.
+        sandbox.faults.connector_delay_s = 1.5
         await pilot.press("c")
-        await pilot.pause(0.1)
-        assert screen.checks_running
+        await wait_until(pilot, lambda: screen.checks_running)
         await pilot.press("escape")
         await settle(pilot)
 
