@@ -18,6 +18,7 @@ import threading
 from collections.abc import Sequence
 
 from cco_unlink import exit_codes
+from cco_unlink.hang_up import end_with_the_terminal
 from cco_unlink.targets import (
     backend_for,
     embedded_sandbox,
@@ -319,6 +320,7 @@ def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
         # modules loaded (see __main__), collects from here on.
         gc.freeze()
         gc.enable()
+        end_with_the_terminal()
         app.run()
         return app.return_code or exit_codes.OK
 
@@ -334,6 +336,7 @@ def _setup(arguments: argparse.Namespace) -> int:
         path,
         lambda settings: target_for(settings, None),
     )
+    end_with_the_terminal()
     app.run()
     written = app.return_value
     if written is None:
