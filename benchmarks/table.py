@@ -40,6 +40,8 @@ SIZE = (180, 40)
 
 
 def make_rows(count: int) -> list[SyncedCco]:
+    """200 CCOs a project, 50 a commitment; what a commitment holds (its number, vendor and
+    purchase order) is the same on each of its rows, as in Procore."""
     base = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp())
     return [
         SyncedCco(
@@ -49,17 +51,17 @@ def make_rows(count: int) -> list[SyncedCco]:
             project_name=f"Riverside Medical Office {i // 200:03d}",
             project_number=f"B-{i // 200:04d}",
             commitment_id=281_474_976_711_001 + i // 50,
-            commitment_number=f"SC-{i % 4 + 1:03d}",
+            commitment_number=f"SC-{i // 50 % 4 + 1:03d}",
             commitment_title="Subcontract",
-            vendor=VENDORS[i % 3],
+            vendor=VENDORS[i // 50 % 3],
             number=f"{i % 50 + 1:03d}",
             title=TITLES[i % 3],
             cents=(i * 37) % 10_000_000,
             synced_epoch=base + 60 * i,
             origin_id=f"{i:X}-1767225600",
-            po_txn_id=f"{i:X}-1767225600",
+            po_txn_id=f"{i // 50:X}-1767225600",
             line_ids=f"{i:X}-1767225600",
-            po_reference=f"{i // 200:04d}-SC{i % 4 + 1:02d}",
+            po_reference=f"{i // 200:04d}-SC{i // 50 % 4 + 1:02d}",
         )
         for i in range(count)
     ]
