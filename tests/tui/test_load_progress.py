@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
@@ -180,3 +181,35 @@ async def test_at_80_columns_the_time_to_go_is_in_view() -> None:
         assert bar.text.endswith("about 2 h 15 min to go")
         assert len(bar.text) <= text.content_region.width
         assert text.content_region.right <= bar.content_region.right
+
+
+async def test_the_time_to_go_counts_down_while_no_project_finishes() -> None:
+    """A load waiting out a rate-limit window finishes no project for a while: the time to go
+    still goes down, from the last estimate."""
+    now = [1_000.0]
+    progress = LoadProgress(
+        projects_done=75, projects_total=150, rows=15_000, requests_left=300, eta_seconds=600
+    )
+
+    class _Counting(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LoadProgressBar(id="load-progress", clock=lambda: now[0])
+
+    async with _Counting().run_test(size=(120, 24)) as pilot:
+        bar = pilot.app.query_one(LoadProgressBar)
+        bar.show(progress)
+        await pilot.pause()
+        assert bar.text.endswith("about 10 min to go")
+        now[0] += 240  # four minutes, and no project finished
+        bar.count_down()
+        await pilot.pause()
+        assert bar.text.endswith("about 6 min to go")
+        assert "75/150 projects · 300 requests left" in bar.text
+        now[0] += 1_000  # past the estimate: never below a second
+        bar.count_down()
+        await pilot.pause()
+        assert bar.text.endswith("about 1 s to go")
+        # A new estimate starts the count again.
+        bar.show(msgspec.structs.replace(progress, projects_done=76, eta_seconds=120))
+        await pilot.pause()
+        assert bar.text.endswith("about 2 min to go")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import msgspec
 from textual.containers import Horizontal
 from textual.widgets import Static
 
@@ -16,7 +19,9 @@ if TYPE_CHECKING:
 
 class LoadProgressBar(Horizontal):
     """Shown only while a load runs. The time to go is the load's own estimate from Procore's
-    rate-limit headers (services/catalog.py), not the bar's guess from its own speed.
+    rate-limit headers (services/catalog.py), not the bar's guess from its own speed; between two
+    estimates it counts down, so that a load waiting out a rate-limit window (no project finishing
+    for minutes) does not show the same time to go all along.
 
     Its parts are made when it is first shown: hidden in every start's first frame, they held
     that frame back by about 5 ms of CPU (Textual's progress bar, its four widgets and their
@@ -46,10 +51,17 @@ class LoadProgressBar(Horizontal):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    COUNT_DOWN_EVERY_S = 1.0
+
+    def __init__(
+        self, *, id: str | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__(id=id)
         self.progress: LoadProgress | None = None
         self._parts: tuple[ProgressBar, Static] | None = None
+        self._clock = clock
+        self._shown_at = 0.0
+        self._counting = False
 
     @property
     def text(self) -> str:
@@ -73,6 +85,19 @@ class LoadProgressBar(Horizontal):
         # Its size is the bar's: no layout of the screen for a new text (once per project).
         text.update(said, layout=False)
         self.add_class("-loading")
+        self._shown_at = self._clock()
+        if not self._counting:
+            self._counting = True
+            self.set_interval(self.COUNT_DOWN_EVERY_S, self.count_down)
+
+    def count_down(self) -> None:
+        """The time to go, less the time since the estimate was shown."""
+        progress = self.progress
+        if progress is None or progress.eta_seconds is None or self._parts is None:
+            return
+        left = max(0.0, progress.eta_seconds - (self._clock() - self._shown_at))
+        said = messages.load_progress(msgspec.structs.replace(progress, eta_seconds=left))
+        self._parts[1].update(said, layout=False)
 
     def hide(self) -> None:
         self.progress = None
