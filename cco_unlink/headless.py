@@ -42,6 +42,7 @@ from services.models import (
     QuickBooksEvidence,
     SyncedCco,
     UnlinkOutcome,
+    cents_text,
 )
 from services.plain_text import printable
 from services.settings import Settings
@@ -322,14 +323,12 @@ class ListedCco(msgspec.Struct):
 def listed(row: SyncedCco) -> ListedCco:
     """Run for every row printed: the amount from its cents and the time from its seconds,
     written as str(Decimal) and datetime.isoformat() write them in a fraction of their time."""
-    cents = row.cents
-    whole, part = divmod(-cents if cents < 0 else cents, 100)
     epoch = row.synced_epoch
     return ListedCco(
         row.id,
         row.number,
         row.title,
-        f"{'-' if cents < 0 else ''}{whole}.{part:02d}",
+        cents_text(row.cents, separators=False),
         row.project_id,
         row.project_name,
         row.commitment_id,

@@ -129,6 +129,14 @@ def cents_of(amount: Decimal) -> int:
     return int(amount.scaleb(2))
 
 
+def cents_text(cents: int, separators: bool = True) -> str:
+    """An amount in cents as the table shows it (1,234.50), or, without separators, as
+    str(Decimal) writes it (1234.50); no Decimal made."""
+    units, rest = divmod(abs(cents), 100)
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{units:,}.{rest:02d}" if separators else f"{sign}{units}.{rest:02d}"
+
+
 def epoch_of(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp())
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from operator import attrgetter
 
-from services.models import SyncedCco
+from services.models import SyncedCco, cents_text
 from tui.widgets.column_layout import Column
-from tui.widgets.search_index import cents_text, synced_date
+from tui.widgets.search_index import synced_date
 
 STATUS_MARK_WIDTH = 2
 COLUMNS: tuple[Column, ...] = (

@@ -24,14 +24,7 @@ from datetime import UTC, datetime
 from itertools import accumulate, chain, compress, filterfalse
 from operator import attrgetter, methodcaller, or_
 
-from services.models import SyncedCco
-
-
-def cents_text(cents: int, separators: bool = True) -> str:
-    """An amount in cents as the table shows it (1,234.50), without making a Decimal of it."""
-    units, rest = divmod(abs(cents), 100)
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{units:,}.{rest:02d}" if separators else f"{sign}{units}.{rest:02d}"
+from services.models import SyncedCco, cents_text
 
 
 def synced_date(cco: SyncedCco) -> str:
