@@ -386,11 +386,14 @@ class Backend:
         self, cco: SyncedCco, confirmed: DeletePlan | None = None
     ) -> str:
         """Delete the CCO's lines from its purchase order in QuickBooks, as step 1 of the fix:
-        only what the person `confirmed`, recorded in the audit log before it is sent."""
+        only what the person `confirmed`, recorded in the audit log before it is sent. Without
+        a confirmed plan, only on the sandbox's simulated QuickBooks."""
         if not self.can_delete_in_quickbooks:
             raise QuickBooksError(messages.QUICKBOOKS_DELETE_NOT_ALLOWED)
         if cco.link is None:
             raise QuickBooksError(messages.NO_QUICKBOOKS_LOCATION)
+        if confirmed is None and not self.is_sandbox:
+            raise QuickBooksError(messages.QUICKBOOKS_DELETE_UNCONFIRMED)
         user, company = self.user, self.company
         if user is None or company is None:
             user, company = await self.connect()

@@ -144,6 +144,10 @@ QUICKBOOKS_ORDER_CHANGED = (
     "The purchase order changed in QuickBooks® Desktop since you confirmed; nothing was "
     "deleted. Start the deletion again to see the order as it is now."
 )
+QUICKBOOKS_DELETE_UNCONFIRMED = (
+    "Nothing was deleted in QuickBooks® Desktop: on a real company file a deletion goes only as "
+    "the person confirmed it, and none was confirmed."
+)
 QUICKBOOKS_DELETE_NOT_ALLOWED = (
     "Deleting in QuickBooks® Desktop is off: set [quickbooks] allow_delete = true to allow it."
 )

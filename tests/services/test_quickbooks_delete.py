@@ -227,6 +227,15 @@ async def test_a_real_company_deletes_only_when_allowed(
                 await attempt
             assert "allow_delete = true" in raised.value.message
         assert not refused.audit.path.exists()
+        # Allowed, a real company's deletion still goes only as a person confirmed it.
+        with pytest.raises(QuickBooksError) as raised:
+            await allowed.delete_in_quickbooks(cco)
+        assert raised.value.message == messages.QUICKBOOKS_DELETE_UNCONFIRMED
+        assert not allowed.audit.path.exists()
+        assert cco.link is not None
+        assert set(cco.link.txn_line_ids) <= set(
+            inspect.po_line_ids(sandbox_data, cco.link.po_txn_id) or []
+        )
         plan = await allowed.plan_quickbooks_delete(cco)
         assert await allowed.delete_in_quickbooks(cco, plan) == messages.QUICKBOOKS_LINES_DELETED
     finally:
