@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from services.errors import QuickBooksReplyError
-from services.plain_text import said
+from services.plain_text import printable, said
 
 QBXML_VERSION = "13.0"
 
@@ -149,9 +149,10 @@ def read_purchase_order(answer: ET.Element, txn_id: str) -> PurchaseOrder:
     return PurchaseOrder(
         txn_id=txn_id,
         edit_sequence=edit_sequence,
-        ref_number=ret.findtext("RefNumber") or "",
+        # Shown to the person, and the order's name typed to confirm a deletion: printable.
+        ref_number=printable(ret.findtext("RefNumber") or ""),
         line_ids=tuple(line_ids),
-        vendor=ret.findtext("VendorRef/FullName") or "",
+        vendor=printable(ret.findtext("VendorRef/FullName") or ""),
         time_modified=ret.findtext("TimeModified") or "",
         line_amounts=tuple(amounts),
     )

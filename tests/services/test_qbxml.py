@@ -45,6 +45,17 @@ def test_a_purchase_order_answer_is_read_with_grouped_lines() -> None:
     assert (order.vendor, order.time_modified) == ("Acme Concrete", "2026-01-05T09:30:00-05:00")
 
 
+def test_a_purchase_orders_names_reach_the_person_printable() -> None:
+    # XML refuses ESC itself, not a tab, a line break or U+0085: such a character in the order's
+    # number would break the line it is shown in, and could never be typed to confirm a deletion.
+    hostile = RESPONSE.replace(b"PO-7", b"PO&#x9;-7&#x85;").replace(
+        b"Acme Concrete", b"Acme&#xA;&#x2028;Co"
+    )
+    _, answer = qbxml.read_response(hostile % b"5", "PurchaseOrderQueryRs", "5")
+    order = qbxml.read_purchase_order(answer, "T-1")
+    assert (order.ref_number, order.vendor) == ("PO -7 ", "Acme  Co")
+
+
 @pytest.mark.parametrize(
     "body",
     [
