@@ -95,19 +95,26 @@ class _Child:
         with self._lock:
             if self._process is not None or self._listener.fileno() == -1:
                 return  # running, or stopped before it was needed
-            with self._log_path.open("ab") as child_log, self._listener:
-                self._process = subprocess.Popen(
-                    # -P: the sandbox package, never a module of the same name in the current
-                    # folder.
-                    [sys.executable, "-P", "-m", "sandbox.child", str(self._listener.fileno())],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.DEVNULL,
-                    stderr=child_log,
-                    pass_fds=(self._listener.fileno(),),
-                    # Its own session: Ctrl-C or a hang-up at the terminal reaches this process,
-                    # which then stops the child in order, rather than both at once.
-                    start_new_session=True,
-                )
+            try:
+                with self._log_path.open("ab") as child_log, self._listener:
+                    self._process = subprocess.Popen(
+                        # -P: the sandbox package, never a module of the same name in the
+                        # current folder.
+                        [sys.executable, "-P", "-m", "sandbox.child", str(self._listener.fileno())],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.DEVNULL,
+                        stderr=child_log,
+                        pass_fds=(self._listener.fileno(),),
+                        # Its own session: Ctrl-C or a hang-up at the terminal reaches this
+                        # process, which then stops the child in order, rather than both at once.
+                        start_new_session=True,
+                    )
+            except OSError:
+                # Called as the first request goes out: that request then cannot connect and
+                # says so, at once, rather than waiting on a socket nobody will read.
+                log.exception("The embedded sandbox could not be started")
+                self._listener.close()
+                return
             # This process's copy of the socket is closed now: if the child dies, connecting
             # fails at once instead of waiting in a queue nobody reads.
             assert self._process.stdin is not None

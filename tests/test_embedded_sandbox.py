@@ -97,6 +97,21 @@ def test_a_deferred_child_never_asked_for_never_starts(tmp_path: Path) -> None:
     assert not data.exists()
 
 
+def test_a_deferred_child_that_cannot_start_leaves_nothing_waiting(tmp_path: Path) -> None:
+    unwritable_log = tmp_path / "log"
+    unwritable_log.mkdir()  # its diagnostics cannot be written: the child is not started
+    with sandbox_child(
+        "127.0.0.1",
+        0,
+        {"data_file": str(tmp_path / "sandbox.sqlite3")},
+        reset=False,
+        log_path=unwritable_log,
+        deferred=True,
+    ) as sandbox:
+        sandbox.start()  # no exception: the first request tells, as it cannot connect
+        assert _refuses_connections(sandbox.base_url, within_s=1)
+
+
 def test_the_backend_starts_a_deferred_sandbox_before_its_first_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
