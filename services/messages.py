@@ -537,6 +537,13 @@ def checking_many(done: int, total: int) -> str:
 CHECK_STOPPING = "Stopping the check after the CCO in progress…"
 
 
+def check_under_way(stop_key: str) -> str:
+    return (
+        "A check in QuickBooks® Desktop is under way: wait for it, or press "
+        f"{stop_key} to stop it after the CCO in progress."
+    )
+
+
 def checks_not_asked(count: int) -> str:
     return f"{count} not asked: the check was stopped."
 

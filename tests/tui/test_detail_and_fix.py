@@ -305,11 +305,16 @@ async def test_esc_stops_a_check_of_many_after_the_cco_in_progress(
         sandbox.faults.connector_delay_s = 1.5
         await pilot.press("c")
         await wait_until(pilot, lambda: screen.checks_running)
+        await pilot.press("c")
         await pilot.press("escape")
         await settle(pilot)
 
         toast = notifications(pilot)[-1]
         assert toast.title is not None and "Checked 1 in QuickBooks" in toast.title
+        # c again while the first check ran: refused, one check at a time.
+        assert any(t.message == messages.check_under_way("Esc") for t in notifications(pilot)), [
+            t.message for t in notifications(pilot)
+        ]
         assert f"{len(picked) - 1} not asked" in toast.message
         marked = [key for key in picked if screen.table.get_cell(key, "status") != "● Picked"]
         assert marked == [picked[0]]  # the rest keep their pick mark

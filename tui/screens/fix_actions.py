@@ -158,6 +158,12 @@ class FixActions(UnlinkActions):
     # Check in QuickBooks -------------------------------------------------------------------------
 
     def action_check(self) -> None:
+        if self._check_stop is not None:  # one check at a time: Esc stops the one that runs
+            self._toast(
+                Look("warning", "Checking"),
+                messages.check_under_way(key_of(self.app, "stop-batch")),
+            )
+            return
         picked = [self.rows[key] for key in self._picked if key in self.rows]
         ccos = picked or [cco for cco in (self.subject(),) if cco is not None]
         ccos = [cco for cco in ccos if not self._busy(cco.id)]
@@ -177,9 +183,14 @@ class FixActions(UnlinkActions):
             await self._check_each(ccos, counts, stop)
         finally:
             self._check_stop = None
-            for cco in ccos:  # not asked: each row as it was
+            # Not asked: each row as it was, a call per mark (a call per row laid the table out
+            # again for each).
+            as_it_was: dict[str, list[int]] = {}
+            for cco in ccos:
                 if self.table.status.get(cco.id) == CHECKING:
-                    self.table.mark(cco.id, before[cco.id])
+                    as_it_was.setdefault(before[cco.id], []).append(cco.id)
+            for mark, keys in as_it_was.items():
+                self.table.mark_many(keys, mark)
         checked = sum(counts.values())
         all_gone = counts["gone"] == len(ccos)
         self._toast(
