@@ -14,6 +14,7 @@ from services import messages
 from services.models import LoadProgress
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
     from textual.widgets import ProgressBar
 
 
@@ -61,7 +62,7 @@ class LoadProgressBar(Horizontal):
         self._parts: tuple[ProgressBar, Static] | None = None
         self._clock = clock
         self._shown_at = 0.0
-        self._counting = False
+        self._count_down: Timer | None = None
 
     @property
     def text(self) -> str:
@@ -86,9 +87,10 @@ class LoadProgressBar(Horizontal):
         text.update(said, layout=False)
         self.add_class("-loading")
         self._shown_at = self._clock()
-        if not self._counting:
-            self._counting = True
-            self.set_interval(self.COUNT_DOWN_EVERY_S, self.count_down)
+        if self._count_down is None:
+            self._count_down = self.set_interval(self.COUNT_DOWN_EVERY_S, self.count_down)
+        else:
+            self._count_down.resume()
 
     def count_down(self) -> None:
         """The time to go, less the time since the estimate was shown."""
@@ -101,4 +103,6 @@ class LoadProgressBar(Horizontal):
 
     def hide(self) -> None:
         self.progress = None
+        if self._count_down is not None:
+            self._count_down.pause()
         self.remove_class("-loading")
