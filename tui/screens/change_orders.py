@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -105,12 +106,16 @@ class ChangeOrdersScreen(FixActions):
         if self._filter_box is None:
             self._filter_box = FilterInput(id="filter")
             self._filter_mounting = self.mount(self._filter_box, after="#list-title")
-            self._filter_box.edited.subscribe(self, lambda _: self._apply_filter(), immediate=True)
+            self._filter_box.edited.subscribe(
+                self, _logged(self._apply_filter, "filtering"), immediate=True
+            )
         return self._filter_box
 
     def on_mount(self) -> None:
         self.table.focus()
-        self.table.arranged.subscribe(self, lambda _: self._set_status(), immediate=True)
+        self.table.arranged.subscribe(
+            self, _logged(self._set_status, "saying the list's state"), immediate=True
+        )
         # A restart's rows, when already read (see Backend.prepare_first_screen), go into the
         # screen's very first frame rather than the one after.
         cached = self.backend.cached_list_at_hand()
@@ -417,3 +422,16 @@ class ChangeOrdersScreen(FixActions):
             self._picked.update(dict.fromkeys(newly))
             self.table.mark_many(newly, PICKED)
         self._set_status()
+
+
+def _logged(action: Callable[[], object], what: str) -> Callable[[object], None]:
+    """A signal's subscriber: Textual keeps a subscriber's error out of the log file (its own
+    devtools only), so it is logged here."""
+
+    def subscriber(_: object) -> None:
+        try:
+            action()
+        except Exception:
+            log.exception("%s stopped unexpectedly", what)
+
+    return subscriber
