@@ -70,43 +70,47 @@ SEAL_AT = 64
 class _Rows:
     """The rows of one commitment."""
 
-    __slots__ = ("dead", "fresh", "sealed", "text", "wholes")
+    __slots__ = ("state", "text", "wholes")
 
     def __init__(self, text: str) -> None:
         self.text = text
         """The commitment's text, lower-cased."""
-        self.sealed: tuple[list[int], bytes] = ([], b"")
-        """Ids, and their own texts joined a line each."""
-        self.fresh: dict[int, bytes] = {}
-        """Rows added since, by id."""
-        self.dead: set[int] = set()
-        """Rows dropped since: their sealed text no longer counts."""
+        self.state: tuple[list[int], bytes, dict[int, bytes], set[int]] = ([], b"", {}, set())
+        """Ids and their own texts joined a line each, as sealed; the rows added since, by id;
+        the rows dropped since, whose sealed text no longer counts. One value, replaced whole
+        when sealed: a thread searching reads the four of one moment."""
         self.wholes = False
         """Some row of it was indexed by its whole text (see SearchIndex)."""
 
+    @property
+    def fresh(self) -> dict[int, bytes]:
+        return self.state[2]
+
+    @property
+    def dead(self) -> set[int]:
+        return self.state[3]
+
     def seal(self) -> None:
-        ids, joined = self.sealed
-        dead = self.dead
+        ids, joined, fresh, dead = self.state
         texts = [
             (cco_id, text)
             for cco_id, text in zip(ids, joined.split(b"\n") if ids else [], strict=True)
             if cco_id not in dead
         ]
-        texts += self.fresh.items()
-        self.sealed = ([cco_id for cco_id, _ in texts], b"\n".join(text for _, text in texts))
-        self.fresh, self.dead = {}, set()
+        texts += fresh.items()
+        self.state = ([cco_id for cco_id, _ in texts], b"\n".join(t for _, t in texts), {}, set())
 
     def holding(self, encoded: bytes) -> Iterable[int]:
         """The ids of the rows whose own text holds `encoded`."""
-        fresh = list(self.fresh.items())
-        ids, joined = self.sealed
+        ids, joined, fresh_now, dead_now = self.state
+        fresh = list(fresh_now.items())
         found: Iterable[int] = ()
         if encoded in joined:
             # The line of each place it is at: the line breaks before it, counted in C.
             before = joined.split(encoded)[:-1]
             found = map(ids.__getitem__, accumulate(map(_LINE_BREAKS, before)))
-            if self.dead:
-                found = filterfalse(set(self.dead).__contains__, found)
+            if dead_now:
+                found = filterfalse(set(dead_now).__contains__, found)
         if fresh:
             found = chain(found, (cco_id for cco_id, text in fresh if encoded in text))
         return found
