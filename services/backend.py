@@ -23,8 +23,8 @@ from services.errors import (
     CcoUnlinkError,
     ProcorePermissionError,
     ProcoreUnreachableError,
-    QuickBooksChangedError,
     QuickBooksError,
+    QuickBooksNotSentError,
     QuickBooksStatusError,
     SettingsError,
 )
@@ -409,10 +409,14 @@ class Backend:
             try:
                 deleted = await quickbooks.delete_lines(cco.link, confirmed)
             except QuickBooksError as error:
-                # A refusal changed nothing; any other failure may have come after the change
-                # was made: that one is read back by a later run.
-                refused = isinstance(error, QuickBooksStatusError | QuickBooksChangedError)
-                problem = attempt.settle(QuickBooksDeleted.FAILED, error.message, confirmed=refused)
+                # A refusal, or a failure before the change was sent, changed nothing; any other
+                # failure may have come after the change was made: a later run reads it back.
+                unchanged = isinstance(error, QuickBooksStatusError | QuickBooksNotSentError)
+                if not unchanged:
+                    error.message = messages.quickbooks_delete_unknown(error.message)
+                problem = attempt.settle(
+                    QuickBooksDeleted.FAILED, error.message, confirmed=unchanged
+                )
                 if problem:
                     # The person hears of the failure through this error: of the audit too.
                     error.message = f"{error.message} {problem}"

@@ -120,5 +120,10 @@ class QuickBooksInUseError(QuickBooksStatusError):
     """QuickBooks could not change a record someone else is using (3170-3180): try later."""
 
 
-class QuickBooksChangedError(QuickBooksError):
+class QuickBooksNotSentError(QuickBooksError):
+    """A change to QuickBooks stopped before it was sent (the order could not be read, or no
+    longer matched what was confirmed): QuickBooks is known unchanged, and the audit says so."""
+
+
+class QuickBooksChangedError(QuickBooksNotSentError):
     """The purchase order changed since the person confirmed a deletion: nothing was deleted."""

@@ -153,6 +153,20 @@ QUICKBOOKS_DELETE_NOT_ALLOWED = (
 )
 
 
+def quickbooks_not_read_before_delete(detail: str) -> str:
+    return (
+        f"{detail} The purchase order could not be read before deleting, so nothing was sent "
+        "and nothing was deleted in QuickBooks® Desktop; try again."
+    )
+
+
+def quickbooks_delete_unknown(detail: str) -> str:
+    return (
+        f"{detail} The deletion was sent to QuickBooks® Desktop but its result is not known: "
+        "check the CCO before trying again. The next start reads it back and records it."
+    )
+
+
 def quickbooks_in_use(status: int, said: str) -> str:
     return (
         f"QuickBooks® Desktop could not change the purchase order: it is in use (status "

@@ -16,7 +16,9 @@ from services import messages, plain_text, safe_json
 from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import (
     QuickBooksChangedError,
+    QuickBooksError,
     QuickBooksInUseError,
+    QuickBooksNotSentError,
     QuickBooksReplyError,
     QuickBooksStatusError,
     QuickBooksUnreachableError,
@@ -104,12 +106,20 @@ class QuickBooksConnector:
         the other lines, with the order's current EditSequence, or the order itself when the
         CCO's lines are all it has. Returns what was deleted; None when nothing was left.
 
-        The order is read afresh first; when it no longer matches what the person `confirmed`,
-        nothing is sent. A stale EditSequence (someone saved the order in between) is read
-        again and tried once more; a record in use asks to try again later.
+        The order is read afresh first; when it cannot be read, or no longer matches what the
+        person `confirmed`, nothing is sent (QuickBooksNotSentError). A stale EditSequence
+        (someone saved the order in between) is read again and tried once more; a record in
+        use asks to try again later.
         """
         for last_try in (False, True):
-            plan = await self.plan_delete(link)
+            try:
+                plan = await self.plan_delete(link)
+            except QuickBooksError as error:
+                # Before any change went out (a refused Mod changed nothing): QuickBooks is
+                # known unchanged, which the audit then records, rather than "may have changed".
+                raise QuickBooksNotSentError(
+                    messages.quickbooks_not_read_before_delete(error.message)
+                ) from error
             if plan is None:
                 return None
             if confirmed is not None and not confirmed.still_holds(plan):

@@ -15,13 +15,15 @@ from lxml import etree
 
 from sandbox import SandboxServer, inspect
 from services import messages
-from services.audit import AuditRecord, Phase
+from services.audit import AuditRecord, Phase, QuickBooksDeleted
 from services.backend import Backend, Target
 from services.errors import (
     AuditUnwritableError,
     QuickBooksChangedError,
     QuickBooksError,
     QuickBooksInUseError,
+    QuickBooksNotSentError,
+    QuickBooksReplyError,
 )
 from services.models import SyncedCco
 from services.quickbooks import qbxml
@@ -265,3 +267,82 @@ async def test_a_failed_delete_whose_end_cannot_be_audited_says_so(
     assert raised.value.message.startswith(messages.QUICKBOOKS_ORDER_CHANGED)
     assert messages.audit_failed(str(audit.path)) in raised.value.message
     assert _audit(audit.path)[-1]["phase"] == Phase.STARTED.value
+
+
+def _stale(document: bytes) -> bytes:
+    """QuickBooks' answer to a Mod whose EditSequence is no longer the order's: nothing changed."""
+    request_id = etree.fromstring(document).find(".//PurchaseOrderModRq").get("requestID")
+    return (
+        '<?xml version="1.0"?><QBXML><QBXMLMsgsRs>'
+        f'<PurchaseOrderModRs requestID="{request_id}" statusCode="3200" '
+        'statusSeverity="Error" statusMessage="The provided edit sequence is out-of-date."/>'
+        "</QBXMLMsgsRs></QBXML>"
+    ).encode()
+
+
+@pytest.mark.parametrize("failed_read", [1, 2], ids=["first-read", "read-after-stale-mod"])
+async def test_a_read_that_fails_before_the_delete_is_sent_is_audited_as_unchanged(
+    backend: Backend, sandbox_data: Path, qbxml_schema: Any, failed_read: int
+) -> None:
+    """The order is read again just before deleting (and after a stale EditSequence's refusal):
+    when that read fails, no change went out, so the attempt ends known unchanged, the person
+    hears that nothing was deleted, and no later run reads it back as "may have changed"."""
+    cco = _in_quickbooks(await load_rows(backend), sandbox_data)
+    assert cco.link is not None
+    before = inspect.po_line_ids(sandbox_data, cco.link.po_txn_id)
+    plan = await backend.plan_quickbooks_delete(cco)
+    assert plan is not None
+    connector = backend.quickbooks
+    real: Exchange = connector._exchange
+    documents: list[bytes] = []
+
+    async def garble_a_read(document: bytes) -> bytes:
+        assert qbxml_schema.validate(etree.fromstring(document)), qbxml_schema.error_log
+        documents.append(document)
+        if b"PurchaseOrderModRq" in document:
+            return _stale(document)  # refused, so never sent on to the sandbox
+        answer = await real(document)
+        reads = sum(b"PurchaseOrderQueryRq" in sent for sent in documents)
+        return b"<QBXML><QBXMLMsgsRs>" if reads == failed_read else answer
+
+    connector._exchange = garble_a_read  # type: ignore[method-assign]
+    with pytest.raises(QuickBooksNotSentError) as raised:
+        await backend.delete_in_quickbooks(cco, plan)
+
+    expected = ["PurchaseOrderQueryRq", "PurchaseOrderModRq"] * (failed_read - 1)
+    assert _kinds(documents) == [*expected, "PurchaseOrderQueryRq"]  # the case met
+    assert "nothing was deleted" in raised.value.message
+    assert inspect.po_line_ids(sandbox_data, cco.link.po_txn_id) == before
+    started, ended = _audit(backend.audit.path)
+    assert (started["phase"], ended["phase"]) == ("started", "ended")
+    assert ended["outcome"] == QuickBooksDeleted.FAILED and ended["confirmed"] is True
+    assert ended["message"] == raised.value.message
+    assert backend.audit.unsettled() == []
+
+
+async def test_a_delete_sent_but_unanswered_stays_open_and_is_settled_by_reading_back(
+    backend: Backend, sandbox_data: Path, qbxml_schema: Any
+) -> None:
+    cco = _in_quickbooks(await load_rows(backend), sandbox_data)
+    assert cco.link is not None
+    plan = await backend.plan_quickbooks_delete(cco)
+    assert plan is not None
+
+    def garble_the_mods_answer(document: bytes, answer: bytes) -> bytes:
+        return b"garbled" if b"PurchaseOrderModRq" in document else answer
+
+    documents = _sent(backend, qbxml_schema, garble_the_mods_answer)
+    with pytest.raises(QuickBooksReplyError) as raised:
+        await backend.delete_in_quickbooks(cco, plan)
+
+    assert _kinds(documents) == ["PurchaseOrderQueryRq", "PurchaseOrderModRq"]
+    assert "its result is not known" in raised.value.message
+    assert not set(cco.link.txn_line_ids) & set(
+        inspect.po_line_ids(sandbox_data, cco.link.po_txn_id) or []
+    )  # the deletion was made: only its answer was lost
+    [open_attempt] = backend.audit.unsettled()
+    assert open_attempt.started
+    report = await backend.settle_unfinished()
+    [settled] = report.settled
+    assert (settled.attempt, settled.outcome) == (open_attempt.attempt, QuickBooksDeleted.YES)
+    assert backend.audit.unsettled() == []
