@@ -26,8 +26,13 @@ class DeletePlan:
     line_ids: tuple[str, ...]
     """The CCO's lines on the order now: the ones to delete."""
     keep_line_ids: tuple[str, ...]
-    amount: Decimal
-    """The sum of the doomed lines' amounts, as QuickBooks holds them."""
+    line_amounts: tuple[Decimal, ...]
+    """Each doomed line's amount as QuickBooks holds it, in the order of `line_ids`."""
+
+    @property
+    def amount(self) -> Decimal:
+        """The sum of the doomed lines' amounts: what the person is shown and confirms."""
+        return sum(self.line_amounts, Decimal(0))
 
     @property
     def whole_order(self) -> bool:
@@ -40,9 +45,13 @@ class DeletePlan:
         return self.po_ref_number or self.po_txn_id
 
     def still_holds(self, newer: DeletePlan) -> bool:
-        """Whether `newer`, read just before deleting, is within what was confirmed: the same
-        kind of deletion, and no line the person was not shown."""
-        return newer.whole_order == self.whole_order and set(newer.line_ids) <= set(self.line_ids)
+        """Whether `newer`, read just before deleting, would delete what the person confirmed:
+        the same kind of deletion, of the same lines, each for the amount shown (so the total
+        confirmed too). A line gone or changed meanwhile means the person must look again."""
+        return newer.whole_order == self.whole_order and self._doomed() == newer._doomed()
+
+    def _doomed(self) -> dict[str, Decimal]:
+        return dict(zip(self.line_ids, self.line_amounts, strict=True))
 
     def evidence(self) -> str:
         what = "the whole purchase order" if self.whole_order else "line(s)"
@@ -65,5 +74,5 @@ def plan_for(order: PurchaseOrder, link: QuickBooksLink) -> DeletePlan | None:
         edit_sequence=order.edit_sequence,
         line_ids=doomed,
         keep_line_ids=tuple(line for line in order.line_ids if line not in doomed),
-        amount=sum((amounts.get(line, Decimal(0)) for line in doomed), Decimal(0)),
+        line_amounts=tuple(amounts.get(line, Decimal(0)) for line in doomed),
     )

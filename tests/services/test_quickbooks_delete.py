@@ -145,6 +145,47 @@ async def test_an_order_that_changed_since_the_confirmation_is_left_alone(
     assert _audit(backend.audit.path)[-1]["outcome"] == "not_deleted_in_quickbooks"
 
 
+def _reprice_a_line(sandbox: SandboxServer, data: Path, po: str, line_id: str, amount: str) -> None:
+    """Someone changes one line's amount in QuickBooks, keeping every line."""
+    edit_sequence = inspect.po_edit_sequence(data, po)
+    lines = tuple(inspect.po_line_ids(data, po) or [])
+    assert edit_sequence and line_id in lines
+    line = f"<TxnLineID>{line_id}</TxnLineID>"
+    mod = qbxml.purchase_order_mod(po, edit_sequence, lines, "97").decode()
+    assert mod.count(line) == 1
+    reply = httpx.post(
+        sandbox.connector_url,
+        content=mod.replace(line, f"{line}<Amount>{amount}</Amount>").encode(),
+        headers={"Authorization": "Bearer sandbox"},
+    )
+    assert 'statusCode="0"' in reply.text
+
+
+async def test_an_order_whose_lines_changed_amount_since_the_confirmation_is_left_alone(
+    backend: Backend, sandbox: SandboxServer, sandbox_data: Path
+) -> None:
+    """The person confirmed the lines for the amount shown: the same lines, now for another
+    amount, are not what they confirmed."""
+    cco = _in_quickbooks(await load_rows(backend), sandbox_data)
+    assert cco.link is not None
+    po = cco.link.po_txn_id
+    plan = await backend.plan_quickbooks_delete(cco)
+    assert plan is not None
+    _reprice_a_line(sandbox, sandbox_data, po, plan.line_ids[0], f"{plan.line_amounts[0] + 1000}")
+    now = await backend.plan_quickbooks_delete(cco)
+    assert now is not None and now.line_ids == plan.line_ids  # the case met: only an amount
+    assert now.amount == plan.amount + 1000
+    lines_before = inspect.po_line_ids(sandbox_data, po)
+
+    with pytest.raises(QuickBooksChangedError):
+        await backend.delete_in_quickbooks(cco, plan)
+
+    assert inspect.po_line_ids(sandbox_data, po) == lines_before
+    assert _audit(backend.audit.path)[-1]["outcome"] == "not_deleted_in_quickbooks"
+    # Confirmed as it is now, it goes.
+    assert await backend.delete_in_quickbooks(cco, now) == messages.QUICKBOOKS_LINES_DELETED
+
+
 async def test_a_stale_edit_sequence_is_read_again_and_tried_once_more(
     backend: Backend, sandbox: SandboxServer, sandbox_data: Path, qbxml_schema: Any
 ) -> None:
