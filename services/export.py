@@ -41,15 +41,22 @@ def cco_cells(cco: SyncedCco) -> list[object]:
 
 
 def report_file(kind: str, now: datetime) -> Path:
-    """Where a saved report goes: beside the audit log, one file per save (a second save in the
-    same second gets its own name, never the first one's)."""
+    """A new, empty file for a saved report, created beside the audit log readable by its owner
+    only, one per save: the name is taken by creating the file (O_EXCL), so a second save in the
+    same second, even from another process, gets the next name and never writes over the first.
+    Raises OSError when the folder cannot take it."""
     folder = locations.data_dir() / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
     stem = f"{kind}-{now:%Y%m%d-%H%M%S}"
     path, count = folder / f"{stem}.csv", 1
-    while path.exists():
-        count += 1
-        path = folder / f"{stem}-{count}.csv"
-    return path
+    while True:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            count += 1
+            path = folder / f"{stem}-{count}.csv"
+        else:
+            return path
 
 
 def private_file(path: str, flags: int) -> int:

@@ -201,6 +201,12 @@ def quickbooks_delete_question(
 QUICKBOOKS_LINES_ALREADY_GONE = "The CCO is not in QuickBooks® Desktop any more. Nothing to delete."
 
 
+def file_not_written(error: OSError) -> str:
+    """Why a file could not be written, naming it."""
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"
+
+
 def audit_failed(path: str) -> str:
     return f"This attempt could not be written to the audit log at {path}; see the log file."
 

@@ -19,6 +19,7 @@ from textual.widgets import Button, Static
 from textual.widgets._footer import FooterKey
 
 from cco_unlink.cli import main
+from services import locations
 from services.backend import Backend, Target
 from services.batch import UnlinkBatch
 from tests.tui.conftest import AppRunner, notifications, screen_of, settle
@@ -151,6 +152,19 @@ async def test_e_exports_the_rows_shown_in_their_order_as_csv(run_app: AppRunner
     assert path.stat().st_mode & 0o777 == 0o600
     amounts = [Decimal(row["amount"]) for row in rows]
     assert amounts == sorted(amounts)
+
+
+@pytest.mark.reads_only
+async def test_an_export_the_reports_folder_cannot_take_says_so(run_app: AppRunner) -> None:
+    (locations.data_dir() / "reports").parent.mkdir(parents=True, exist_ok=True)
+    (locations.data_dir() / "reports").write_text("a file where the folder should be")
+    async with run_app() as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        [toast] = [n for n in notifications(pilot) if "Not exported" in n.title]
+        assert str(locations.data_dir() / "reports") in toast.message
+        assert isinstance(pilot.app.screen, ChangeOrdersScreen)  # the app goes on
 
 
 async def palette_titles(app: App[None], screen: Screen[Any]) -> set[str]:

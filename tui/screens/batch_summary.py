@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from services import messages
 from services.batch import UnlinkBatch
 from services.export import report_file
 from services.models import SyncedCco
@@ -97,10 +98,10 @@ class BatchSummaryScreen(ModalScreen[SyncedCco | None]):
         self.dismiss(next((c for c in self.unlinks.ccos if str(c.id) == chosen), None))
 
     def action_save_csv(self) -> None:
-        path = report_file("unlink", datetime.now())
         try:
+            path = report_file("unlink", datetime.now())
             self.unlinks.write_csv(path)
         except OSError as error:
-            toast(self.app, Look("error", "Not saved"), f"{path}: {error.strerror or error}")
+            toast(self.app, Look("error", "Not saved"), messages.file_not_written(error))
             return
         toast(self.app, Look("information", "Saved"), f"Every CCO and its outcome: {path}")

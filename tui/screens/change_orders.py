@@ -341,12 +341,12 @@ class ChangeOrdersScreen(FixActions):
         if not ccos:
             self._toast(Look("warning", "Nothing to export"), "No row is shown.")
             return
-        path = report_file("list", datetime.now())
         marks = dict(self.table.status)
         try:
+            path = report_file("list", datetime.now())
             written = await asyncio.to_thread(write_list_csv, path, ccos, marks)
         except OSError as error:
-            self._toast(Look("error", "Not exported"), f"{path}: {error.strerror or error}")
+            self._toast(Look("error", "Not exported"), messages.file_not_written(error))
             return
         self._toast(Look("information", "Exported"), f"{written} rows shown: {path}")
 
