@@ -60,6 +60,27 @@ async def test_only_synced_projects_are_asked_and_each_costs_three_requests(
     assert used == 1 + SYNCED_PROJECTS * 3
 
 
+async def test_the_first_project_loads_alone_so_its_rows_come_after_its_own_answers(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    backend = Backend(_target(server, tmp_path))
+    sent_by_first_rows: int | None = None
+    projects_shown: list[int] = []
+    try:
+        await backend.connect()
+        before = backend.wire.requests
+        async for batch, _ in backend.synced_ccos():
+            if batch and sent_by_first_rows is None:
+                sent_by_first_rows = backend.wire.requests - before
+            projects_shown += {cco.project_id for cco in batch}
+    finally:
+        await backend.aclose()
+    assert len(projects_shown) == SYNCED_PROJECTS  # the others followed
+    # The projects' list, then the first project's CCOs and its two commitment lists: none of
+    # the other projects' requests went out before its rows were in.
+    assert sent_by_first_rows == 1 + 3
+
+
 async def test_a_load_stopped_part_way_resumes_with_only_the_projects_left(
     server: SandboxServer, bulk: Path, tmp_path: Path
 ) -> None:
