@@ -578,9 +578,68 @@ def checked_many(gone: int, there: int, unknown: int) -> str:
 
 
 UNEXPECTED_DELETE = (
-    "An unexpected error stopped the delete in QuickBooks® Desktop (sandbox); check the CCO "
-    "before trying again. The details are in the log file."
+    "An unexpected error stopped the delete in QuickBooks® Desktop, which may or may not have "
+    "been made: check the CCO before trying again. The next start reads it back into the audit "
+    "log; the details are in the log file."
 )
+UNEXPECTED_QUICKBOOKS_READ = (
+    "An unexpected error stopped reading the purchase order in QuickBooks® Desktop: nothing was "
+    "deleted. The details are in the log file."
+)
+
+# What the screen says when a key has nothing to act on, and of its own progress.
+NOTHING_SELECTED_TO_UNLINK = "Select a CCO to unlink."
+NOTHING_SELECTED_TO_OPEN = "Select a CCO to see it in full."
+NOTHING_TO_CHECK = "Select or pick CCOs to check."
+NO_ROW_SHOWN = "No row is shown."
+CONNECTING = "Connecting to Procore…"
+CONNECTING_AFTER_CACHED = "connecting…"
+"""After the cached list's note, on the status line."""
+SIGN_IN_OPEN_ADDRESS = "1. Open this address in any browser and approve cco-unlink:"
+SIGN_IN_PASTE_CODE = "2. Paste the code Procore shows, then press Enter:"
+
+
+def already_worked_on(cco_label: str) -> str:
+    return f"{cco_label} is already being worked on."
+
+
+def not_what_was_asked(expected: str) -> str:
+    """A typed confirmation that does not match: the deletion it guards did not go."""
+    return f"That is not {expected}: nothing was deleted."
+
+
+def unknown_theme(asked: str, using: str) -> str:
+    return f"Unknown theme '{asked}'; using {using}."
+
+
+def list_not_loaded(detail: str) -> str:
+    return f"List not loaded: {detail}"
+
+
+def rows_exported(count: int, path: Path) -> str:
+    return f"{count} rows shown: {path}"
+
+
+def batch_saved(path: Path) -> str:
+    return f"Every CCO and its outcome: {path}"
+
+
+def hidden_by_filter(hidden: int) -> str:
+    """Of the CCOs picked for an unlink of many, how many the filter hides ("" for none)."""
+    if not hidden:
+        return ""
+    verb = "is" if hidden == 1 else "are"
+    return f"{hidden} of them {verb} hidden by the filter: they are unlinked too."
+
+
+def unlink_many_question(count: int, projects: int, total: str, stop_key: str) -> str:
+    return (
+        f"Unlink these {count} picked CCOs ({projects} project{'s' if projects != 1 else ''}, "
+        f"{total} in all) from QuickBooks® Desktop? Each is checked in QuickBooks first; those "
+        f"still there stay. {stop_key} stops the run after the CCO in progress."
+    )
+
+
 REFRESH_WAITS = (
     "An unlink is under way: refresh once it has ended (Esc stops an unlink of many after the "
     "CCO in progress)."

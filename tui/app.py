@@ -55,7 +55,7 @@ class CcoUnlinkApp(App[None]):
             toast(
                 self,
                 Look("warning", "Settings"),
-                f"Unknown theme '{self._initial_theme}'; using {self.theme}.",
+                messages.unknown_theme(self._initial_theme, self.theme),
             )
         if self._keymap:
             self.set_keymap(self._keymap)

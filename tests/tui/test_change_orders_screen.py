@@ -299,7 +299,8 @@ async def test_a_picks_every_row_shown_and_a_again_drops_them(run_app: AppRunner
 async def test_keys_remapped_by_binding_id_in_the_settings_take_effect(
     make_target: Callable[..., Target], sandbox_data: Path
 ) -> None:
-    app = CcoUnlinkApp(Backend(make_target()), keymap={"unlink": "ctrl+u", "pick": "m"})
+    keymap = {"unlink": "ctrl+u", "pick": "m", "stop-batch": "ctrl+s"}
+    app = CcoUnlinkApp(Backend(make_target()), keymap=keymap)
     async with app.run_test(size=(180, 40)) as pilot:
         await settle(pilot)
         screen = screen_of(pilot)
@@ -311,6 +312,9 @@ async def test_keys_remapped_by_binding_id_in_the_settings_take_effect(
         await pilot.press("ctrl+u")
         await pilot.pause()
         assert isinstance(pilot.app.screen, ConfirmUnlinkManyScreen)
+        # The question names the key that stops the run as this person has it.
+        question = str(pilot.app.screen.query_one("#many-question").render())
+        assert "ctrl+s stops the run" in question and "Esc" not in question
         await pilot.press("n")
 
 

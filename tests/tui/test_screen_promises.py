@@ -144,6 +144,32 @@ async def test_any_error_deleting_in_quickbooks_restores_the_row(
         assert pilot.app.is_running
 
 
+async def test_an_error_reading_the_order_before_a_delete_says_nothing_was_deleted(
+    run_app: AppRunner, sandbox_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cco_id = min(c.id for c in inspect.synced_ccos(sandbox_data) if c.in_quickbooks)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        before = screen.table.status.get(cco_id, "")
+        read: list[object] = []
+
+        async def broken(cco: object) -> None:
+            read.append(cco)
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(screen.backend, "plan_quickbooks_delete", broken)
+        select(pilot, cco_id)
+        await pilot.press("x")
+        await settle(pilot)
+        assert read  # the case met
+        assert screen.table.status.get(cco_id, "") == before
+        said = [n.message for n in notifications(pilot)]
+        assert messages.UNEXPECTED_QUICKBOOKS_READ in said
+        assert "nothing was deleted" in messages.UNEXPECTED_QUICKBOOKS_READ
+        assert not any("sandbox" in message for message in said)
+        assert pilot.app.is_running
+
+
 async def test_the_app_settles_a_change_a_killed_run_left_open_and_says_so(
     run_app: AppRunner, sandbox_data: Path, tmp_path: Path
 ) -> None:

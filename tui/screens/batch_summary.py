@@ -104,4 +104,4 @@ class BatchSummaryScreen(ModalScreen[SyncedCco | None]):
         except OSError as error:
             toast(self.app, Look("error", "Not saved"), messages.file_not_written(error))
             return
-        toast(self.app, Look("information", "Saved"), f"Every CCO and its outcome: {path}")
+        toast(self.app, Look("information", "Saved"), messages.batch_saved(path))

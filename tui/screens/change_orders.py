@@ -146,7 +146,7 @@ class ChangeOrdersScreen(FixActions):
         try:
             cached = None if full else await self.backend.cached_list()
             if cached is None:
-                self._set_status("Connecting to Procore…")
+                self._set_status(messages.CONNECTING)
                 await self._on_screen(self.table.painted)
             else:
                 # Shown before connecting, marked as cached: a restart does not wait for the
@@ -176,7 +176,7 @@ class ChangeOrdersScreen(FixActions):
                 await self._load_changes(cached)
             self.load_note = ""
         except CcoUnlinkError as error:
-            self.load_note = "List not loaded: " + error.message
+            self.load_note = messages.list_not_loaded(error.message)
             if isinstance(error, ProcoreSignInRequiredError) and self.backend.sign_in is not None:
                 self.app.push_screen(SignInScreen(self.backend, error.message), self._signed_in)
             else:
@@ -184,7 +184,7 @@ class ChangeOrdersScreen(FixActions):
         except Exception:
             log.exception("loading the list stopped unexpectedly")
             said = messages.unexpected_load(key_of(self.app, "refresh"))
-            self.load_note = "List not loaded: " + said
+            self.load_note = messages.list_not_loaded(said)
             self._toast(Look("error", "List not loaded"), said)
         finally:
             if reading is not None:
@@ -199,7 +199,7 @@ class ChangeOrdersScreen(FixActions):
             note = messages.unfinished_list(cached.saved_at, len(cached.loaded_projects))
         else:
             note = messages.cached_list(cached.saved_at)
-        self._set_status(f"{note} · connecting…")
+        self._set_status(f"{note} · {messages.CONNECTING_AFTER_CACHED}")
 
     async def _read_rest(self, cached: CachedList) -> bool:
         """Add the cached rows after the first screen's, a chunk at a time, while the screen
@@ -339,7 +339,7 @@ class ChangeOrdersScreen(FixActions):
         moment), from a copy of the rows, so the list can change meanwhile."""
         ccos = [self.rows[key] for key in self.table.row_keys]
         if not ccos:
-            self._toast(Look("warning", "Nothing to export"), "No row is shown.")
+            self._toast(Look("warning", "Nothing to export"), messages.NO_ROW_SHOWN)
             return
         marks = dict(self.table.status)
         try:
@@ -348,7 +348,7 @@ class ChangeOrdersScreen(FixActions):
         except OSError as error:
             self._toast(Look("error", "Not exported"), messages.file_not_written(error))
             return
-        self._toast(Look("information", "Exported"), f"{written} rows shown: {path}")
+        self._toast(Look("information", "Exported"), messages.rows_exported(written, path))
 
     # Filter --------------------------------------------------------------------------------
 

@@ -13,17 +13,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from services import messages
 from services.models import SyncedCco
+from tui.bindings import key_of
 from tui.widgets.cco_columns import money
 
 UNLINK_LABEL = "Unlink in Procore"
-
-
-def hidden_note(hidden: int) -> str:
-    if not hidden:
-        return ""
-    verb = "is" if hidden == 1 else "are"
-    return f"{hidden} of them {verb} hidden by the filter: they are unlinked too."
 
 
 class ConfirmUnlinkManyScreen(ModalScreen[bool]):
@@ -85,14 +80,13 @@ class ConfirmUnlinkManyScreen(ModalScreen[bool]):
         with Vertical(id="many-dialog"):
             yield Static(f"Unlink {len(ccos)} CCOs", id="many-title", markup=False)
             yield Static(
-                f"Unlink these {len(ccos)} picked CCOs ({projects} project"
-                f"{'s' if projects != 1 else ''}, {money(total)} in all) from QuickBooks® "
-                "Desktop? Each is checked in QuickBooks first; those still there stay. Esc "
-                "stops the run after the CCO in progress.",
+                messages.unlink_many_question(
+                    len(ccos), projects, money(total), key_of(self.app, "stop-batch")
+                ),
                 id="many-question",
                 markup=False,
             )
-            yield Static(hidden_note(self.hidden), id="many-hidden", markup=False)
+            yield Static(messages.hidden_by_filter(self.hidden), id="many-hidden", markup=False)
             with VerticalScroll(id="many-list"):
                 yield Static(
                     "\n".join(

@@ -99,7 +99,7 @@ class FixActions(UnlinkActions):
     def action_open_detail(self) -> None:
         cco = self.selected()
         if cco is None:
-            self._toast(Look("warning", "Nothing selected"), "Select a CCO to see it in full.")
+            self._toast(Look("warning", "Nothing selected"), messages.NOTHING_SELECTED_TO_OPEN)
             return
         self.open_detail(cco)
 
@@ -168,7 +168,7 @@ class FixActions(UnlinkActions):
         ccos = picked or [cco for cco in (self.subject(),) if cco is not None]
         ccos = [cco for cco in ccos if not self._busy(cco.id)]
         if not ccos:
-            self._toast(Look("warning", "Nothing to check"), "Select or pick CCOs to check.")
+            self._toast(Look("warning", "Nothing to check"), messages.NOTHING_TO_CHECK)
             return
         self.check_many(ccos)
 

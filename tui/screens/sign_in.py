@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from services import messages
 from services.errors import CcoUnlinkError
 from tui.links import linked
 
@@ -44,12 +45,9 @@ class SignInScreen(ModalScreen[bool]):
         with Vertical(id="sign-in-dialog"):
             yield Static(SIGN_IN_TITLE, id="sign-in-title", markup=False)
             yield Static(self.reason, id="sign-in-reason", markup=False)
-            yield Static(
-                "1. Open this address in any browser and approve cco-unlink:",
-                markup=False,
-            )
+            yield Static(messages.SIGN_IN_OPEN_ADDRESS, markup=False)
             yield Static(linked(self.authorize_url), id="sign-in-url")
-            yield Static("2. Paste the code Procore shows, then press Enter:", markup=False)
+            yield Static(messages.SIGN_IN_PASTE_CODE, markup=False)
             yield Input(placeholder="code", id="sign-in-code", password=False)
             yield Static("", id="sign-in-problem", markup=False)
 

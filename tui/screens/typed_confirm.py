@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from services import messages
 from tui.bindings import TYPED_CONFIRM_BINDINGS, key_of
 
 
@@ -79,7 +80,7 @@ class TypedConfirmScreen(ModalScreen[bool]):
             self.dismiss(True)
         else:
             self.query_one("#typed-problem", Static).update(
-                f"That is not {self.expected}: nothing was deleted."
+                messages.not_what_was_asked(self.expected)
             )
 
     @on(Button.Pressed, "#typed-cancel")

@@ -114,7 +114,7 @@ class UnlinkActions(Screen[None]):
             return
         cco = self.subject()
         if cco is None:
-            self._toast(Look("warning", "Nothing selected"), "Select a CCO to unlink.")
+            self._toast(Look("warning", "Nothing selected"), messages.NOTHING_SELECTED_TO_UNLINK)
             return
         if self._said_busy(cco):
             return
@@ -256,7 +256,7 @@ class UnlinkActions(Screen[None]):
     def _said_busy(self, cco: SyncedCco) -> bool:
         """True, with a word to the person, when `cco` is already being worked on."""
         if self._busy(cco.id):
-            self._toast(Look("warning", "Busy"), f"{cco.label} is already being worked on.")
+            self._toast(Look("warning", "Busy"), messages.already_worked_on(cco.label))
             return True
         return False
 
@@ -302,7 +302,9 @@ class UnlinkActions(Screen[None]):
             return
         except Exception:
             log.exception("reading CCO %s's purchase order stopped unexpectedly", cco.id)
-            self._toast(Look("error", f"CCO #{cco.number} {cco.title}"), messages.UNEXPECTED_DELETE)
+            self._toast(
+                Look("error", f"CCO #{cco.number} {cco.title}"), messages.UNEXPECTED_QUICKBOOKS_READ
+            )
             return
         finally:
             self._mark(cco.id, previous)
