@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, BinaryIO, get_type_hints
 
-from services import messages
+from services import audit_mark, messages
 from services.errors import AuditUnwritableError
 
 log = logging.getLogger(__name__)
@@ -254,18 +254,19 @@ class AuditLog:
     def unsettled(self, company_id: int | None = None) -> list[AuditRecord]:
         """Started attempts with no known outcome, oldest first, that no live process is still
         making: a crash, a kill or an exception cut them short, or their end says the outcome
-        could not be confirmed. Of one company only, when given."""
-        open_attempts: dict[str, AuditRecord] = {}
-        for entry in self.read():
-            if not isinstance(entry, AuditRecord) or not entry.attempt:
-                continue
-            if entry.started:
-                open_attempts[entry.attempt] = entry
-            elif entry.confirmed:
-                open_attempts.pop(entry.attempt, None)
+        could not be confirmed. Of one company only, when given.
+
+        Reads only what may still be open: the lines a mark left by the last read names, and
+        the log after it (services/audit_mark.py); the whole log when there is no usable mark."""
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return []
+        with handle:
+            open_attempts = _open_attempts(self.path, handle)
         return [
             record
-            for record in open_attempts.values()
+            for _, record in sorted(open_attempts.values(), key=lambda found: found[0])
             if (company_id is None or record.company_id == company_id)
             and not self._still_running(record)
         ]
@@ -307,6 +308,47 @@ def _new(
         pid=os.getpid(),
         host=_HOST,
     )
+
+
+def _open_attempts(path: Path, handle: BinaryIO) -> dict[str, tuple[int, AuditRecord]]:
+    """Each attempt of the log open in `handle` with no confirmed end: its started line's
+    offset and record. Leaves a mark so that the next call reads on from here."""
+    found: dict[str, tuple[int, AuditRecord]] = {}
+
+    def take(raw: bytes, offset: int) -> None:
+        entry = _parse(raw, 0)
+        if not isinstance(entry, AuditRecord) or not entry.attempt:
+            return
+        if entry.started:
+            found[entry.attempt] = (offset, entry)
+        elif entry.confirmed:
+            found.pop(entry.attempt, None)
+
+    mark = audit_mark.load(path, handle)
+    read_to = 0
+    if mark is not None:
+        for offset in mark.open_at:
+            handle.seek(offset)
+            take(handle.readline(), offset)
+        if len(found) == len(mark.open_at):
+            read_to = mark.read_to
+        else:  # a listed line is not a started one after all: trust nothing of the mark
+            found.clear()
+            mark = None
+    handle.seek(read_to)
+    offset = read_to
+    for raw in handle:
+        if raw.strip():
+            take(raw, offset)
+        offset += len(raw)
+        if raw.endswith(b"\n"):
+            # A last line without its end (being written, or cut short by a crash) is read
+            # again next time, when it may be whole.
+            read_to = offset
+    open_at = sorted(at for at, _ in found.values() if at < read_to)
+    if mark is None or (mark.read_to, list(mark.open_at)) != (read_to, open_at):
+        audit_mark.save(path, handle, read_to, open_at)
+    return found
 
 
 def _process_alive(pid: int) -> bool:
