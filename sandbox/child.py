@@ -6,14 +6,38 @@ It serves until that input closes: when the parent is done with it, or dies with
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
 import sys
 from collections.abc import Sequence
 
-from sandbox import demo
-from sandbox.config import SandboxConfig
-from sandbox.server import SandboxServer
+
+def _uvicorn_without_its_command_line() -> None:
+    """Load uvicorn's package as its __init__ would, less its command line: __init__ imports
+    uvicorn.main for `uvicorn.run` and the `uvicorn` command (click, the reloaders: about 11 ms,
+    a tenth of this process's start, while the app waits for the first answer). The server
+    needs the two names it exports besides, Config and Server, which uvicorn's own modules
+    import from the package. Only in this process, which serves and does nothing else; a
+    uvicorn already loaded, or laid out otherwise, is left as it is."""
+    if "uvicorn" in sys.modules:
+        return
+    spec = importlib.util.find_spec("uvicorn")
+    if spec is None or spec.submodule_search_locations is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["uvicorn"] = package
+    from uvicorn.config import Config
+    from uvicorn.server import Server
+
+    vars(package).update(Config=Config, Server=Server)
+
+
+_uvicorn_without_its_command_line()
+
+from sandbox import demo  # noqa: E402  (after uvicorn's package is registered)
+from sandbox.config import SandboxConfig  # noqa: E402
+from sandbox.server import SandboxServer  # noqa: E402
 
 
 def main(argv: Sequence[str]) -> int:

@@ -7,8 +7,9 @@ import threading
 import time
 from types import TracebackType
 
-import uvicorn
 from starlette.applications import Starlette
+from uvicorn.config import Config
+from uvicorn.server import Server
 
 from sandbox.app import create_app
 from sandbox.config import Faults, SandboxConfig
@@ -34,7 +35,7 @@ class SandboxServer:
         self._requested_port = port
         self._listener = listener
         self._socket: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self.port = port
         self.app: Starlette | None = None
@@ -61,7 +62,7 @@ class SandboxServer:
     def connector_url(self) -> str:
         return self.base_url + "/quickbooks/qbxml"
 
-    def _prepare(self) -> tuple[uvicorn.Server, socket.socket]:
+    def _prepare(self) -> tuple[Server, socket.socket]:
         if self._server is not None:
             raise RuntimeError("the sandbox server is already running")
         if self._listener is not None:
@@ -79,14 +80,14 @@ class SandboxServer:
         sock.setblocking(False)
         self.port = int(sock.getsockname()[1])
         self.app = create_app(self.config)
-        config = uvicorn.Config(
+        config = Config(
             self.app,
             log_level="warning",
             access_log=False,
             lifespan="off",
         )
         self._socket = sock
-        self._server = uvicorn.Server(config)
+        self._server = Server(config)
         return self._server, sock
 
     def start(self) -> None:

@@ -143,6 +143,20 @@ def test_the_backend_starts_a_deferred_sandbox_before_its_first_request(
     assert len(starts) == 1
 
 
+def test_the_child_loads_the_server_without_uvicorn_s_command_line() -> None:
+    # What sandbox/child.py leaves out of its start, the server's Config and Server still there
+    # for uvicorn's own modules to import from the package.
+    probe = (
+        "import sys, sandbox.child, uvicorn; "
+        "print(sorted(m for m in ('click', 'uvicorn.main') if m in sys.modules), "
+        "uvicorn.Config.__module__, uvicorn.Server.__module__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-P", "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert result.stdout.split() == ["[]", "uvicorn.config", "uvicorn.server"], result.stderr
+
+
 def test_the_child_stops_when_its_parent_dies_without_a_word(tmp_path: Path) -> None:
     parent = subprocess.Popen(
         [
