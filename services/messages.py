@@ -641,11 +641,11 @@ def unlink_many_question(count: int, projects: int, total: str, stop_key: str) -
 
 
 REFRESH_WAITS = (
-    "An unlink is under way: refresh once it has ended (Esc stops an unlink of many after the "
+    "A change is under way: refresh once it has ended (Esc stops an unlink of many after the "
     "CCO in progress)."
 )
-QUIT_WHILE_UNLINKING = (
-    "An unlink is under way. Quit anyway? The CCO in progress is finished and recorded in the "
-    "audit log first; the CCOs still waiting are not started."
+QUIT_WHILE_CHANGING = (
+    "A change is under way. Quit anyway? The change in progress is finished and recorded in the "
+    "audit log first; CCOs still waiting to be unlinked are not started."
 )
 FINISHING_BEFORE_QUIT = "Finishing the CCO in progress, then quitting…"

@@ -78,7 +78,7 @@ class CcoUnlinkApp(App[None]):
     async def quit_when_done(self) -> None:
         quit_anyway = await self.push_screen_wait(
             ConfirmScreen(
-                "Quit?", messages.QUIT_WHILE_UNLINKING, confirm_label="Quit anyway", danger=True
+                "Quit?", messages.QUIT_WHILE_CHANGING, confirm_label="Quit anyway", danger=True
             )
         )
         if not quit_anyway:

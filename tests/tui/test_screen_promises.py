@@ -25,9 +25,11 @@ from tests.tui.conftest import (
     screen_of,
     select,
     settle,
+    unlink,
     wait_until,
 )
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.typed_confirm import TypedConfirmScreen
 from tui.screens.unlink_actions import DELETING, UNLINKING, WAITING
 
 
@@ -97,7 +99,7 @@ async def test_q_during_a_batch_asks_and_a_forced_quit_records_what_the_backend_
         await pilot.pause()
         assert isinstance(pilot.app.screen, ConfirmScreen)  # asked, not gone
         question = pilot.app.screen.query_one("#confirm-question", Static).render()
-        assert "unlink is under way" in str(question)
+        assert messages.QUIT_WHILE_CHANGING in str(question)
         await pilot.press("y")
         async with asyncio.timeout(20):
             while pilot.app.is_running:
@@ -114,6 +116,77 @@ async def test_q_during_a_batch_asks_and_a_forced_quit_records_what_the_backend_
         assert not is_linked(sandbox_data, record.cco_id)  # the record matches the backend
     for cco_id in set(ids) - sent:
         assert is_linked(sandbox_data, cco_id)
+
+
+async def _quit_anyway(pilot: Pilot[None]) -> None:
+    await pilot.press("q")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ConfirmScreen)  # asked, not gone
+    assert messages.QUIT_WHILE_CHANGING in str(
+        pilot.app.screen.query_one("#confirm-question", Static).render()
+    )
+    await pilot.press("y")
+    async with asyncio.timeout(20):
+        while pilot.app.is_running:
+            await asyncio.sleep(0.05)
+
+
+def _phases(audit: Path, action: Action) -> list[tuple[str, str]]:
+    return [(r.phase, r.outcome) for r in _records(audit) if r.action == action.value]
+
+
+async def test_q_during_a_delete_in_quickbooks_lets_it_end_and_be_recorded(
+    run_app: AppRunner, sandbox: SandboxServer, sandbox_data: Path, tmp_path: Path
+) -> None:
+    cco_id = min(c.id for c in inspect.synced_ccos(sandbox_data) if c.in_quickbooks)
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        link = screen.rows[cco_id].link
+        assert link is not None
+        select(pilot, cco_id)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, TypedConfirmScreen))
+        sandbox.faults.quickbooks_delay_ms = 500  # the delete's answers come slowly
+        await pilot.press(*(inspect.po_ref_number(sandbox_data, link.po_txn_id) or ""), "enter")
+        await wait_until(pilot, lambda: screen.working.get(cco_id) == DELETING)
+        await _quit_anyway(pilot)
+
+    assert _phases(tmp_path / "audit.jsonl", Action.QUICKBOOKS_DELETE) == [
+        ("started", ""),
+        ("ended", "deleted_in_quickbooks"),
+    ]
+    assert not set(link.txn_line_ids) & set(inspect.po_line_ids(sandbox_data, link.po_txn_id) or [])
+
+
+async def test_q_during_a_delete_in_procore_asks_and_lets_it_end_and_be_recorded(
+    run_app: AppRunner, sandbox_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cco_id = _gone(sandbox_data, 1)[0]
+    async with run_app() as pilot:
+        screen = screen_of(pilot)
+        number = screen.rows[cco_id].number
+        await unlink(pilot, cco_id)
+        client = screen.backend.procore
+        real = client.delete_change_order
+        answered = asyncio.Event()
+
+        async def slow_answer(*args: object) -> None:
+            await real(*args)  # type: ignore[arg-type]
+            await asyncio.sleep(0.5)  # Procore deleted it; its answer is on its way
+            answered.set()
+
+        monkeypatch.setattr(client, "delete_change_order", slow_answer)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, TypedConfirmScreen))
+        await pilot.press(*number, "enter")
+        await wait_until(pilot, lambda: screen.work_under_way)
+        assert not answered.is_set()  # the case met: the delete is out
+        await _quit_anyway(pilot)
+
+    assert _phases(tmp_path / "audit.jsonl", Action.PROCORE_DELETE) == [
+        ("started", ""),
+        ("ended", "deleted"),
+    ]
 
 
 async def test_a_quit_with_nothing_under_way_does_not_ask(run_app: AppRunner) -> None:

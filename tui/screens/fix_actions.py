@@ -260,7 +260,8 @@ class FixActions(UnlinkActions):
         if not typed:
             return
         try:
-            outcome = await self.backend.delete_in_procore(cco)
+            with self.change_out():
+                outcome = await self.backend.delete_in_procore(cco)
         except CcoUnlinkError as error:
             self._toast(error_look(error), error.message)
             return

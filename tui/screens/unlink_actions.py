@@ -3,12 +3,14 @@ delete a CCO's lines in QuickBooks (step 1 of the fix; a real company needs allo
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.screen import Screen
+from textual.worker import Worker, get_current_worker
 
 from services import messages
 from services.batch import UnlinkBatch
@@ -59,6 +61,8 @@ class UnlinkActions(Screen[None]):
         self.working: dict[int, str] = {}
         """CCOs being unlinked, deleted or waiting in a batch, with their mark: the screen's own
         record, which no reload of the table can drop (a reload puts the marks back)."""
+        self._changes_out: set[Worker[Any]] = set()
+        """The workers whose confirmed change is out: a quit waits for them (change_out)."""
         self.running: UnlinkBatch | None = None
         """The unlink of many under way: the one place its order, stop and outcomes live."""
         self.last_batch: UnlinkBatch | None = None
@@ -240,7 +244,19 @@ class UnlinkActions(Screen[None]):
     @property
     def work_under_way(self) -> bool:
         """True while a change is out or waiting to go: quitting must ask first."""
-        return bool(self.working)
+        return bool(self.working or self._changes_out)
+
+    @contextlib.contextmanager
+    def change_out(self) -> Iterator[None]:
+        """Around sending a confirmed delete, in its worker: quitting asks first, and "quit
+        anyway" waits for it to end and be recorded. A worker still waiting for its typed
+        confirmation has sent nothing, and simply ends with the app."""
+        worker = get_current_worker()
+        self._changes_out.add(worker)
+        try:
+            yield
+        finally:
+            self._changes_out.discard(worker)
 
     async def let_work_finish(self) -> None:
         """Start nothing more, and wait for the changes in flight to end and be recorded."""
@@ -249,7 +265,7 @@ class UnlinkActions(Screen[None]):
         mine = [
             worker
             for worker in self.app.workers
-            if worker.node is self and worker.group in ("unlink", "sandbox-delete")
+            if worker.node is self and (worker.group == "unlink" or worker in self._changes_out)
         ]
         await self.app.workers.wait_for_complete(mine)
 
@@ -328,7 +344,8 @@ class UnlinkActions(Screen[None]):
             return
         self._mark(cco.id, DELETING)
         try:
-            message = await self.backend.delete_in_quickbooks(cco, plan)
+            with self.change_out():
+                message = await self.backend.delete_in_quickbooks(cco, plan)
         except CcoUnlinkError as error:
             self._toast(error_look(error), error.message)
         except Exception:
