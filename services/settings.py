@@ -6,14 +6,15 @@ two equal. A bad file is reported with its path, line and column, and nothing el
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_type_hints
+
+import msgspec
+from msgspec import field
 
 from services.errors import SettingsError
 from services.procore.endpoints import OOB_REDIRECT
@@ -28,30 +29,45 @@ GrantType = Literal["client_credentials", "authorization_code"]
 QuickBooksPath = Literal["direct", "web-connector"]
 _T = TypeVar("_T")
 
+SECRET_KEYS: tuple[tuple[str, str], ...] = (("procore", "client_secret"), ("quickbooks", "token"))
+"""The (section, key) pairs holding a secret: best kept in the environment, never logged."""
+_SECRET_FIELDS = frozenset(key for _, key in SECRET_KEYS)
 
-@dataclass(frozen=True)
-class BackendSettings:
+
+class _Section(msgspec.Struct, frozen=True):
+    """A [section] of the file. Its secrets never show in a repr: settings reach logs.
+
+    msgspec Structs rather than dataclasses: each frozen dataclass took about 0.4 ms to define,
+    on the way to every start's first frame."""
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={'***' if name in _SECRET_FIELDS and value else repr(value)}"
+            for name, value in msgspec.structs.asdict(self).items()
+        )
+        return f"{type(self).__name__}({shown})"
+
+
+class BackendSettings(_Section, frozen=True):
     mode: BackendMode = "sandbox"
 
 
-@dataclass(frozen=True)
-class ProcoreSettings:
+class ProcoreSettings(_Section, frozen=True):
     environment: ProcoreEnvironmentName = "production"
     base_url: str = ""
     login_url: str = ""
     grant: GrantType = "client_credentials"
     redirect_uri: str = OOB_REDIRECT
     client_id: str = "admin"
-    client_secret: str = field(default="", repr=False)
+    client_secret: str = ""
     company_id: int = 0
     timeout_seconds: float = 30.0
     per_page: int = 2000
 
 
-@dataclass(frozen=True)
-class QuickBooksSettings:
+class QuickBooksSettings(_Section, frozen=True):
     connector_url: str = ""
-    token: str = field(default="", repr=False)
+    token: str = ""
     token_env: str = CONNECTOR_TOKEN_ENV
     """The environment variable holding the token; it wins over `token`."""
     timeout_seconds: float = 60.0
@@ -59,8 +75,7 @@ class QuickBooksSettings:
     allow_delete: bool = False
 
 
-@dataclass(frozen=True)
-class ConnectorSettings:
+class ConnectorSettings(_Section, frozen=True):
     """`cco-unlink connector`, the service the QuickBooks Web Connector polls. Read from the same
     file as the rest: one documented file per installation, checked the same way."""
 
@@ -82,8 +97,7 @@ class ConnectorSettings:
     journal: str = ""
 
 
-@dataclass(frozen=True)
-class SandboxSettings:
+class SandboxSettings(_Section, frozen=True):
     host: str = "127.0.0.1"
     port: int = 0
     data_file: str = ""
@@ -110,25 +124,22 @@ class SandboxSettings:
 
 SANDBOX_FAULT_KEYS = tuple(
     name
-    for name in SandboxSettings.__dataclass_fields__
+    for name in SandboxSettings.__struct_fields__
     if name == "fault_seed" or name.endswith(("_percent", "_delay_ms")) or name.startswith("storm_")
 )
 """The [sandbox] keys that set faults; `cco-unlink sandbox` offers each as a flag too."""
 
 
-@dataclass(frozen=True)
-class UiSettings:
+class UiSettings(_Section, frozen=True):
     theme: str = "textual-dark"
     toast_seconds: float = 6.0
 
 
-@dataclass(frozen=True)
-class AuditSettings:
+class AuditSettings(_Section, frozen=True):
     path: str = ""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     backend: BackendSettings = field(default_factory=BackendSettings)
     procore: ProcoreSettings = field(default_factory=ProcoreSettings)
     quickbooks: QuickBooksSettings = field(default_factory=QuickBooksSettings)
@@ -137,7 +148,7 @@ class Settings:
     ui: UiSettings = field(default_factory=UiSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     keys: dict[str, str] = field(default_factory=dict)
-    source: str = field(default="", compare=False)
+    source: str = ""
     """The file these settings came from, or "" for the built-in defaults."""
 
     @property
@@ -145,10 +156,7 @@ class Settings:
         return bool(self.procore.client_secret or self.quickbooks.token)
 
 
-SECRET_KEYS: tuple[tuple[str, str], ...] = (("procore", "client_secret"), ("quickbooks", "token"))
-"""The (section, key) pairs holding a secret: best kept in the environment, never logged."""
-
-_SECTIONS: dict[str, type] = {
+_SECTIONS: dict[str, type[_Section]] = {
     "backend": BackendSettings,
     "procore": ProcoreSettings,
     "quickbooks": QuickBooksSettings,
@@ -190,8 +198,8 @@ def with_environment_secrets(settings: Settings) -> Settings:
 
 
 def replace(obj: _T, **changes: Any) -> _T:
-    """dataclasses.replace with a precise return type."""
-    return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    """The settings `obj` with `changes`, checked as their section is not: for flags and tests."""
+    return msgspec.structs.replace(obj, **changes)  # type: ignore[type-var]
 
 
 MAX_SETTINGS_BYTES = 1024 * 1024
@@ -259,10 +267,10 @@ def _from_mapping(raw: dict[str, Any], name: str, text: str) -> Settings:
 
 
 def _read_section(
-    section: str, section_type: type, values: dict[str, Any], name: str, text: str
+    section: str, section_type: type[_Section], values: dict[str, Any], name: str, text: str
 ) -> Any:
     hints = get_type_hints(section_type)
-    fields = {f.name for f in dataclasses.fields(section_type)}
+    fields = set(section_type.__struct_fields__)
     checked: dict[str, Any] = {}
     for key, value in values.items():
         if key not in fields:
@@ -404,7 +412,7 @@ def _locate(text: str, section: str, key: str | None) -> tuple[int, int]:
 def settings_to_toml(settings: Settings) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for section in _SECTIONS:
-        document[section] = dataclasses.asdict(getattr(settings, section))
+        document[section] = msgspec.structs.asdict(getattr(settings, section))
     document["keys"] = dict(settings.keys)
     return document
 

@@ -32,8 +32,8 @@ class CcoUnlinkApp(App[None]):
         self,
         backend: Backend,
         *,
-        theme: str = UiSettings.theme,
-        toast_seconds: float = UiSettings.toast_seconds,
+        theme: str = UiSettings().theme,
+        toast_seconds: float = UiSettings().toast_seconds,
         keymap: dict[str, str] | None = None,
     ) -> None:
         super().__init__()

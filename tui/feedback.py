@@ -102,7 +102,7 @@ def error_look(error: CcoUnlinkError) -> Look:
 
 def toast(app: App[Any], look: Look, message: str) -> None:
     """Show `message` as a toast; errors stay twice as long, to be read in full."""
-    seconds = getattr(app, "toast_seconds", UiSettings.toast_seconds)
+    seconds = getattr(app, "toast_seconds", UiSettings().toast_seconds)
     app.notify(
         message,
         title=f"{SEVERITY_SIGNS[look.severity]} {look.title}",
