@@ -30,6 +30,30 @@ SIGNING_IN = "Signing in…"
 class SignInScreen(ModalScreen[bool]):
     """Dismissed with True once signed in, False when the person gives up (Esc)."""
 
+    DEFAULT_CSS = """
+    SignInScreen {
+        align: center middle;
+    }
+    #sign-in-dialog {
+        width: 100;
+        max-width: 95%;
+        height: auto;
+        padding: 1 2;
+        border: thick $primary;
+        background: $surface;
+    }
+    #sign-in-title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    #sign-in-url {
+        margin: 1 0;
+        color: $text-accent;
+    }
+    #sign-in-problem {
+        color: $text-error;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="sign-in-cancel"),
     ]

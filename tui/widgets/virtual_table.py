@@ -122,6 +122,8 @@ class VirtualTable(ScrollView, can_focus=True):
         """Set once the table has been painted, rows or not."""
         self.rows_painted = asyncio.Event()
         """Set once rows have been painted: start-up work that can wait, waits for it."""
+        self._base_style = Style.null()
+        """The widget's own style, as of the paint under way (see render_lines)."""
         self.widths: dict[str, int] = {}
         """Width of each column shown, in column order; columns left out are absent."""
         self._laid_out_for: tuple[int, tuple[tuple[str, int], ...]] | None = None
@@ -344,6 +346,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self.painted.set()
         if self._keys and self.widths:
             self.rows_painted.set()
+        # Worked out once a paint, not once a line: it walks the widget's ancestors each time.
+        self._base_style = self.rich_style
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -356,8 +360,8 @@ class VirtualTable(ScrollView, can_focus=True):
             if index >= len(self._keys):
                 if index == 0 and (empty := self.empty_text()):
                     text = " " * MARGIN + fit(empty, width - MARGIN)
-                    return Strip([Segment(text, self.rich_style)], width)
-                return Strip.blank(width, self.rich_style)
+                    return Strip([Segment(text, self._base_style)], width)
+                return Strip.blank(width, self._base_style)
             style = self._row_style(index)
             strip = self._strip(self.cells_for(self._keys[index]), style, self._emphasis())
         scroll_x = int(self.scroll_x)
@@ -371,7 +375,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return self.emphasised_columns()
 
     def _row_style(self, index: int) -> Style:
-        base = self.rich_style
+        base = self._base_style
         stripe = "virtual-table--even-row" if index % 2 == 0 else "virtual-table--odd-row"
         style = base + self.get_component_rich_style(stripe)
         if index == self.cursor_row:
