@@ -313,6 +313,7 @@ def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
             theme=settings.ui.theme,
             toast_seconds=settings.ui.toast_seconds,
             keymap=settings.keys,
+            paint_first=True,
         )
         # What start-up made (modules, classes, the app) lives as long as the process: kept
         # out of the collector's full passes, the first of which otherwise walked all of it

@@ -269,6 +269,11 @@ class Backend:
             self._read_ahead = (cache.scope, reader.submit(cache.head))
             reader.shutdown(wait=False)
 
+    @property
+    def reading_cached_list(self) -> bool:
+        """Whether prepare_first_screen found a cached list to read: a restart's."""
+        return self._read_ahead is not None
+
     def cached_list_at_hand(self) -> CachedList | None:
         """The cached list if prepare_first_screen has read it already; None otherwise, and
         never a wait. cached_list() answers with the same list."""

@@ -62,11 +62,21 @@ def test_the_app_starts_without_the_http_stack_or_the_sandbox_server() -> None:
 
 
 def test_the_app_starts_without_what_only_later_screens_use() -> None:
-    # Loaded when an unlink of many ends or its summary is asked for, not before the first frame.
+    # Loaded when an unlink of many ends or its summary is asked for, not before the list.
     later = ("tui.screens.batch_summary", "textual.widgets._data_table")
-    loaded = _loaded_after("import cco_unlink.cli, tui.app", ("tui", "textual"))
-    assert "tui.screens.change_orders" in loaded  # what the app starts on is seen
+    loaded = _loaded_after(
+        "import cco_unlink.cli, tui.app, tui.screens.change_orders", ("tui", "textual")
+    )
+    assert "tui.screens.change_orders" in loaded  # what the list is made of is seen
     assert [name for name in loaded if name in later] == []
+
+
+def test_a_first_start_paints_before_the_list_code_loads() -> None:
+    # StartingScreen's first frame comes before the table, the list's actions and dialogs.
+    list_code = ("tui.screens.change_orders", "tui.widgets.cco_table", "tui.screens.fix_actions")
+    loaded = _loaded_after("import cco_unlink.cli, tui.app, tui.screens.starting", ("tui",))
+    assert "tui.screens.starting" in loaded
+    assert [name for name in loaded if name in list_code] == []
 
 
 @pytest.mark.parametrize(

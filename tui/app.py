@@ -4,29 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.command import Provider
 from textual.screen import Screen
 
 from services import messages
 from services.backend import Backend
 from services.settings import UiSettings
 from tui.bindings import APP_BINDINGS
-from tui.commands import ListCommands
 from tui.feedback import Look, toast
-from tui.screens.change_orders import ChangeOrdersScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.help import HelpScreen, key_sections
+
+if TYPE_CHECKING:
+    from tui.screens.change_orders import ChangeOrdersScreen
+    from tui.screens.starting import StartingScreen
+
+# The list's screen, the palette's list commands, the help and the dialogs are imported where
+# first used, not here: a first start paints its first frame before loading them (see
+# tui/screens/starting.py).
+
+
+def _list_commands() -> type[Provider]:
+    from tui.commands import ListCommands
+
+    return ListCommands
 
 
 class CcoUnlinkApp(App[None]):
     TITLE = "Commitment Change Orders"
     CSS_PATH = Path(__file__).with_name("app.tcss")
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
-    COMMANDS = App.COMMANDS | {ListCommands}
+    COMMANDS = App.COMMANDS | {_list_commands}
 
     def __init__(
         self,
@@ -35,11 +46,16 @@ class CcoUnlinkApp(App[None]):
         theme: str = UiSettings().theme,
         toast_seconds: float = UiSettings().toast_seconds,
         keymap: dict[str, str] | None = None,
+        paint_first: bool = False,
     ) -> None:
+        """`paint_first`: with no cached rows to show, open on StartingScreen, painted before
+        the list's code loads (the command line's start; tests open on the list itself)."""
         super().__init__()
         self.backend = backend
         # While Textual starts up: a restart's first frame can then hold the cached rows.
         backend.prepare_first_screen()
+        self._paint_first = paint_first and not backend.reading_cached_list
+        self.list_screen: ChangeOrdersScreen | None = None
         self.toast_seconds = toast_seconds
         self._initial_theme = theme
         self.keymap = dict(keymap or {})
@@ -60,15 +76,32 @@ class CcoUnlinkApp(App[None]):
         if self._keymap:
             self.set_keymap(self._keymap)
 
-    def get_default_screen(self) -> ChangeOrdersScreen:
-        # The app's one screen is its first: no blank screen to lay out and paint before it.
+    def get_default_screen(self) -> ChangeOrdersScreen | StartingScreen:
+        if self._paint_first:
+            from tui.screens.starting import StartingScreen
+
+            return StartingScreen()
+        return self._make_list_screen()
+
+    def _make_list_screen(self) -> ChangeOrdersScreen:
+        from tui.screens.change_orders import ChangeOrdersScreen
+
         self.list_screen = ChangeOrdersScreen(self.backend)
         return self.list_screen
+
+    def show_list(self) -> None:
+        """Over StartingScreen, once it is on the terminal: the list, which connects. Pushed,
+        not switched to (Textual cannot switch away from the first screen); nothing pops it,
+        so the starting screen is never seen again."""
+        if self.list_screen is None:
+            self.push_screen(self._make_list_screen())
 
     async def action_quit(self) -> None:
         """q (and Ctrl+Q): leave at once, unless a change is out: then ask, and on "quit
         anyway" let the change in flight end and be recorded before leaving."""
-        if not self.list_screen.work_under_way:
+        from tui.screens.confirm import ConfirmScreen
+
+        if self.list_screen is None or not self.list_screen.work_under_way:
             self.exit()
             return
         if not isinstance(self.screen, ConfirmScreen):
@@ -76,6 +109,9 @@ class CcoUnlinkApp(App[None]):
 
     @work(group="quit", exclusive=True, exit_on_error=False)
     async def quit_when_done(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        assert self.list_screen is not None  # action_quit: only with work under way
         quit_anyway = await self.push_screen_wait(
             ConfirmScreen(
                 "Quit?", messages.QUIT_WHILE_CHANGING, confirm_label="Quit anyway", danger=True
@@ -94,6 +130,8 @@ class CcoUnlinkApp(App[None]):
                 yield command
 
     def action_toggle_help(self) -> None:
+        from tui.screens.help import HelpScreen, key_sections
+
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
         else:

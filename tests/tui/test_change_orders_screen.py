@@ -25,7 +25,6 @@ from tests.tui.conftest import (
 )
 from tui.app import CcoUnlinkApp
 from tui.screens.batch_summary import BatchSummaryScreen
-from tui.screens.change_orders import LIST_TITLE
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.confirm_unlink_many import ConfirmUnlinkManyScreen
 from tui.screens.unlink_actions import WAITING
@@ -38,7 +37,7 @@ async def test_the_screen_lists_every_synced_cco_under_its_title(
     async with run_app() as pilot:
         screen = screen_of(pilot)
         assert pilot.app.title == "Commitment Change Orders"
-        assert str(screen.query_one("#list-title", Static).render()) == LIST_TITLE
+        assert str(screen.query_one("#list-title", Static).render()) == messages.LIST_TITLE
         labels = [column.label for column in screen.table.columns]
         assert labels == [
             "",

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LIST_TITLE = "Change Orders – Successfully Synced with QuickBooks® Desktop"
 ROWS_ON_SCREEN_WAIT_S = 0.5
 LOAD_SHOWN_EVERY_S = 0.1
 DETAIL_BESIDE_FROM = 120
@@ -66,7 +65,7 @@ class ChangeOrdersScreen(FixActions):
             self.backend.environment_label,
             production=self.backend.is_production,
         )
-        yield Static(LIST_TITLE, id="list-title")
+        yield Static(messages.LIST_TITLE, id="list-title")
         # The filter box is made at the first `/` (see filter_input).
         with Horizontal(id="body"):
             yield CcoTable(id="ccos")
