@@ -277,6 +277,10 @@ class ChangeOrdersScreen(FixActions):
                 due = time.monotonic() - shown_at >= LOAD_SHOWN_EVERY_S
                 if first_rows or due or progress.fraction >= 1:
                     show(progress)
+                if first_rows:
+                    # On screen before the other projects' requests go out: otherwise their
+                    # answers, read before the next frame, held the first rows back.
+                    await self._on_screen(self.table.rows_painted)
         except Exception:
             show(None)  # what came in before the failure is shown, as it is saved
             raise
