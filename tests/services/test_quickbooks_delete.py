@@ -51,6 +51,17 @@ def _sent(
     return documents
 
 
+def _mod_refused(document: bytes, status: int, said: str) -> bytes:
+    """QuickBooks' answer refusing the Mod in `document` with `status`: nothing changed."""
+    request_id = etree.fromstring(document).find(".//PurchaseOrderModRq").get("requestID")
+    return (
+        '<?xml version="1.0"?><QBXML><QBXMLMsgsRs>'
+        f'<PurchaseOrderModRs requestID="{request_id}" statusCode="{status}" '
+        f'statusSeverity="Error" statusMessage="{said}"/>'
+        "</QBXMLMsgsRs></QBXML>"
+    ).encode()
+
+
 def _kinds(documents: list[bytes]) -> list[str]:
     return [etree.fromstring(d).find("QBXMLMsgsRq")[0].tag for d in documents]
 
@@ -231,22 +242,13 @@ async def test_an_order_in_use_is_try_again_later_and_nothing_changes(
     before = inspect.po_line_ids(sandbox_data, cco.link.po_txn_id)
     plan = await backend.plan_quickbooks_delete(cco)
 
-    def in_use(document: bytes) -> bytes:
-        request_id = etree.fromstring(document).find(".//PurchaseOrderModRq").get("requestID")
-        return (
-            '<?xml version="1.0"?><QBXML><QBXMLMsgsRs>'
-            f'<PurchaseOrderModRs requestID="{request_id}" statusCode="{status}" '
-            'statusSeverity="Error" statusMessage="The record is in use by another user."/>'
-            "</QBXMLMsgsRs></QBXML>"
-        ).encode()
-
     # The Mod is answered "in use" here, so the sandbox never applies it.
     connector = backend.quickbooks
     real = connector._exchange
 
     async def refuse_mods(document: bytes) -> bytes:
         if b"PurchaseOrderModRq" in document:
-            return in_use(document)
+            return _mod_refused(document, status, "The record is in use by another user.")
         return await real(document)
 
     connector._exchange = refuse_mods  # type: ignore[method-assign]
@@ -310,17 +312,6 @@ async def test_a_failed_delete_whose_end_cannot_be_audited_says_so(
     assert _audit(audit.path)[-1]["phase"] == Phase.STARTED.value
 
 
-def _stale(document: bytes) -> bytes:
-    """QuickBooks' answer to a Mod whose EditSequence is no longer the order's: nothing changed."""
-    request_id = etree.fromstring(document).find(".//PurchaseOrderModRq").get("requestID")
-    return (
-        '<?xml version="1.0"?><QBXML><QBXMLMsgsRs>'
-        f'<PurchaseOrderModRs requestID="{request_id}" statusCode="3200" '
-        'statusSeverity="Error" statusMessage="The provided edit sequence is out-of-date."/>'
-        "</QBXMLMsgsRs></QBXML>"
-    ).encode()
-
-
 @pytest.mark.parametrize("failed_read", [1, 2], ids=["first-read", "read-after-stale-mod"])
 async def test_a_read_that_fails_before_the_delete_is_sent_is_audited_as_unchanged(
     backend: Backend, sandbox_data: Path, qbxml_schema: Any, failed_read: int
@@ -341,7 +332,8 @@ async def test_a_read_that_fails_before_the_delete_is_sent_is_audited_as_unchang
         assert qbxml_schema.validate(etree.fromstring(document)), qbxml_schema.error_log
         documents.append(document)
         if b"PurchaseOrderModRq" in document:
-            return _stale(document)  # refused, so never sent on to the sandbox
+            # A stale EditSequence, refused, so never sent on to the sandbox.
+            return _mod_refused(document, 3200, "The provided edit sequence is out-of-date.")
         answer = await real(document)
         reads = sum(b"PurchaseOrderQueryRq" in sent for sent in documents)
         return b"<QBXML><QBXMLMsgsRs>" if reads == failed_read else answer
