@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -274,11 +275,15 @@ class Backend:
         """Whether prepare_first_screen found a cached list to read: a restart's."""
         return self._read_ahead is not None
 
-    def cached_list_at_hand(self) -> CachedList | None:
-        """The cached list if prepare_first_screen has read it already; None otherwise, and
-        never a wait. cached_list() answers with the same list."""
+    def cached_list_at_hand(self, wait_s: float = 0.0) -> CachedList | None:
+        """The cached list if prepare_first_screen has read it, waiting up to `wait_s` for the
+        read to end; None otherwise. cached_list() answers with the same list."""
         cache, ahead = self._cache(), self._read_ahead
-        if cache is None or ahead is None or ahead[0] != cache.scope or not ahead[1].done():
+        if cache is None or ahead is None or ahead[0] != cache.scope:
+            return None
+        with contextlib.suppress(FutureTimeout):
+            ahead[1].exception(timeout=wait_s)
+        if not ahead[1].done():
             return None
         return None if ahead[1].exception() else ahead[1].result()
 

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROWS_ON_SCREEN_WAIT_S = 0.5
+CACHED_ROWS_WAIT_S = 0.25
+"""How long the first frame waits for a restart's cached rows being read: a slow disk's list
+comes a frame later instead."""
 LOAD_SHOWN_EVERY_S = 0.1
 DETAIL_BESIDE_FROM = 120
 """From this many columns the detail pane sits beside the list; narrower, it covers it."""
@@ -115,9 +118,12 @@ class ChangeOrdersScreen(FixActions):
         self.table.arranged.subscribe(
             self, _logged(self._set_status, "saying the list's state"), immediate=True
         )
-        # A restart's rows, when already read (see Backend.prepare_first_screen), go into the
-        # screen's very first frame rather than the one after.
-        cached = self.backend.cached_list_at_hand()
+        # A restart's rows go into the screen's very first frame rather than the one after:
+        # when their read (see Backend.prepare_first_screen) has not ended yet, it is waited
+        # for. That read needs a millisecond or two of the interpreter, but had to share it
+        # with the app's start: one restart in five painted an empty list first, and its rows
+        # 20-30 ms later.
+        cached = self.backend.cached_list_at_hand(wait_s=CACHED_ROWS_WAIT_S)
         if cached is not None:
             self._show_cached(cached)
         self.load()
