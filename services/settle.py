@@ -23,6 +23,7 @@ from services.cco_delete import DeleteKind
 from services.check import link_of
 from services.errors import AuditUnwritableError, CcoUnlinkError, ProcoreNotFoundError
 from services.models import OutcomeKind, Presence
+from services.quickbooks.deletion import link_in_evidence
 
 if TYPE_CHECKING:
     from services.procore.client import ProcoreClient
@@ -55,8 +56,14 @@ async def _unlink(backends: Backends, record: AuditRecord) -> Settlement:
 
 
 async def _quickbooks_delete(backends: Backends, record: AuditRecord) -> Settlement:
-    state = await backends.procore.change_order(record.company_id, record.project_id, record.cco_id)
-    link = link_of(state)
+    # The lines the person confirmed, as the started line names them; else those Procore links
+    # now. The first stay known once the CCO is unlinked, the step that follows this one.
+    link = link_in_evidence(record.evidence)
+    if link is None:
+        state = await backends.procore.change_order(
+            record.company_id, record.project_id, record.cco_id
+        )
+        link = link_of(state)
     if link is None:
         raise CcoUnlinkError(messages.NO_QUICKBOOKS_LOCATION)
     found = await backends.quickbooks.evidence(link)

@@ -4,6 +4,7 @@ deletion refuses to go further when QuickBooks no longer matches it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -54,11 +55,35 @@ class DeletePlan:
         return dict(zip(self.line_ids, self.line_amounts, strict=True))
 
     def evidence(self) -> str:
-        what = "the whole purchase order" if self.whole_order else "line(s)"
+        """The audit line's account of the deletion; link_in_evidence reads its order and lines
+        back, for a later run to settle an attempt whose CCO Procore no longer links."""
+        what = _WHOLE_ORDER if self.whole_order else _LINES
         return (
             f"purchase order {self.po_name} ({self.po_txn_id}): {what} "
             f"{', '.join(self.line_ids)}, amount {self.amount:,.2f}"
         )
+
+
+_WHOLE_ORDER = "the whole purchase order"
+_LINES = "line(s)"
+# Anchored at the end: whatever the order's number holds, the TxnID is the last "(…): " that
+# the kind of deletion, the line ids and the amount follow. TxnIDs and TxnLineIDs hold no spaces,
+# commas or parentheses.
+_ID = r"[^\s(),]+"
+_EVIDENCE = re.compile(
+    rf"purchase order .* \((?P<txn_id>{_ID})\): "
+    rf"(?:{re.escape(_WHOLE_ORDER)}|{re.escape(_LINES)}) "
+    rf"(?P<lines>{_ID}(?:, {_ID})*), amount \S+"
+)
+
+
+def link_in_evidence(evidence: str) -> QuickBooksLink | None:
+    """The order and lines a deletion's audit line names (DeletePlan.evidence); None when it
+    names none (an older line, or a deletion sent without a confirmed plan)."""
+    found = _EVIDENCE.fullmatch(evidence)
+    if found is None:
+        return None
+    return QuickBooksLink(found["txn_id"], tuple(found["lines"].split(", ")))
 
 
 def plan_for(order: PurchaseOrder, link: QuickBooksLink) -> DeletePlan | None:

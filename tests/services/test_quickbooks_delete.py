@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ from services.errors import (
     QuickBooksNotSentError,
     QuickBooksReplyError,
 )
-from services.models import SyncedCco
+from services.models import OutcomeKind, QuickBooksLink, SyncedCco
 from services.quickbooks import qbxml
+from services.quickbooks.deletion import DeletePlan, link_in_evidence
 from tests.helpers import demo_cco_id, load_rows
 
 Exchange = Callable[[bytes], Awaitable[bytes]]
@@ -353,9 +355,12 @@ async def test_a_read_that_fails_before_the_delete_is_sent_is_audited_as_unchang
     assert backend.audit.unsettled() == []
 
 
+@pytest.mark.parametrize("unlinked_since", [False, True], ids=["still-linked", "unlinked-since"])
 async def test_a_delete_sent_but_unanswered_stays_open_and_is_settled_by_reading_back(
-    backend: Backend, sandbox_data: Path, qbxml_schema: Any
+    backend: Backend, sandbox_data: Path, qbxml_schema: Any, unlinked_since: bool
 ) -> None:
+    """Read back from the lines the started line names: once the CCO is unlinked (the step
+    that follows), Procore no longer says where they were."""
     cco = _in_quickbooks(await load_rows(backend), sandbox_data)
     assert cco.link is not None
     plan = await backend.plan_quickbooks_delete(cco)
@@ -375,7 +380,30 @@ async def test_a_delete_sent_but_unanswered_stays_open_and_is_settled_by_reading
     )  # the deletion was made: only its answer was lost
     [open_attempt] = backend.audit.unsettled()
     assert open_attempt.started
+    if unlinked_since:
+        unlinked = await backend.unlink(cco)
+        assert unlinked.kind is OutcomeKind.UNLINKED  # the case met: Procore links it no more
     report = await backend.settle_unfinished()
     [settled] = report.settled
     assert (settled.attempt, settled.outcome) == (open_attempt.attempt, QuickBooksDeleted.YES)
     assert backend.audit.unsettled() == []
+
+
+@pytest.mark.parametrize(
+    "ref_number", ["4711", "", "PO (X1-2): line(s) Z-9, amount 1.00 (", "A, B (C)"]
+)
+@pytest.mark.parametrize("whole_order", [False, True])
+def test_the_audit_evidence_of_a_deletion_names_its_order_and_lines(
+    ref_number: str, whole_order: bool
+) -> None:
+    plan = DeletePlan(
+        po_txn_id="1A3-1234567890",
+        po_ref_number=ref_number,
+        vendor="Acme",
+        edit_sequence="17",
+        line_ids=("1A4-1234567890", "1A5-1234567890"),
+        keep_line_ids=() if whole_order else ("1A6-1234567890",),
+        line_amounts=(Decimal("1200.50"), Decimal("-3")),
+    )
+    assert link_in_evidence(plan.evidence()) == QuickBooksLink(plan.po_txn_id, plan.line_ids)
+    assert link_in_evidence(plan.po_txn_id) is None  # a deletion sent without a plan
