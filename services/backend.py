@@ -97,6 +97,7 @@ class Backend:
         self._connections: Connections | None = None
         self._unlinker: UnlinkService | None = None
         self._read_ahead: tuple[str, Future[CachedList | None]] | None = None
+        self._wire_loading: asyncio.Future[None] | None = None
         self.settlement: SettleReport | None = None
         """What the last connect() found of attempts a stopped run left open, and settled."""
 
@@ -125,9 +126,24 @@ class Backend:
         """The side of the wire, made on first use. Its import costs about a tenth of a second
         (httpx and its stack); run in a thread, it leaves the event loop free to paint."""
         if self._connections is None:
-            self._connecting()
-            await asyncio.to_thread(_load_the_wire)
+            self.start_connecting()
+            assert self._wire_loading is not None
+            # Shared with any other caller, and left running if this one is cancelled.
+            await asyncio.shield(self._wire_loading)
         return self.connections
+
+    def start_connecting(self) -> None:
+        """Begin what connecting waits for, without waiting: the embedded sandbox's child (its
+        start-up, on another core, is most of a first start's wait) and the network side's
+        code, loaded in a thread. For the UI to call as soon as its first frame is out, so that
+        both run while it loads and lays out the rest of its screen; open() does it otherwise.
+        Must be called on the event loop."""
+        if self._connections is None and self._wire_loading is None:
+            self._connecting()
+            # In the thread at once, not once the event loop next runs a task: the caller may
+            # hold the loop a while yet (the UI loading the list's screen).
+            loop = asyncio.get_running_loop()
+            self._wire_loading = loop.run_in_executor(None, _load_the_wire)
 
     def _connecting(self) -> None:
         start, self._before_connecting = self._before_connecting, None

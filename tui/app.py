@@ -94,6 +94,9 @@ class CcoUnlinkApp(App[None]):
         not switched to (Textual cannot switch away from the first screen); nothing pops it,
         so the starting screen is never seen again."""
         if self.list_screen is None:
+            # Before the list's code loads: the sandbox's child and the HTTP stack start
+            # meanwhile, rather than once the list's screen connects.
+            self.backend.start_connecting()
             self.push_screen(self._make_list_screen())
 
     async def action_quit(self) -> None:

@@ -48,3 +48,29 @@ async def test_a_first_start_connects_under_its_first_frame_then_shows_the_list(
         assert isinstance(again.screen_stack[0], ChangeOrdersScreen)
         await settle(pilot)
         assert set(screen_of(pilot).table.row_keys) == synced
+
+
+async def test_a_first_start_starts_connecting_before_the_list_s_screen_is_made(
+    make_target: Callable[..., Target], tmp_path: Path
+) -> None:
+    # The embedded sandbox's child and the HTTP stack's loading begin once the first frame is
+    # out, while the list's screen loads, rather than when that screen connects.
+    list_made_when_started: list[bool] = []
+    app: CcoUnlinkApp | None = None
+
+    def sandbox_started() -> None:
+        assert app is not None
+        list_made_when_started.append(app.list_screen is not None)
+
+    backend = Backend(
+        make_target(cache_path=tmp_path / "list-cache.sqlite3"),
+        before_connecting=sandbox_started,
+    )
+    app = CcoUnlinkApp(backend, paint_first=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ChangeOrdersScreen))
+        await settle(pilot)
+        assert screen_of(pilot).table.row_keys  # and the list, connected, came
+        await pilot.press("q")
+        await pilot.pause()
+    assert list_made_when_started == [False]  # once, before the list's screen existed
