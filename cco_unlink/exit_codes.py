@@ -6,9 +6,8 @@ else". When one command handles several CCOs it exits with the highest code amon
 
 from __future__ import annotations
 
-from services.check import CheckKind
 from services.errors import CcoUnlinkError, ProcoreError, QuickBooksError, SettingsError
-from services.models import OutcomeKind
+from services.models import CheckKind, OutcomeKind
 
 OK = 0
 """Unlinked, or already unlinked by someone else: the CCO is not linked any more."""

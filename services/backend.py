@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 import uuid
@@ -14,11 +15,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from services import catalog, locations, messages
-from services.audit import Action, AuditLog, QuickBooksDeleted, Subject, Who
-from services.cache import ListCache, scope_of
-from services.cco_delete import CcoDeleter, DeleteOutcome
-from services.check import CheckResult, QuickBooksCheck
+from services import locations, messages
 from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import (
     CcoUnlinkError,
@@ -45,7 +42,15 @@ from services.procore import environments
 from services.procore.endpoints import web_change_order
 from services.target import Target
 
+# The audit log, the list cache, the catalogue, deleting and checking are imported where first
+# used: a Backend is made before the app's first frame, which uses none of them (a first start's
+# shows "Connecting to Procore…"), and together they held it back by about 8 ms.
 if TYPE_CHECKING:
+    from services.audit import AuditLog
+    from services.cache import ListCache
+    from services.catalog import ProjectPreference
+    from services.cco_delete import DeleteOutcome
+    from services.check import CheckResult
     from services.connections import Connections
     from services.procore.auth import AuthorizationCode
     from services.procore.client import ProcoreClient
@@ -70,10 +75,12 @@ def _now() -> datetime:
 
 def _load_the_wire() -> None:
     """Import the network side and what its first requests would import on the event loop,
-    each import a pause of the screen: the HTTP stack's lazy parts (services/connections.py)
-    and the reading back of unfinished attempts that follows signing in."""
+    each import a pause of the screen: the HTTP stack's lazy parts (services/connections.py),
+    the reading back of unfinished attempts that follows signing in, and the catalogue the
+    load reads the list with."""
     importlib.import_module("services.connections").load_lazy_parts()
     importlib.import_module("services.settle")
+    importlib.import_module("services.catalog")
 
 
 class Backend:
@@ -87,11 +94,9 @@ class Backend:
         target.check()
         self.target = target
         self.clock = clock
+        """The time the Procore client paces itself by; tests hand in one that skips waits."""
         self._before_connecting = before_connecting
         """Called once, before anything is sent: starts an embedded sandbox left to wait."""
-        self.preference = catalog.ProjectPreference()
-        """The time the Procore client paces itself by; tests hand in one that skips waits."""
-        self.audit = AuditLog(target.audit_path)
         self.user: User | None = None
         self.company: Company | None = None
         self._connections: Connections | None = None
@@ -100,6 +105,19 @@ class Backend:
         self._wire_loading: asyncio.Future[None] | None = None
         self.settlement: SettleReport | None = None
         """What the last connect() found of attempts a stopped run left open, and settled."""
+
+    @functools.cached_property
+    def preference(self) -> ProjectPreference:
+        """The projects a filter names, loaded before the others."""
+        from services.catalog import ProjectPreference
+
+        return ProjectPreference()
+
+    @functools.cached_property
+    def audit(self) -> AuditLog:
+        from services.audit import AuditLog
+
+        return AuditLog(self.target.audit_path)
 
     @property
     def is_sandbox(self) -> bool:
@@ -245,6 +263,8 @@ class Backend:
         else:
             started, resuming = _now(), False
         begun: asyncio.Future[None] | None = None
+        from services import catalog
+
         with cache.kept_open() if cache is not None else contextlib.nullcontext():
             async for loaded in catalog.synced_ccos(
                 self.procore,
@@ -280,8 +300,11 @@ class Backend:
         loading it here held the first frame up by 20-30 ms (a thread shares the interpreter
         lock) and brought the first rows no sooner. Nor without a cache file (a first start):
         its thread found nothing, while it took the interpreter lock from the first frame."""
+        path = self.target.cache_path
+        if self._read_ahead is not None or path is None or not path.exists():
+            return
         cache = self._cache()
-        if self._read_ahead is None and cache is not None and cache.path.exists():
+        if cache is not None:
             reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-screen")
             self._read_ahead = (cache.scope, reader.submit(cache.head))
             reader.shutdown(wait=False)
@@ -366,6 +389,8 @@ class Backend:
         removed: list[int] = []
         removed_projects: list[int] = []
         since = cached.saved_at - CHANGES_OVERLAP
+        from services import catalog
+
         async for changes in catalog.changed_ccos(self.procore, company.id, since, projects):
             changed += changes.changed
             removed += changes.removed
@@ -392,12 +417,16 @@ class Backend:
         """Delete the CCO in Procore (step 3), only once it is unlinked; audited."""
         company = await self._company()
         assert self.user is not None
+        from services.cco_delete import CcoDeleter
+
         deleter = CcoDeleter(self.procore, self.audit, Actor(self.user, company.id))
         return await deleter.delete(cco)
 
     async def check(self, cco: SyncedCco) -> CheckResult:
         """Whether the CCO is still in QuickBooks Desktop, with the evidence; changes nothing."""
         company = await self._company()
+        from services.check import QuickBooksCheck
+
         return await QuickBooksCheck(self.procore, self.quickbooks, company.id).check(cco)
 
     @property
@@ -427,6 +456,8 @@ class Backend:
             raise QuickBooksError(messages.NO_QUICKBOOKS_LOCATION)
         if confirmed is None and not self.is_sandbox:
             raise QuickBooksError(messages.QUICKBOOKS_DELETE_UNCONFIRMED)
+        from services.audit import Action, QuickBooksDeleted, Subject, Who
+
         user, company = self.user, self.company
         if user is None or company is None:
             user, company = await self.connect()
@@ -484,6 +515,8 @@ class Backend:
             who = f"{self.target.client_id}:{self.user.login}"
         else:
             who = self.target.client_id
+        from services.cache import ListCache, scope_of
+
         scope = scope_of(
             self.target.cache_scope or self.target.procore_url, self.target.company_id, who
         )

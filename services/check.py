@@ -4,7 +4,6 @@ the others."""
 
 from __future__ import annotations
 
-import enum
 import logging
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,7 @@ import msgspec
 
 from services import messages
 from services.errors import ProcoreError, ProcoreNotFoundError, QuickBooksError
-from services.models import CcoState, QuickBooksEvidence, QuickBooksLink, SyncedCco
+from services.models import CcoState, CheckKind, QuickBooksEvidence, QuickBooksLink, SyncedCco
 from services.procore import parsing
 
 if TYPE_CHECKING:
@@ -20,18 +19,6 @@ if TYPE_CHECKING:
     from services.quickbooks.connector import QuickBooksConnector
 
 log = logging.getLogger(__name__)
-
-
-class CheckKind(enum.Enum):
-    GONE = "gone"
-    """QuickBooks says the CCO is gone: an unlink would go through (permissions allowing)."""
-    IN_QUICKBOOKS = "in_quickbooks"
-    NOT_LINKED = "not_linked"
-    """Procore holds no link any more: someone unlinked it already."""
-    UNKNOWN = "unknown"
-    """QuickBooks could not be asked, or Procore does not say where the CCO is."""
-    PROCORE_FAILED = "procore_failed"
-    NOT_FOUND = "not_found"
 
 
 class CheckResult(msgspec.Struct, frozen=True):

@@ -283,6 +283,20 @@ class QuickBooksEvidence(msgspec.Struct, frozen=True):
         return f"purchase order {txn_id} has none of line(s) {', '.join(self.link.txn_line_ids)}"
 
 
+class CheckKind(enum.Enum):
+    """What a check in QuickBooks found of a CCO (services/check.py)."""
+
+    GONE = "gone"
+    """QuickBooks says the CCO is gone: an unlink would go through (permissions allowing)."""
+    IN_QUICKBOOKS = "in_quickbooks"
+    NOT_LINKED = "not_linked"
+    """Procore holds no link any more: someone unlinked it already."""
+    UNKNOWN = "unknown"
+    """QuickBooks could not be asked, or Procore does not say where the CCO is."""
+    PROCORE_FAILED = "procore_failed"
+    NOT_FOUND = "not_found"
+
+
 class OutcomeKind(enum.Enum):
     UNLINKED = "unlinked"
     ALREADY_UNLINKED = "already_unlinked"

@@ -12,8 +12,7 @@ from cco_unlink import exit_codes
 from sandbox import SandboxServer, inspect
 from services import messages
 from services.backend import Backend
-from services.check import CheckKind
-from services.models import OutcomeKind, Presence
+from services.models import CheckKind, OutcomeKind, Presence
 from tests.helpers import demo_cco_id, is_linked, load_rows
 from tests.reliability.test_bad_input import SECRETS, _remote, cco_unlink
 

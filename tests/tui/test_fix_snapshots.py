@@ -21,11 +21,12 @@ from textual.widgets import DataTable, Static
 from services import messages
 from services.backend import Backend, Target
 from services.batch import UnlinkBatch
-from services.check import CheckKind, CheckResult
+from services.check import CheckResult
 from services.models import (
     CcoDetail,
     CcoLineDetail,
     CcoState,
+    CheckKind,
     OutcomeKind,
     PurchaseOrderSeen,
     QuickBooksEvidence,

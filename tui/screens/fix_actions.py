@@ -13,9 +13,9 @@ from textual.notifications import SeverityLevel
 
 from services import messages
 from services.cco_delete import DeleteKind
-from services.check import CheckKind, CheckResult
+from services.check import CheckResult
 from services.errors import CcoUnlinkError
-from services.models import OutcomeKind, SyncedCco, UnlinkOutcome
+from services.models import CheckKind, OutcomeKind, SyncedCco, UnlinkOutcome
 from tui import clipboard
 from tui.bindings import key_of
 from tui.feedback import (

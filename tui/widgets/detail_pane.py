@@ -13,8 +13,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from services.check import CheckKind, CheckResult
-from services.models import CcoDetail, SyncedCco
+from services.check import CheckResult
+from services.models import CcoDetail, CheckKind, SyncedCco
 from tui.bindings import KeyHint, key_hint
 from tui.feedback import SIGN_DONE, SIGN_REFUSED, SIGN_WARNING
 from tui.widgets.cco_columns import money
