@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 
-from services.models import SyncedCco
+from services.models import CcoPlace, SyncedCco
 from tui.widgets.cco_columns import COLUMNS, row_cells
 from tui.widgets.cco_table import CcoTable
 from tui.widgets.search_index import commitment_text, own_text
@@ -41,27 +41,33 @@ SIZE = (180, 40)
 
 def make_rows(count: int) -> list[SyncedCco]:
     """200 CCOs a project, 50 a commitment; what a commitment holds (its number, vendor and
-    purchase order) is the same on each of its rows, as in Procore."""
+    purchase order) is one place shared by its rows, as the app loads them."""
     base = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp())
+    places = [
+        CcoPlace(
+            company_id=5_200_001,
+            project_id=2_960_000_001 + c // 4,
+            project_name=f"Riverside Medical Office {c // 4:03d}",
+            project_number=f"B-{c // 4:04d}",
+            commitment_id=281_474_976_711_001 + c,
+            commitment_number=f"SC-{c % 4 + 1:03d}",
+            commitment_title="Subcontract",
+            vendor=VENDORS[c % 3],
+            po_txn_id=f"{c:X}-1767225600",
+            po_reference=f"{c // 4:04d}-SC{c % 4 + 1:02d}",
+        )
+        for c in range((count + 49) // 50)
+    ]
     return [
         SyncedCco(
             id=281_474_976_811_001 + i,
-            company_id=5_200_001,
-            project_id=2_960_000_001 + i // 200,
-            project_name=f"Riverside Medical Office {i // 200:03d}",
-            project_number=f"B-{i // 200:04d}",
-            commitment_id=281_474_976_711_001 + i // 50,
-            commitment_number=f"SC-{i // 50 % 4 + 1:03d}",
-            commitment_title="Subcontract",
-            vendor=VENDORS[i // 50 % 3],
+            place=places[i // 50],
             number=f"{i % 50 + 1:03d}",
             title=TITLES[i % 3],
             cents=(i * 37) % 10_000_000,
             synced_epoch=base + 60 * i,
             origin_id=f"{i:X}-1767225600",
-            po_txn_id=f"{i // 50:X}-1767225600",
             line_ids=f"{i:X}-1767225600",
-            po_reference=f"{i // 200:04d}-SC{i // 50 % 4 + 1:02d}",
         )
         for i in range(count)
     ]
@@ -129,7 +135,7 @@ class DataTableApp(App[None]):
     def __init__(self, rows: list[SyncedCco]) -> None:
         super().__init__()
         self.rows = rows
-        self.search = {cco.id: f"{commitment_text(cco)} {own_text(cco)}" for cco in rows}
+        self.search = {cco.id: f"{commitment_text(cco.place)} {own_text(cco)}" for cco in rows}
         self.filter_work: list[float] = []
 
     def compose(self) -> ComposeResult:

@@ -36,6 +36,7 @@ from services.errors import (
     SettingsError,
 )
 from services.models import (
+    CcoPlace,
     Company,
     LoadProgress,
     Project,
@@ -481,22 +482,24 @@ async def _unlisted(backend: Backend, company: Company, project: Project, cco_id
         number = (await backend.procore.change_order(company.id, project.id, cco_id)).number
     return SyncedCco(
         id=cco_id,
-        company_id=company.id,
-        project_id=project.id,
-        project_name=project.name,
-        project_number=project.number,
-        commitment_id=0,
-        commitment_number="",
-        commitment_title="",
-        vendor="",
+        place=CcoPlace(
+            company_id=company.id,
+            project_id=project.id,
+            project_name=project.name,
+            project_number=project.number,
+            commitment_id=0,
+            commitment_number="",
+            commitment_title="",
+            vendor="",
+            po_txn_id=None,
+            po_reference="",
+        ),
         number=number,
         title="",
         cents=0,
         synced_epoch=None,
         origin_id="",
-        po_txn_id=None,
         line_ids="",
-        po_reference="",
     )
 
 

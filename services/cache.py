@@ -30,7 +30,7 @@ from services.models import CachedList, SyncedCco
 log = logging.getLogger(__name__)
 
 # Bump when the row layout changes: older rows are then ignored, not misread.
-FORMAT = 3
+FORMAT = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS lists (
@@ -71,21 +71,9 @@ def scope_of(procore_url: str, company_id: int, login: str) -> str:
 HEAD_ROWS = 200
 # Rows decoded at a time after those: about 10 ms of work each, then the reader lets go.
 CHUNK_ROWS = 10_000
-# Values repeated between rows (a project's, a commitment's, and CCO numbers, 001, 002… in every
-# commitment): decoded once per row, kept once.
-_SHARED_FIELDS = (
-    "company_id",
-    "project_id",
-    "commitment_id",
-    "po_txn_id",
-    "number",
-    "project_name",
-    "project_number",
-    "commitment_number",
-    "commitment_title",
-    "vendor",
-    "po_reference",
-)
+# Values repeated between rows, decoded once per row, kept once: where a row belongs (the same for
+# every CCO of a commitment), and its CCO number (001, 002… in every commitment).
+_SHARED_FIELDS = ("place", "number")
 _encoder = msgspec.json.Encoder()
 _rows = msgspec.json.Decoder(list[SyncedCco])
 _UNREADABLE = (sqlite3.Error, ValueError, msgspec.DecodeError, RecursionError)
@@ -424,7 +412,7 @@ def _decode(texts: list[str], shared: dict[object, object]) -> list[SyncedCco]:
 
 
 def _share(rows: list[SyncedCco], shared: dict[object, object]) -> None:
-    """Make values repeated between rows (a project's name, a commitment's vendor) one object
+    """Make values repeated between rows (where they belong, their CCO numbers) one object
     each, `shared` remembering those seen: at a million rows that is a third of their memory."""
     keep = shared.setdefault
     for row in rows:

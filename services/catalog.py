@@ -29,6 +29,7 @@ from services import request_tally
 from services.clock import SYSTEM_CLOCK, Clock
 from services.errors import ProcoreRateLimitError
 from services.models import (
+    CcoPlace,
     Commitment,
     ListChanges,
     LoadProgress,
@@ -335,8 +336,9 @@ async def _rows(
         return []
     listed = await (asked or procore.commitments(company_id, project.id))
     commitments = {c.id: c for c in listed if c.origin_id}
+    places: dict[tuple[int, str | None], CcoPlace] = {}
     return [
-        _row(company_id, project, change_order, commitments.get(change_order.contract_id))
+        _row(company_id, project, change_order, commitments.get(change_order.contract_id), places)
         for change_order in change_orders
     ]
 
@@ -346,44 +348,68 @@ def _row(
     project: Project,
     change_order: parsing.ChangeOrder,
     commitment: Commitment | None,
+    places: dict[tuple[int, str | None], CcoPlace],
 ) -> SyncedCco:
-    """One row. Texts repeated on every row of a project or a commitment are the same string
-    objects, not copies: at a million rows that is most of a row's text. Run for every CCO
-    loaded: its arguments are given in SyncedCco's field order, as keywords cost 0.4 µs a row,
-    a tenth of its building (tests/services/test_rows.py checks the order)."""
+    """One row. What it shares with the other CCOs of its commitment is one CcoPlace, kept in
+    `places` (by commitment and purchase order) for the rows of the same project. Run for every
+    CCO loaded: its arguments are given in SyncedCco's field order, as keywords cost 0.4 µs a
+    row, a tenth of its building (tests/services/test_rows.py checks the order)."""
     origin_id = change_order.origin_id or ""
     link = parsing.link_parts(change_order.origin_data)
     if link is None:
         po_txn_id, line_ids = None, ""
     else:
-        po_txn_id, line_ids = sys.intern(link[0]), link[1]
+        po_txn_id, line_ids = link
         if line_ids == origin_id:
             origin_id = line_ids  # synced as one line, known by its id: one string, not two
-    if commitment is None:
-        commitment_id, commitment_number = change_order.contract_id, f"#{change_order.contract_id}"
-        commitment_title = vendor = ""
-        po_reference = po_txn_id or "?"
-    else:
-        commitment_id, commitment_number = commitment.id, commitment.number
-        commitment_title, vendor = commitment.title, commitment.vendor
-        po_reference = commitment.po_ref_number or po_txn_id or commitment.origin_id or "?"
+    place = places.get((change_order.contract_id, po_txn_id))
+    if place is None:
+        place = places[change_order.contract_id, po_txn_id] = _place(
+            company_id, project, change_order.contract_id, commitment, po_txn_id
+        )
     return SyncedCco(
         change_order.id,
-        company_id,
-        project.id,
-        project.name,
-        project.number,
-        commitment_id,
-        commitment_number,
-        commitment_title,
-        vendor,
+        place,
         # CCO numbers repeat in every commitment (001, 002…): one string each.
         sys.intern(parsing.text(change_order.number)),
         parsing.text(change_order.title),
         parsing.cents(change_order),
         parsing.synced_epoch(change_order),
         origin_id,
-        po_txn_id,
         line_ids,
-        po_reference,
+    )
+
+
+def _place(
+    company_id: int,
+    project: Project,
+    contract_id: int,
+    commitment: Commitment | None,
+    po_txn_id: str | None,
+) -> CcoPlace:
+    """Where the CCOs of `contract_id` added to `po_txn_id` belong, as the list shows it."""
+    if commitment is None:
+        return CcoPlace(
+            company_id,
+            project.id,
+            project.name,
+            project.number,
+            contract_id,
+            f"#{contract_id}",
+            "",
+            "",
+            po_txn_id,
+            po_txn_id or "?",
+        )
+    return CcoPlace(
+        company_id,
+        project.id,
+        project.name,
+        project.number,
+        commitment.id,
+        commitment.number,
+        commitment.title,
+        commitment.vendor,
+        po_txn_id,
+        commitment.po_ref_number or po_txn_id or commitment.origin_id or "?",
     )

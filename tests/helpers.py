@@ -9,13 +9,22 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from sandbox import SandboxConfig, SandboxServer, bulk_seed, inspect
 from sandbox.config import RATE_LIMITS
 from services.backend import Backend
-from services.models import SyncedCco
+from services.models import CcoPlace, SyncedCco
 from tests.clock import JumpingClock
 
 LinkSnapshot = dict[int, tuple[Any, ...]]
+_PLACE_FIELDS = frozenset(field.name for field in msgspec.structs.fields(CcoPlace))
+
+
+def synced_cco(**fields: Any) -> SyncedCco:
+    """A row from its fields by name, those of its place among them."""
+    place = {name: fields.pop(name) for name in _PLACE_FIELDS}
+    return SyncedCco(place=CcoPlace(**place), **fields)
 
 
 async def load_rows(backend: Backend) -> dict[int, SyncedCco]:

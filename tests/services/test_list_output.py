@@ -10,13 +10,14 @@ import pytest
 
 from cco_unlink.headless import write_rows
 from services.models import SyncedCco
+from tests.helpers import synced_cco
 
 CENTS = [0, 5, -5, 100, -1234550, 438500, 10**27 + 7, -(10**27) - 7]
 EPOCHS = [None, 0, -1, -86_400 * 365 - 59, 1767625200, 951782400, 4107542399, 1709208000]
 
 
 def _row(number: int, cents: int, epoch: int | None) -> SyncedCco:
-    return SyncedCco(
+    return synced_cco(
         id=1000 + number,
         company_id=7,
         project_id=8,

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from services.models import SyncedCco, cents_of, epoch_of
+from tests.helpers import synced_cco
 from tui.widgets import arrangement, cco_table, sort_orders
 from tui.widgets.cco_columns import COLUMNS
 from tui.widgets.cco_table import CcoTable
@@ -42,7 +43,7 @@ def _cco(cco_id: int = 1, **changes: object) -> SyncedCco:
         "po_reference": "PO-7",
     }
     values.update(changes)
-    return SyncedCco(**values)  # type: ignore[arg-type]
+    return synced_cco(**values)
 
 
 class CountingTable(CcoTable):

@@ -35,7 +35,7 @@ from services.models import (
     UnlinkOutcome,
 )
 from services.procore import environments
-from tests.helpers import demo_cco_id
+from tests.helpers import demo_cco_id, synced_cco
 from tests.tui.conftest import screen_of, select, settle
 from tests.tui.test_snapshots import loaded
 from tui.app import CcoUnlinkApp
@@ -61,7 +61,7 @@ def cco(
     number: int, title: str, amount: str, *, project: str = "Mill Creek Senior Living"
 ) -> SyncedCco:
     line_ids = tuple(f"1A5E-17677152{number:02d}" for _ in range(1))
-    return SyncedCco(
+    return synced_cco(
         id=281474976811000 + number,
         company_id=5200001,
         project_id=2960000005,

@@ -25,9 +25,10 @@ from operator import attrgetter, methodcaller
 from typing import TypeVar
 
 from services.models import SyncedCco
+from tui.widgets.cco_columns import FIELDS
 from tui.widgets.search_index import SearchIndex
 
-_COMMITMENT_OF = attrgetter("commitment_id")
+_COMMITMENT_OF = attrgetter("place.commitment_id")
 SortKey = str | int
 R = TypeVar("R", list[int], "array[int]")
 SLICE = 10_000
@@ -57,18 +58,15 @@ def _text(
 
 
 def _synced_keys(rows: Iterable[SyncedCco]) -> Iterable[SortKey]:
-    return (-1 if epoch is None else epoch for epoch in map(attrgetter("synced_epoch"), rows))
+    return (-1 if epoch is None else epoch for epoch in map(attrgetter(FIELDS["synced"]), rows))
 
 
 SORT_KEYS: dict[str, Callable[[Iterable[SyncedCco]], Iterable[SortKey]]] = {
-    "project": _text("project_name"),
-    "commitment": _text("commitment_label"),
-    "vendor": _text("vendor"),
-    "number": _text("number", methodcaller("zfill", 12)),
-    "title": _text("title"),
-    "amount": lambda rows: map(attrgetter("cents"), rows),
+    **{column: _text(FIELDS[column]) for column in ("project", "commitment", "vendor", "title")},
+    "number": _text(FIELDS["number"], methodcaller("zfill", 12)),
+    "amount": lambda rows: map(attrgetter(FIELDS["amount"]), rows),
     "synced": _synced_keys,
-    "quickbooks": _text("po_reference"),
+    "quickbooks": _text(FIELDS["quickbooks"]),
 }
 """Each column's sort keys of many rows at once, made in C where they can be (map, attrgetter):
 amounts as integer cents, dates as integer seconds, text lower-cased, CCO numbers padded so

@@ -44,19 +44,30 @@ def money(amount: object) -> str:
     return f"{amount:,.2f}"
 
 
+FIELDS: dict[str, str] = {
+    "number": "number",
+    "title": "title",
+    "amount": "cents",
+    "project": "place.project_name",
+    "vendor": "place.vendor",
+    "commitment": "place.commitment_label",
+    "synced": "synced_epoch",
+    "quickbooks": "place.po_reference",
+}
+"""The field of a row each column but the status shows and sorts by, as attrgetter reads it (in
+C, the dotted ones too); the status column's are the table's marks."""
+_AS_IS = ("number", "title", "project", "vendor", "commitment", "quickbooks")
+"""Columns that show their field as it is (the others: amount and synced)."""
+
 _TEXT: dict[str, Callable[[SyncedCco], str]] = {
-    "number": lambda c: c.number,
-    "title": lambda c: c.title,
+    **{key: attrgetter(FIELDS[key]) for key in _AS_IS},
     "amount": lambda c: cents_text(c.cents),
-    "project": lambda c: c.project_name,
-    "vendor": lambda c: c.vendor,
-    "commitment": lambda c: c.commitment_label,
     "synced": synced_date,
-    "quickbooks": lambda c: c.po_reference,
 }
 """What each column but the status shows of a CCO, uncut: the table fits each text to its
 column."""
 _TEXT_COLUMNS = COLUMN_KEYS[1:]
+_PLACE = attrgetter("place")
 
 
 def row_cells(cco: SyncedCco, status: str) -> tuple[str, ...]:
@@ -70,11 +81,13 @@ def text_widths(ccos: Iterable[SyncedCco]) -> dict[str, int]:
     if not rows:
         return {}
     widths = {
-        key: max(map(len, map(attrgetter(field), rows))) for key, field in _TEXT_FIELDS.items()
+        key: max(map(len, map(attrgetter(FIELDS[key]), rows)))
+        for key in _AS_IS
+        if key != "commitment"
     }
     # One row of each commitment says what its label is.
-    commitments = dict(zip(map(attrgetter("commitment_id"), rows), rows, strict=True))
-    widths["commitment"] = max(len(c.commitment_label) for c in commitments.values())
+    places = dict(zip(map(attrgetter("place.commitment_id"), rows), map(_PLACE, rows), strict=True))
+    widths["commitment"] = max(len(place.commitment_label) for place in places.values())
     # The widest amount is the largest or the most negative: two to format, not every row;
     # every date is as wide as any other.
     amounts = list(map(attrgetter("cents"), rows))
@@ -82,13 +95,3 @@ def text_widths(ccos: Iterable[SyncedCco]) -> dict[str, int]:
     synced = next((c for c in rows if c.synced_epoch is not None), None)
     widths["synced"] = len(synced_date(synced)) if synced else 0
     return widths
-
-
-_TEXT_FIELDS = {
-    "number": "number",
-    "title": "title",
-    "project": "project_name",
-    "vendor": "vendor",
-    "quickbooks": "po_reference",
-}
-"""Columns that show one field of the row as it is."""

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from itertools import accumulate, chain, compress, filterfalse
 from operator import attrgetter, methodcaller, or_
 
-from services.models import SyncedCco, cents_text
+from services.models import CcoPlace, SyncedCco, cents_text
 
 
 def synced_date(cco: SyncedCco) -> str:
@@ -51,15 +51,15 @@ def own_text(cco: SyncedCco) -> str:
     ).lower()
 
 
-def commitment_text(cco: SyncedCco) -> str:
+def commitment_text(place: CcoPlace) -> str:
     """What a row shares with its commitment's others: its purchase order's too."""
     return (
-        f"{cco.project_number} {cco.project_name} {cco.commitment_number} "
-        f"{cco.commitment_title} {cco.vendor} {cco.po_reference}"
+        f"{place.project_number} {place.project_name} {place.commitment_number} "
+        f"{place.commitment_title} {place.vendor} {place.po_reference}"
     ).lower()
 
 
-_COMMITMENT_OF = attrgetter("commitment_id")
+_COMMITMENT_OF = attrgetter("place.commitment_id")
 _LINE_BREAKS = methodcaller("count", b"\n")
 
 
@@ -70,10 +70,12 @@ SEAL_AT = 64
 class _Rows:
     """The rows of one commitment."""
 
-    __slots__ = ("state", "text", "wholes")
+    __slots__ = ("place", "state", "text", "wholes")
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, place: CcoPlace) -> None:
+        self.place = place
+        """Where its first row indexed belongs: a row of the same place holds the same text."""
+        self.text = commitment_text(place)
         """The commitment's text, lower-cased."""
         self.state: tuple[list[int], bytes, dict[int, bytes], set[int]] = ([], b"", {}, set())
         """Ids and their own texts joined a line each, as sealed; the rows added since, by id;
@@ -148,15 +150,15 @@ class SearchIndex:
         """About how many rows are held (a row added twice counts twice)."""
 
     def add(self, cco: SyncedCco) -> None:
-        shared = commitment_text(cco)
-        rows = self._commitments.get(cco.commitment_id)
+        place = cco.place
+        rows = self._commitments.get(place.commitment_id)
         if rows is None:
-            rows = self._commitments[cco.commitment_id] = _Rows(shared)
-        if rows.text == shared:
+            rows = self._commitments[place.commitment_id] = _Rows(place)
+        if place is rows.place or commitment_text(place) == rows.text:
             text = own_text(cco)
             self._whole.discard(cco.id)
         else:
-            text = f"{shared} {own_text(cco)}"
+            text = f"{commitment_text(place)} {own_text(cco)}"
             self._whole.add(cco.id)
             rows.wholes = True
         # A line a row: a line break of a title is a space here (no word holds either).
