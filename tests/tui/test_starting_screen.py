@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.widgets import Static
+from textual.widgets._footer import FooterKey
 
 from sandbox import inspect
 from services import messages
@@ -33,6 +34,10 @@ async def test_a_first_start_connects_under_its_first_frame_then_shows_the_list(
         assert first.query_one(AppHeader).render().plain.endswith(" Embedded sandbox ")
         await wait_until(pilot, lambda: isinstance(app.screen, ChangeOrdersScreen))
         await settle(pilot)
+        # The keys come with the list: the first screen's, a frame after its first, would
+        # have been composed under the list, never seen.
+        assert not first.query(FooterKey)
+        assert app.screen.query(FooterKey)
         screen = screen_of(pilot)
         company = screen.backend.company
         assert company is not None

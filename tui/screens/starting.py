@@ -1,5 +1,5 @@
 """The first screen of a start with no cached list: the header, the list's title, "Connecting to
-Procore…" and the keys, painted before the list's own code is loaded.
+Procore…" and the footer's line, painted before the list's own code is loaded.
 
 A first start has nothing else to show until Procore answers. The list's screen brings the
 table, its actions, their dialogs and their styles: loading, laying out and painting them held
@@ -37,7 +37,9 @@ class StartingScreen(Screen[None]):
         status = StatusLine(id="status-line")
         status.say(messages.CONNECTING)
         yield status
-        yield KeyFooter()
+        # Its keys would come in the frame after the first, when the list's screen is already
+        # laid over this one: never seen (see KeyFooter).
+        yield KeyFooter(keys=False)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.app.show_list)

@@ -26,8 +26,13 @@ class KeyFooter(Footer):
     }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, keys: bool = True) -> None:
+        """`keys=False`: the footer's line without its keys, for a screen covered as soon as
+        it is painted (StartingScreen). Textual knows a screen's keys only once it is mounted,
+        so they come in a frame after the first; composing them, about 10 ms of CPU, would then
+        only hold back the screen laid over it."""
         super().__init__(compact=True)
+        self._keys = keys
         self._composed_width = 0
         self._shown: tuple[object, ...] | None = None
         """What the last compose showed (see _what_it_shows); None before the keys are known."""
@@ -57,6 +62,8 @@ class KeyFooter(Footer):
         # keys may have changed: a dozen times between a first start's first frame and its first
         # rows (focus, the load's status), mostly to show the same keys. Here at most once a
         # frame, and only when what the footer shows has changed.
+        if not self._keys:
+            return
         self._bindings_ready = True
         if screen.app.app_focus and self.is_attached and screen is self.screen:
             self._recompose_soon()
