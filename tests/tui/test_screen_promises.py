@@ -8,6 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,11 @@ async def test_q_during_a_batch_asks_and_a_forced_quit_records_what_the_backend_
         assert is_linked(sandbox_data, cco_id)
 
 
-async def _quit_anyway(pilot: Pilot[None]) -> None:
+async def _quit_anyway(
+    pilot: Pilot[None], answer: asyncio.Event, still_out: Callable[[], bool], ends_first: bool
+) -> None:
+    """q while a change waits for its `answer`, and "quit anyway": the app leaves once the
+    change has ended, whether it ends after the yes or while the question is open."""
     await pilot.press("q")
     # Asked, not gone: the question comes from a worker, a moment later on a busy machine.
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
@@ -126,7 +131,14 @@ async def _quit_anyway(pilot: Pilot[None]) -> None:
     assert messages.QUIT_WHILE_CHANGING in str(
         pilot.app.screen.query_one("#confirm-question", Static).render()
     )
+    if ends_first:
+        answer.set()
+        await wait_until(pilot, lambda: not still_out())
     await pilot.press("y")
+    if not ends_first:
+        await pilot.pause(0.2)
+        assert pilot.app.is_running and still_out()  # waiting for the change in flight
+        answer.set()
     async with asyncio.timeout(20):
         while pilot.app.is_running:
             await asyncio.sleep(0.05)
@@ -136,21 +148,35 @@ def _phases(audit: Path, action: Action) -> list[tuple[str, str]]:
     return [(r.phase, r.outcome) for r in _records(audit) if r.action == action.value]
 
 
+ENDS = pytest.mark.parametrize("ends_first", [False, True], ids=["ends-after-yes", "ends-first"])
+
+
+@ENDS
 async def test_q_during_a_delete_in_quickbooks_lets_it_end_and_be_recorded(
-    run_app: AppRunner, sandbox: SandboxServer, sandbox_data: Path, tmp_path: Path
+    run_app: AppRunner, sandbox_data: Path, tmp_path: Path, ends_first: bool
 ) -> None:
     cco_id = min(c.id for c in inspect.synced_ccos(sandbox_data) if c.in_quickbooks)
+    answer = asyncio.Event()
     async with run_app() as pilot:
         screen = screen_of(pilot)
         link = screen.rows[cco_id].link
         assert link is not None
+        connector = screen.backend.quickbooks
+        real = connector._exchange
+
+        async def held_answer(document: bytes) -> bytes:
+            reply = await real(document)
+            if b"PurchaseOrderQueryRq" not in document:
+                await answer.wait()  # QuickBooks made the change; its answer is on its way
+            return reply
+
+        connector._exchange = held_answer  # type: ignore[method-assign]
         select(pilot, cco_id)
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, TypedConfirmScreen))
-        sandbox.faults.quickbooks_delay_ms = 500  # the delete's answers come slowly
         await pilot.press(*(inspect.po_ref_number(sandbox_data, link.po_txn_id) or ""), "enter")
         await wait_until(pilot, lambda: screen.working.get(cco_id) == DELETING)
-        await _quit_anyway(pilot)
+        await _quit_anyway(pilot, answer, lambda: cco_id in screen.working, ends_first)
 
     assert _phases(tmp_path / "audit.jsonl", Action.QUICKBOOKS_DELETE) == [
         ("started", ""),
@@ -159,30 +185,33 @@ async def test_q_during_a_delete_in_quickbooks_lets_it_end_and_be_recorded(
     assert not set(link.txn_line_ids) & set(inspect.po_line_ids(sandbox_data, link.po_txn_id) or [])
 
 
+@ENDS
 async def test_q_during_a_delete_in_procore_asks_and_lets_it_end_and_be_recorded(
-    run_app: AppRunner, sandbox_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_app: AppRunner,
+    sandbox_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ends_first: bool,
 ) -> None:
     cco_id = _gone(sandbox_data, 1)[0]
+    answer = asyncio.Event()
     async with run_app() as pilot:
         screen = screen_of(pilot)
         number = screen.rows[cco_id].number
         await unlink(pilot, cco_id)
         client = screen.backend.procore
         real = client.delete_change_order
-        answered = asyncio.Event()
 
-        async def slow_answer(*args: object) -> None:
+        async def held_answer(*args: object) -> None:
             await real(*args)  # type: ignore[arg-type]
-            await asyncio.sleep(0.5)  # Procore deleted it; its answer is on its way
-            answered.set()
+            await answer.wait()  # Procore deleted it; its answer is on its way
 
-        monkeypatch.setattr(client, "delete_change_order", slow_answer)
+        monkeypatch.setattr(client, "delete_change_order", held_answer)
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, TypedConfirmScreen))
         await pilot.press(*number, "enter")
         await wait_until(pilot, lambda: screen.work_under_way)
-        assert not answered.is_set()  # the case met: the delete is out
-        await _quit_anyway(pilot)
+        await _quit_anyway(pilot, answer, lambda: screen.work_under_way, ends_first)
 
     assert _phases(tmp_path / "audit.jsonl", Action.PROCORE_DELETE) == [
         ("started", ""),

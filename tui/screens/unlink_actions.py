@@ -267,7 +267,8 @@ class UnlinkActions(Screen[None]):
             for worker in self.app.workers
             if worker.node is self and (worker.group == "unlink" or worker in self._changes_out)
         ]
-        await self.app.workers.wait_for_complete(mine)
+        if mine:  # none given, Textual waits for every worker: the quit's own among them
+            await self.app.workers.wait_for_complete(mine)
 
     def _said_busy(self, cco: SyncedCco) -> bool:
         """True, with a word to the person, when `cco` is already being worked on."""
