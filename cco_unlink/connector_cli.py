@@ -10,6 +10,7 @@ machinery: this module hands it plain values.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import logging
 import sys
@@ -123,9 +124,10 @@ def _set_secret(action: str) -> int:
     current = _state()
     hashed = hash_secret(secret)
     updated = (
-        replace(current, password_hash=hashed)
+        # The connector's own state is a dataclass (connector/state.py), not a settings Struct.
+        dataclasses.replace(current, password_hash=hashed)
         if what == "password"
-        else replace(current, token_hash=hashed)
+        else dataclasses.replace(current, token_hash=hashed)
     )
     state.save(locations.connector_state_file(), updated)
     log.info("The connector's %s was changed", what)
