@@ -27,7 +27,7 @@ BackendMode = Literal["sandbox", "remote"]
 ProcoreEnvironmentName = Literal["production", "developer-sandbox", "monthly-sandbox", "custom"]
 GrantType = Literal["client_credentials", "authorization_code"]
 QuickBooksPath = Literal["direct", "web-connector"]
-_T = TypeVar("_T")
+_S = TypeVar("_S", bound=msgspec.Struct)
 
 SECRET_KEYS: tuple[tuple[str, str], ...] = (("procore", "client_secret"), ("quickbooks", "token"))
 """The (section, key) pairs holding a secret: best kept in the environment, never logged."""
@@ -197,9 +197,9 @@ def with_environment_secrets(settings: Settings) -> Settings:
     return settings
 
 
-def replace(obj: _T, **changes: Any) -> _T:
+def replace(obj: _S, **changes: Any) -> _S:
     """The settings `obj` with `changes`, checked as their section is not: for flags and tests."""
-    return msgspec.structs.replace(obj, **changes)  # type: ignore[type-var]
+    return msgspec.structs.replace(obj, **changes)
 
 
 MAX_SETTINGS_BYTES = 1024 * 1024
