@@ -6,6 +6,14 @@ It serves until that input closes: when the parent is done with it, or dies with
 
 from __future__ import annotations
 
+import gc
+
+if __name__ == "__main__":
+    # The cycle collector is off while the server's modules load (as in cco_unlink/__main__):
+    # its passes over the objects they make, which live as long as the process, cost about 5 ms
+    # of the child's start, which a first start waits for. main() turns it on once serving.
+    gc.disable()
+
 import importlib.util
 import json
 import socket
@@ -48,6 +56,8 @@ def main(argv: Sequence[str]) -> int:
         demo.reset(config.data_file, config.seed)
     server = SandboxServer(config, listener=listener)
     server.start()
+    gc.freeze()  # what start-up made stays: kept out of the collector's passes
+    gc.enable()
     sys.stdin.read()
     # The parent closes this input once it is done with the sandbox, no request of its own in
     # flight: the process ends at once, not after uvicorn's wind-down (it looks for the order to
