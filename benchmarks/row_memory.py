@@ -83,9 +83,12 @@ def load(rows: int) -> list[SyncedCco]:
     loaded: list[SyncedCco] = []
     for project, commitments, page in pages(rows):
         places: dict[tuple[int, str | None], CcoPlace] = {}
+        titles: dict[str, str] = {}
         for change_order in parsing.change_orders(page):
             commitment = commitments.get(change_order.contract_id)
-            loaded.append(catalog._row(COMPANY_ID, project, change_order, commitment, places))
+            loaded.append(
+                catalog._row(COMPANY_ID, project, change_order, commitment, places, titles)
+            )
     return loaded
 
 

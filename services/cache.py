@@ -413,12 +413,18 @@ def _decode(texts: list[str], shared: dict[object, object]) -> list[SyncedCco]:
 
 def _share(rows: list[SyncedCco], shared: dict[object, object]) -> None:
     """Make values repeated between rows (where they belong, their CCO numbers) one object
-    each, `shared` remembering those seen: at a million rows that is a third of their memory."""
+    each, `shared` remembering those seen: at a million rows that is a third of their memory.
+    Titles repeat too, within a project (a change event's CCOs carry its title on each
+    commitment it changes): shared among these rows only, which hold a few whole projects,
+    as remembering every title of a million rows would cost more than it saves."""
     keep = shared.setdefault
+    titles: dict[str, str] = {}
+    same_title = titles.setdefault
     for row in rows:
         for field in _SHARED_FIELDS:
             value = getattr(row, field)
             force_setattr(row, field, keep(value, value))
+        force_setattr(row, "title", same_title(row.title, row.title))
         if row.line_ids == row.origin_id:
             # A CCO synced as one line is known by that line's id: one string, not two.
             force_setattr(row, "origin_id", row.line_ids)

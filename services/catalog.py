@@ -337,8 +337,16 @@ async def _rows(
     listed = await (asked or procore.commitments(company_id, project.id))
     commitments = {c.id: c for c in listed if c.origin_id}
     places: dict[tuple[int, str | None], CcoPlace] = {}
+    titles: dict[str, str] = {}
     return [
-        _row(company_id, project, change_order, commitments.get(change_order.contract_id), places)
+        _row(
+            company_id,
+            project,
+            change_order,
+            commitments.get(change_order.contract_id),
+            places,
+            titles,
+        )
         for change_order in change_orders
     ]
 
@@ -349,9 +357,12 @@ def _row(
     change_order: parsing.ChangeOrder,
     commitment: Commitment | None,
     places: dict[tuple[int, str | None], CcoPlace],
+    titles: dict[str, str],
 ) -> SyncedCco:
     """One row. What it shares with the other CCOs of its commitment is one CcoPlace, kept in
-    `places` (by commitment and purchase order) for the rows of the same project. Run for every
+    `places` (by commitment and purchase order) for the rows of the same project; a title
+    already seen in the project is that one string (`titles`): a change event's CCOs carry its
+    title on each commitment it changes. Run for every
     CCO loaded: its arguments are given in SyncedCco's field order, as keywords cost 0.4 µs a
     row, a tenth of its building (tests/services/test_rows.py checks the order)."""
     origin_id = change_order.origin_id or ""
@@ -362,6 +373,7 @@ def _row(
         po_txn_id, line_ids = link
         if line_ids == origin_id:
             origin_id = line_ids  # synced as one line, known by its id: one string, not two
+    title = parsing.text(change_order.title)
     place = places.get((change_order.contract_id, po_txn_id))
     if place is None:
         place = places[change_order.contract_id, po_txn_id] = _place(
@@ -372,7 +384,7 @@ def _row(
         place,
         # CCO numbers repeat in every commitment (001, 002…): one string each.
         sys.intern(parsing.text(change_order.number)),
-        parsing.text(change_order.title),
+        titles.setdefault(title, title),
         parsing.cents(change_order),
         parsing.synced_epoch(change_order),
         origin_id,

@@ -200,7 +200,7 @@ def _rows(count: int) -> list[SyncedCco]:
             commitment_title="Subcontract",
             vendor="Acme",
             number=f"{n:03d}",
-            title=f"Change {n}",
+            title=f"Change {n // 2}",
             cents=n * 101 - 5_000,
             synced_epoch=1_767_225_600 + n,
             origin_id=f"L-{n}",
@@ -224,9 +224,11 @@ def test_the_first_rows_are_read_alone_and_the_rest_after_them_in_order(tmp_path
     assert [len(chunk) for chunk in chunks] == [300, 300, 300, 50]
     read = head.rows + [row for chunk in chunks for row in chunk]
     assert read == rows
-    # What the rows of a commitment share is held once, not once a row.
+    # What the rows of a commitment share is held once, not once a row; so is a title of
+    # rows read together.
     assert read[0].place is read[24].place
     assert read[0].place is not read[25].place
+    assert read[300].title == read[301].title and read[300].title is read[301].title
 
 
 def test_a_load_saves_through_one_connection_each_save_read_at_once(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def _change_order(**changes: object) -> parsing.ChangeOrder:
 
 
 def test_every_field_of_a_row_holds_what_its_name_says() -> None:
-    row = catalog._row(21, PROJECT, _change_order(), COMMITMENT, {})
+    row = catalog._row(21, PROJECT, _change_order(), COMMITMENT, {}, {})
     assert row == synced_cco(
         id=51,
         company_id=21,
@@ -64,7 +64,7 @@ def test_every_field_of_a_row_holds_what_its_name_says() -> None:
 
 def test_a_row_without_its_commitment_or_a_readable_link_says_what_it_knows() -> None:
     unsynced_commitment = catalog._row(
-        21, PROJECT, _change_order(origin_data="not json", synced_at=None), None, {}
+        21, PROJECT, _change_order(origin_data="not json", synced_at=None), None, {}, {}
     )
     assert (
         unsynced_commitment.commitment_id,
@@ -77,7 +77,7 @@ def test_a_row_without_its_commitment_or_a_readable_link_says_what_it_knows() ->
     ) == (41, "#41", "", None, "", "?", 1772445600)
     two_lines = json.dumps({"po_txn_id": "80000-PO", "txn_line_ids": ["LINE-1", "LINE-2"]})
     without_reference = Commitment(41, "PO-007", "Curtain wall", "Glassworks", "80000-PO")
-    row = catalog._row(21, PROJECT, _change_order(origin_data=two_lines), without_reference, {})
+    row = catalog._row(21, PROJECT, _change_order(origin_data=two_lines), without_reference, {}, {})
     assert (row.line_ids, row.txn_line_ids, row.po_reference) == (
         "LINE-1,LINE-2",
         ("LINE-1", "LINE-2"),
@@ -85,16 +85,22 @@ def test_a_row_without_its_commitment_or_a_readable_link_says_what_it_knows() ->
     )
 
 
-def test_the_rows_of_a_commitment_share_one_place_and_another_purchase_order_has_its_own() -> None:
+def test_the_rows_of_a_commitment_share_one_place_and_a_projects_titles_are_one_string_each() -> (
+    None
+):
     places: dict[tuple[int, str | None], CcoPlace] = {}
+    titles: dict[str, str] = {}
     first, second = (
-        catalog._row(21, PROJECT, _change_order(id=n, origin_id=f"LINE-{n}"), COMMITMENT, places)
+        catalog._row(
+            21, PROJECT, _change_order(id=n, origin_id=f"LINE-{n}"), COMMITMENT, places, titles
+        )
         for n in (51, 52)
     )
     elsewhere = json.dumps({"po_txn_id": "80001-PO", "txn_line_ids": ["LINE-3"]})
     third = catalog._row(
-        21, PROJECT, _change_order(id=53, origin_data=elsewhere), COMMITMENT, places
+        21, PROJECT, _change_order(id=53, origin_data=elsewhere), COMMITMENT, places, titles
     )
     assert first.place is second.place
     assert third.place is not first.place
     assert (third.po_txn_id, third.commitment_id, first.po_txn_id) == ("80001-PO", 41, "80000-PO")
+    assert first.title == "Extra mullions" and first.title is second.title is third.title
