@@ -262,10 +262,14 @@ class Backend:
             started, skip, resuming = resume.saved_at, resume.loaded_projects, True
         else:
             started, resuming = _now(), False
+        opened: asyncio.Future[None] | None = None
         begun: asyncio.Future[None] | None = None
         from services import catalog
 
         with cache.kept_open() if cache is not None else contextlib.nullcontext():
+            if cache is not None:
+                # While the projects are asked for: the first write finds the file open.
+                opened = asyncio.ensure_future(asyncio.to_thread(cache.open_for_writes))
             async for loaded in catalog.synced_ccos(
                 self.procore,
                 company.id,
@@ -276,8 +280,8 @@ class Backend:
                 if cache is not None and not resuming and not loaded.project_id:
                     # Procore has listed the projects: only now is the kept list given up for
                     # this load's (a refresh that cannot reach Procore leaves it as it was).
-                    # In its thread while the first project's requests go out (opening the
-                    # file held them up by 2-30 ms); done before anything is saved.
+                    # In its thread while the first project's requests go out; done before
+                    # anything is saved.
                     begun = asyncio.ensure_future(asyncio.to_thread(cache.begin_load, started))
                 if cache is not None and loaded.project_id:
                     if begun is not None:
@@ -285,8 +289,9 @@ class Backend:
                     await asyncio.to_thread(cache.save_project, loaded.project_id, loaded.rows)
                 yield loaded.rows, loaded.progress
             if cache is not None:
-                if begun is not None:
-                    await begun
+                for writing in (opened, begun):
+                    if writing is not None:
+                        await writing
                 await asyncio.to_thread(cache.finish_load, started)
 
     def prefer_projects(self, words: Sequence[str]) -> None:

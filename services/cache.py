@@ -116,6 +116,23 @@ class ListCache:
                 finally:
                     self._writing.release()
 
+    def open_for_writes(self) -> None:
+        """Open the file now for the writes kept_open will share: creating it, its WAL and its
+        tables took 8-30 ms of wall time (the disk, and the interpreter's lock shared with the
+        screen), which a first load's first rows then waited for. What fails is left for the
+        first write to meet and handle."""
+        with self._writing:
+            if not self._keeping or self._kept is not None:
+                return
+            try:
+                conn = self._open_for_writing()
+            except (sqlite3.Error, OSError):
+                return
+            if self._keeping:
+                self._kept = conn
+            else:  # kept_open ended meanwhile
+                conn.close()
+
     def head(self, count: int | None = None) -> CachedList | None:
         """The first `count` rows of this scope's list, read without looking at the others
         (their number included): the same time for any size of list. None when there is none

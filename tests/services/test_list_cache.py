@@ -261,6 +261,28 @@ def test_a_load_saves_through_one_connection_each_save_read_at_once(tmp_path: Pa
     assert done is not None and done.complete and done.rows == rows[1:]
 
 
+def test_a_load_opens_its_file_ahead_and_its_writes_use_that_connection(tmp_path: Path) -> None:
+    path = tmp_path / "list-cache.sqlite3"
+    cache = ListCache(path, "scope")
+    rows, started = _rows(3), datetime(2026, 3, 1, tzinfo=UTC)
+    cache.open_for_writes()  # outside a load: nothing to keep it for
+    assert not path.exists() and cache._kept is None
+    with cache.kept_open():
+        opening = threading.Thread(target=cache.open_for_writes)  # as the app does, in a thread
+        opening.start()
+        opening.join()
+        ahead = cache._kept
+        assert ahead is not None and path.exists()  # before anything is written
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        cache.begin_load(started)
+        cache.save_project(rows[0].project_id, rows)
+        cache.finish_load(started)
+        assert cache._kept is ahead
+    assert cache._kept is None  # closed with the load
+    read = cache.load()
+    assert read is not None and read.complete and read.rows == rows
+
+
 def test_a_reload_replaces_its_own_list_and_no_other_users(tmp_path: Path) -> None:
     path, saved_at = tmp_path / "list-cache.sqlite3", datetime(2026, 3, 1, tzinfo=UTC)
     mine, theirs = ListCache(path, "b-mine"), ListCache(path, "a-theirs")
