@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.widgets._toast import Toast
 
 from sandbox import SandboxServer, inspect
@@ -28,6 +28,7 @@ from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.confirm_unlink_many import ConfirmUnlinkManyScreen
 from tui.screens.unlink_actions import WAITING
+from tui.widgets.key_footer import KeyFooter
 
 
 @pytest.mark.reads_only
@@ -61,7 +62,8 @@ async def test_the_screen_lists_every_synced_cco_under_its_title(
             b.binding.key for b in pilot.app.screen.active_bindings.values() if b.binding.show
         }
         assert {"u", "slash", "r", "q"} <= footer_keys
-        assert pilot.app.screen.query_one(Footer)
+        footer = pilot.app.screen.query_one(KeyFooter).render().plain
+        assert footer.startswith("q Quit ? Keys ") and "u Unlink" in footer
 
 
 async def test_unlinking_a_cco_deleted_in_quickbooks_shows_green_and_the_row_leaves(

@@ -16,13 +16,12 @@ from textual.command import CommandPalette
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Static
-from textual.widgets._footer import FooterKey
 
 from cco_unlink.cli import main
 from services import locations
 from services.backend import Backend, Target
 from services.batch import UnlinkBatch
-from tests.tui.conftest import AppRunner, notifications, screen_of, settle
+from tests.tui.conftest import AppRunner, notifications, screen_of, settle, wait_until
 from tui.app import CcoUnlinkApp
 from tui.screens.batch_summary import BatchSummaryScreen
 from tui.screens.change_orders import ChangeOrdersScreen
@@ -38,10 +37,13 @@ async def test_quit_and_help_stay_in_the_footer_at_80_columns(
     app = CcoUnlinkApp(Backend(make_target()))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        keys = list(app.screen.query_one(KeyFooter).query(FooterKey))
+        footer = app.screen.query_one(KeyFooter)
+        keys = footer.shown
         assert [key.action for key in keys[:2]] == ["quit", "toggle_help"]
+        line = footer.render().plain
+        assert line.startswith("q Quit ? Keys ")
         for key in keys[:2]:
-            assert key.region.right <= 80 and key.region.width > 0
+            assert key.end <= 80 and key.end > key.start
 
 
 @pytest.mark.reads_only
@@ -236,13 +238,17 @@ async def test_the_footer_at_80_columns_shows_keys_whole_and_nothing_behind_the_
                 await pilot.press("enter")
                 await settle(pilot)
             footer = app.screen.query_one(KeyFooter)
-            keys = list(footer.query(FooterKey))
+            line = footer.render().plain
+            keys = list(footer.shown)
             palette = keys.pop()
-            assert palette.has_class("-command-palette"), opened
-            assert palette.region.right == 80, opened
+            assert palette.palette and palette.end == 80, opened
+            assert line.endswith("▏^p palette") and len(line) == 80, opened
             assert [key.action for key in keys[:2]] == ["quit", "toggle_help"], opened
             for key in keys:
-                assert key.region.right <= palette.region.x, (opened, key.description)
+                # Whole, before the palette's edge: what the line shows there is the key.
+                assert key.end < palette.start - 1, (opened, key.description)
+                shown = line[key.start : key.end]
+                assert shown == f"{key.key_display} {key.description}".strip(), opened
             bound = {b.action for _, b, _, _ in app.screen.active_bindings.values() if b.show}
             assert len(keys) < len(bound) - 1, f"{opened}: every key fitted, nothing was dropped"
 
@@ -286,3 +292,18 @@ async def test_the_summary_the_typed_question_and_the_toasts_name_remapped_keys(
 
 async def _never(_: object) -> Any:
     raise AssertionError("nothing is unlinked here")
+
+
+@pytest.mark.reads_only
+async def test_a_footer_key_is_clicked_and_names_itself_under_the_mouse(
+    make_target: Callable[..., Target],
+) -> None:
+    app = CcoUnlinkApp(Backend(make_target()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        help_key = next(key for key in footer.shown if key.action == "toggle_help")
+        await pilot.hover(KeyFooter, offset=(help_key.start, 0))
+        assert footer.tooltip == "Show every key"
+        await pilot.click(KeyFooter, offset=(help_key.start + 2, 0))
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))

@@ -37,9 +37,7 @@ class StartingScreen(Screen[None]):
         status = StatusLine(id="status-line")
         status.say(messages.CONNECTING)
         yield status
-        # Its keys would come in the frame after the first, when the list's screen is already
-        # laid over this one: never seen (see KeyFooter).
-        yield KeyFooter(keys=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.app.show_list)

@@ -1,108 +1,214 @@
-"""The footer, with the keys a newcomer looks for first: where the terminal is too narrow for all
-the keys, the last ones are left out whole, never cut mid-word. It is composed again only when
-the keys it shows change."""
+"""The footer: the screen's keys on one line, the ones a newcomer looks for first. Where the
+terminal is too narrow for all of them the last are left out whole, never cut mid-word; the
+command palette's key stays at the right end.
+
+One widget drawing the line, rather than Textual's Footer with a widget for each key: that one
+composed a dozen or more widgets again whenever the screen's keys changed (focus, a load's
+state, the detail pane), each with its styles and layout, about 20 ms of CPU on the way to a
+first start's first rows. Here a change of keys is a repaint of one line. Keys are clicked
+(a disabled one rings the bell) and show their tooltip under the mouse, as Textual's do.
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+import msgspec
 from rich.cells import cell_len
+from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 FIRST_ACTIONS = ("quit", "toggle_help")
 
-PALETTE_CLASS = "-command-palette"
+KEY = "key-footer--key"
+DESCRIPTION = "key-footer--description"
+DISABLED = "key-footer--disabled"
+HOVER = "key-footer--hover"
+EDGE = "key-footer--edge"
+PALETTE_EDGE = "▏"
+"""Left of the palette key, as Textual's footer draws it."""
 
 
-class KeyFooter(Footer):
-    # Textual gives every compact key a right margin, the palette key docked on the right too:
-    # the keys scrolled behind it showed through that last column as a stray letter.
+class ShownKey(msgspec.Struct, frozen=True):
+    """A key as the footer shows it, and the columns it takes."""
+
+    key: str
+    key_display: str
+    description: str
+    action: str
+    enabled: bool
+    tooltip: str
+    start: int
+    end: int
+    palette: bool = False
+
+
+class KeyFooter(Widget, can_focus=False):
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES: ClassVar[set[str]] = {KEY, DESCRIPTION, DISABLED, HOVER, EDGE}
     DEFAULT_CSS = """
-    KeyFooter.-compact FooterKey.-command-palette {
-        margin-right: 0;
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .key-footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .key-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .key-footer--disabled {
+            text-style: dim;
+        }
+        & > .key-footer--hover {
+            background: $block-hover-background;
+        }
+        & > .key-footer--edge {
+            color: $foreground 20%;
+        }
     }
     """
 
-    def __init__(self, *, keys: bool = True) -> None:
-        """`keys=False`: the footer's line without its keys, for a screen covered as soon as
-        it is painted (StartingScreen). Textual knows a screen's keys only once it is mounted,
-        so they come in a frame after the first; composing them, about 10 ms of CPU, would then
-        only hold back the screen laid over it."""
-        super().__init__(compact=True)
-        self._keys = keys
-        self._composed_width = 0
-        self._shown: tuple[object, ...] | None = None
-        """What the last compose showed (see _what_it_shows); None before the keys are known."""
-        self._recompose_due = False
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[ShownKey] = []
+        """The keys on the line as last drawn, left to right, the palette's last."""
+        self._hovered: ShownKey | None = None
+        self._drawn_from: tuple[object, ...] | None = None
 
-    def compose(self) -> ComposeResult:
-        widgets = list(super().compose())
-        self._shown = self._what_it_shows() if self._bindings_ready else None
-        keys = [w for w in widgets if isinstance(w, FooterKey) and not w.has_class(PALETTE_CLASS)]
-        first = [w for w in keys if w.action in FIRST_ACTIONS]
-        ordered = first + [w for w in keys if w not in first]
-        others = [w for w in widgets if w not in keys]
-        self._composed_width = self._width()
-        room = self._composed_width - sum(_cells(w) for w in others)
-        shown: list[Widget] = []
-        for key in ordered:
-            needed = _cells(key)
-            if needed > room and key.action not in FIRST_ACTIONS:
-                break
-            room -= needed
-            shown.append(key)
-        yield from shown
-        yield from others
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        # Textual composes the footer again, each key a new widget, whenever the screen says its
-        # keys may have changed: a dozen times between a first start's first frame and its first
-        # rows (focus, the load's status), mostly to show the same keys. Here at most once a
-        # frame, and only when what the footer shows has changed.
-        if not self._keys:
-            return
-        self._bindings_ready = True
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self._recompose_soon()
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
-    def on_resize(self, event: events.Resize) -> None:
-        if self._width() != self._composed_width:
-            self._recompose_soon()
-
-    def _recompose_soon(self) -> None:
-        if not self._recompose_due:
-            self._recompose_due = True
-            self.call_after_refresh(self._recompose_if_changed)
-
-    async def _recompose_if_changed(self) -> None:
-        self._recompose_due = False
-        if self._width() != self._composed_width or self._what_it_shows() != self._shown:
-            await self.recompose()
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        # Said a dozen times between a first start's first frame and its first rows (focus,
+        # the load's state), mostly of the same keys: painted again only when they differ.
+        if screen is self.screen and self._what_it_shows() != self._drawn_from:
+            self.refresh()
 
     def _what_it_shows(self) -> tuple[object, ...]:
-        """All that compose reads: the screen's keys, their state and names, and the width."""
-        return (
-            self._width(),
-            self.show_command_palette,
-            tuple(
-                (key, binding.action, binding.description, binding.show, enabled, tooltip)
-                for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
-            ),
+        return tuple(
+            (key, binding.action, binding.description, binding.show, enabled, tooltip)
+            for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
         )
 
-    def _width(self) -> int:
-        return self.size.width or self.app.size.width
+    def render(self) -> Text:
+        self._drawn_from = self._what_it_shows()
+        self.shown = self._lay_out(self.size.width)
+        styles = {name: self.get_component_rich_style(name) for name in (KEY, DESCRIPTION)}
+        line = Text(no_wrap=True, end="")
+        for shown in self.shown:
+            # A space after each key; the palette's key after its edge, at the right end.
+            edge = len(PALETTE_EDGE) if shown.palette else 0
+            line.append(" " * max(0, shown.start - edge - line.cell_len))
+            if shown.palette:
+                line.append(PALETTE_EDGE, self.get_component_rich_style(EDGE))
+            start = line.cell_len
+            line.append(shown.key_display, styles[KEY])
+            if shown.description:
+                line.append(f" {shown.description}", styles[DESCRIPTION])
+            if not shown.enabled:
+                line.stylize(self.get_component_rich_style(DISABLED), start)
+            if shown == self._hovered:
+                line.stylize(self.get_component_rich_style(HOVER), start)
+        return line
+
+    def _lay_out(self, width: int) -> list[ShownKey]:
+        """Which keys fit in `width` columns, and where: `q` and `?` first whatever the width,
+        then the screen's keys in their order while each fits whole, a space after each; the
+        palette's key at the right end, after its edge."""
+        bindings = self.screen.active_bindings
+        palette_binding = bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        keys = [
+            (binding, enabled, tooltip)
+            for key, (_, binding, enabled, tooltip) in bindings.items()
+            if binding.show and key != self.app.COMMAND_PALETTE_BINDING
+        ]
+        # One entry an action: several keys for one action show the first, as Textual's did.
+        by_action: dict[str, tuple[Binding, bool, str]] = {}
+        for binding, enabled, tooltip in keys:
+            by_action.setdefault(binding.action, (binding, enabled, tooltip))
+        ordered = sorted(by_action.values(), key=lambda k: k[0].action not in FIRST_ACTIONS)
+        shown: list[ShownKey] = []
+        room = width
+        palette: ShownKey | None = None
+        if palette_binding is not None and self.app.ENABLE_COMMAND_PALETTE:
+            _, binding, enabled, tooltip = palette_binding
+            display = self.app.get_key_display(binding)
+            size = _cells(display, binding.description)
+            palette = ShownKey(
+                binding.key,
+                display,
+                binding.description,
+                binding.action,
+                enabled,
+                binding.tooltip or tooltip or binding.description,
+                width - size,
+                width,
+                palette=True,
+            )
+            room -= size + len(PALETTE_EDGE)
+        at = 0
+        for binding, enabled, tooltip in ordered:
+            display = self.app.get_key_display(binding)
+            size = _cells(display, binding.description)
+            if at + size > room and binding.action not in FIRST_ACTIONS:
+                break
+            shown.append(
+                ShownKey(
+                    binding.key,
+                    display,
+                    binding.description,
+                    binding.action,
+                    enabled,
+                    tooltip or binding.tooltip,
+                    at,
+                    at + size,
+                )
+            )
+            at += size + 1
+        if palette is not None:
+            shown.append(palette)
+        return shown
+
+    def key_at(self, x: int) -> ShownKey | None:
+        for shown in self.shown:
+            if shown.start <= x < shown.end:
+                return shown
+        return None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        hovered = self.key_at(event.x)
+        if hovered != self._hovered:
+            self._hovered = hovered
+            self.tooltip = hovered.tooltip if hovered is not None and hovered.tooltip else None
+            self.refresh()
+
+    def on_leave(self) -> None:
+        if self._hovered is not None:
+            self._hovered = None
+            self.tooltip = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        clicked = self.key_at(event.x)
+        if clicked is None:
+            return
+        if clicked.enabled:
+            self.app.simulate_key(clicked.key)
+        else:
+            self.app.bell()
 
 
-def _cells(widget: Widget) -> int:
-    """Columns a footer key takes in the compact style: key, space, description, then a space
-    (the palette key, docked right, has a border on its left instead)."""
-    if not isinstance(widget, FooterKey):
-        return 0
-    text = cell_len(widget.key_display)
-    if widget.description:
-        text += 1 + cell_len(widget.description)
-    return text + 1
+def _cells(key_display: str, description: str) -> int:
+    """Columns a key takes: its name, then a space and its description if it has one."""
+    return cell_len(key_display) + (1 + cell_len(description) if description else 0)
