@@ -39,5 +39,8 @@ class StartingScreen(Screen[None]):
         yield status
         yield KeyFooter()
 
-    def on_mount(self) -> None:
-        self.call_after_refresh(self.app.show_list)
+    def on_screen_resume(self) -> None:
+        # This handler runs before Textual's own, which paints the screen; call_next runs once
+        # that one is done: the moment the first frame is out. (After the next refresh instead,
+        # it waited for a second frame, up to 17 ms later, that some widget had asked for.)
+        self.call_next(self.app.show_list)
