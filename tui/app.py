@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import gc
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
 # The list's screen, the palette's list commands, the help and the dialogs are imported where
 # first used, not here: a first start paints its first frame before loading them (see
 # tui/screens/starting.py).
+
+COLLECTOR_OFF_AT_MOST_S = 1.0
+"""How long a first start's first rows may keep the cycle collector off (see show_list)."""
 
 
 def _list_commands() -> type[Provider]:
@@ -94,10 +99,32 @@ class CcoUnlinkApp(App[None]):
         not switched to (Textual cannot switch away from the first screen); nothing pops it,
         so the starting screen is never seen again."""
         if self.list_screen is None:
+            # The collector is off while the list's code, the HTTP stack and the first rows
+            # load, as it is while the app's own modules load (cco_unlink/__main__): its passes
+            # over what they make, which lives as long as the app, cost 10-15 ms of CPU on the
+            # way to a first start's first rows. It is back once those are on screen.
+            gc.disable()
             # Before the list's code loads: the sandbox's child and the HTTP stack start
             # meanwhile, rather than once the list's screen connects.
             self.backend.start_connecting()
-            self.push_screen(self._make_list_screen())
+            screen = self._make_list_screen()
+            self._collector_back_after_first_rows(screen, self.push_screen(screen))
+
+    @work(group="collector", exit_on_error=False)
+    async def _collector_back_after_first_rows(
+        self, screen: ChangeOrdersScreen, mounted: Awaitable[object]
+    ) -> None:
+        """Turn the collector on again once the list's first rows are painted, or after
+        COLLECTOR_OFF_AT_MOST_S whatever happens (no rows, an error, the app quitting)."""
+        try:
+            async with asyncio.timeout(COLLECTOR_OFF_AT_MOST_S):
+                await mounted
+                await screen.table.rows_painted.wait()
+        except TimeoutError:
+            pass
+        finally:
+            gc.freeze()  # what start-up made stays: kept out of the collector's passes
+            gc.enable()
 
     async def action_quit(self) -> None:
         """q (and Ctrl+Q): leave at once, unless a change is out: then ask, and on "quit
@@ -141,4 +168,5 @@ class CcoUnlinkApp(App[None]):
             self.push_screen(HelpScreen(key_sections(self.screen)))
 
     async def on_unmount(self) -> None:
+        gc.enable()  # should show_list's worker have been stopped before it could run
         await self.backend.aclose()

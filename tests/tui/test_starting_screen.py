@@ -4,6 +4,7 @@ cached list, the list is the first screen."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,11 +61,13 @@ async def test_a_first_start_starts_connecting_before_the_list_s_screen_is_made(
     # The embedded sandbox's child and the HTTP stack's loading begin once the first frame is
     # out, while the list's screen loads, rather than when that screen connects.
     list_made_when_started: list[bool] = []
+    collector_on_when_started: list[bool] = []
     app: CcoUnlinkApp | None = None
 
     def sandbox_started() -> None:
         assert app is not None
         list_made_when_started.append(app.list_screen is not None)
+        collector_on_when_started.append(gc.isenabled())
 
     backend = Backend(
         make_target(cache_path=tmp_path / "list-cache.sqlite3"),
@@ -75,6 +78,9 @@ async def test_a_first_start_starts_connecting_before_the_list_s_screen_is_made(
         await wait_until(pilot, lambda: isinstance(app.screen, ChangeOrdersScreen))
         await settle(pilot)
         assert screen_of(pilot).table.row_keys  # and the list, connected, came
+        # Off while the list's code and its first rows loaded, on again once they are shown.
+        assert collector_on_when_started == [False]
+        assert gc.isenabled()
         await pilot.press("q")
         await pilot.pause()
     assert list_made_when_started == [False]  # once, before the list's screen existed
