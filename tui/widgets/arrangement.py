@@ -24,7 +24,7 @@ from itertools import chain
 from operator import attrgetter, methodcaller
 from typing import TypeVar
 
-from services.models import SyncedCco
+from services.models import CcoPlace, SyncedCco
 from tui.widgets.cco_columns import FIELDS
 from tui.widgets.search_index import SearchIndex
 
@@ -46,13 +46,33 @@ def _text(
     field: str, key: Callable[[str], str] = str.lower
 ) -> Callable[[Iterable[SyncedCco]], Iterable[SortKey]]:
     """Keys of a text column, each distinct text's made once: a column repeats a few hundred
-    texts over thousands of rows, and a key each row would be a string each row."""
+    texts over thousands of rows, and a key each row would be a string each row. A field of
+    the row's place ("place.vendor") is read once a place, which its rows share: a row is
+    told its place's key by the place's identity, in C."""
+    if field.startswith(_PLACE):
+        return _place_text(attrgetter(field.removeprefix(_PLACE)), key)
     get = attrgetter(field)
 
     def keys(rows: Iterable[SyncedCco]) -> Iterable[SortKey]:
         texts = list(map(get, rows))
         made = {text: key(text) for text in set(texts)}
         return map(made.__getitem__, texts)
+
+    return keys
+
+
+_PLACE = "place."
+_PLACE_OF = attrgetter("place")
+
+
+def _place_text(
+    get: Callable[[CcoPlace], str], key: Callable[[str], str]
+) -> Callable[[Iterable[SyncedCco]], Iterable[SortKey]]:
+    def keys(rows: Iterable[SyncedCco]) -> Iterable[SortKey]:
+        places = list(map(_PLACE_OF, rows))  # held: no identity is reused meanwhile
+        distinct = dict(zip(map(id, places), places, strict=True))
+        made = {at: key(get(place)) for at, place in distinct.items()}
+        return map(made.__getitem__, map(id, places))
 
     return keys
 
