@@ -1,5 +1,5 @@
 """The first screen of a start with no cached list: the header, the list's title, "Connecting to
-Procore…" and the footer's line, painted before the list's own code is loaded.
+Procore…" and the keys, painted before the list's own code is loaded.
 
 A first start has nothing else to show until Procore answers. The list's screen brings the
 table, its actions, their dialogs and their styles: loading, laying out and painting them held
