@@ -153,6 +153,8 @@ class ChangeOrdersScreen(FixActions):
             if cached is None:
                 self._set_status(messages.CONNECTING)
                 await self._on_screen(self.table.painted)
+                # Made while Procore (or the sandbox, still starting) is waited for.
+                self.query_one(LoadProgressBar).prepare()
             else:
                 # Shown before connecting, marked as cached: a restart does not wait for the
                 # network. (on_mount may have shown it already, from the read-ahead.)
@@ -260,7 +262,9 @@ class ChangeOrdersScreen(FixActions):
         # shown together, a tenth of a second's at a time, rather than a frame each (about a
         # tenth of the load's CPU); the first rows at once.
         arrived: list[SyncedCco] = []
-        shown_at = 0.0
+        # From now: the projects' list, when the first project's rows follow within the tenth,
+        # is shown with them, in one frame.
+        shown_at = time.monotonic()
 
         def show(progress: LoadProgress | None) -> None:
             nonlocal arrived, shown_at

@@ -24,9 +24,9 @@ class LoadProgressBar(Horizontal):
     estimates it counts down, so that a load waiting out a rate-limit window (no project finishing
     for minutes) does not show the same time to go all along.
 
-    Its parts are made when it is first shown: hidden in every start's first frame, they held
-    that frame back by about 5 ms of CPU (Textual's progress bar, its four widgets and their
-    styles), and a load first reports progress while it waits for Procore's answers."""
+    Its parts are made when a load first needs them (prepare): hidden in every start's first
+    frame, they held that frame back by about 5 ms of CPU (Textual's progress bar, its four
+    widgets and their styles)."""
 
     DEFAULT_CSS = """
     LoadProgressBar {
@@ -68,19 +68,26 @@ class LoadProgressBar(Horizontal):
     def text(self) -> str:
         return "" if self._parts is None else str(self._parts[1].render())
 
-    def show(self, progress: LoadProgress) -> None:
-        self.progress = progress
-        total, done = max(1, progress.projects_total), progress.projects_done
-        said = messages.load_progress(progress)
+    def prepare(self) -> None:
+        """Make its parts, still hidden: for a load to call while it waits for Procore's first
+        answers, so that showing the bar with the first rows is one layout of the screen, not
+        the parts' making and two."""
         if self._parts is None:
             from textual.widgets import ProgressBar
 
             # No percentage: the words say how many projects of how many.
             self._parts = (
-                ProgressBar(total, show_eta=False, show_percentage=False, id="load-progress-bar"),
-                Static(said, id="load-progress-text", markup=False),
+                ProgressBar(show_eta=False, show_percentage=False, id="load-progress-bar"),
+                Static("", id="load-progress-text", markup=False),
             )
             self.mount(*self._parts)
+
+    def show(self, progress: LoadProgress) -> None:
+        self.progress = progress
+        total, done = max(1, progress.projects_total), progress.projects_done
+        said = messages.load_progress(progress)
+        self.prepare()
+        assert self._parts is not None
         bar, text = self._parts
         bar.update(total=total, progress=done)
         # Its size is the bar's: no layout of the screen for a new text (once per project).
