@@ -41,11 +41,16 @@ class _Section(msgspec.Struct, frozen=True):
     on the way to every start's first frame."""
 
     def __repr__(self) -> str:
-        shown = ", ".join(
-            f"{name}={'***' if name in _SECRET_FIELDS and value else repr(value)}"
-            for name, value in msgspec.structs.asdict(self).items()
-        )
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
         return f"{type(self).__name__}({shown})"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """What Rich shows, in Textual's tracebacks of a crash among them: msgspec's own
+        would list the secrets."""
+        return [
+            (name, "***" if name in _SECRET_FIELDS and value else value)
+            for name, value in msgspec.structs.asdict(self).items()
+        ]
 
 
 class BackendSettings(_Section, frozen=True):

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.pretty import pretty_repr
 
 from services.errors import SettingsError
 from services.settings import Settings, load_settings, replace, save_settings
@@ -59,6 +60,9 @@ def test_secrets_from_the_environment_win(monkeypatch: pytest.MonkeyPatch) -> No
     settings = load_settings(None)
     assert (settings.procore.client_secret, settings.quickbooks.token) == ("s3cret", "t0ken")
     assert "s3cret" not in repr(settings) and "t0ken" not in repr(settings)
+    # Rich's own way, which Textual's traceback of a crash prints its locals with.
+    shown = pretty_repr(settings)
+    assert "s3cret" not in shown and "t0ken" not in shown and "client_secret='***'" in shown
 
 
 def test_saving_a_secret_writes_the_file_for_its_owner_only(tmp_path: Path) -> None:
