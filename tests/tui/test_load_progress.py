@@ -3,7 +3,8 @@ time to go, from Procore's rate-limit headers; a project the person filters for 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -14,10 +15,10 @@ from textual.widgets import Static
 from cco_unlink.sandbox_target import sandbox_target
 from sandbox import SandboxServer
 from services.backend import Backend, Target
-from services.models import LoadProgress
+from services.models import CachedList, LoadProgress, SyncedCco
 from tests.clock import JumpingClock
 from tests.helpers import procore_paced_company
-from tests.tui.conftest import screen_of, settle
+from tests.tui.conftest import screen_of, settle, wait_until
 from tui.app import CcoUnlinkApp
 from tui.widgets.load_progress import LoadProgressBar
 
@@ -213,3 +214,36 @@ async def test_the_time_to_go_counts_down_while_no_project_finishes() -> None:
         bar.show(msgspec.structs.replace(progress, projects_done=76, eta_seconds=120))
         await pilot.pause()
         assert bar.text.endswith("about 2 min to go")
+
+
+async def test_a_slow_first_project_still_shows_the_load_under_way(
+    make_target: Callable[..., Target], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The projects' list comes at once, the first project's rows only much later (a big
+    # project, a rate-limit window): the load says how far it is within a tenth all the same.
+    backend = Backend(make_target())
+    listed = asyncio.Event()
+    release = asyncio.Event()
+    synced_ccos = backend.synced_ccos
+
+    async def slow_after_the_list(
+        resume: CachedList | None = None,
+    ) -> AsyncIterator[tuple[list[SyncedCco], LoadProgress]]:
+        async for batch, progress in synced_ccos(resume):
+            if progress.projects_done and not release.is_set():
+                listed.set()
+                await release.wait()
+            yield batch, progress
+
+    monkeypatch.setattr(backend, "synced_ccos", slow_after_the_list)
+    app = CcoUnlinkApp(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await asyncio.wait_for(listed.wait(), 10)
+        bar = app.screen.query_one(LoadProgressBar)
+        await wait_until(pilot, lambda: bar.has_class("-loading"), timeout=2)
+        assert bar.progress is not None and bar.progress.projects_done == 0
+        assert "projects" in bar.text
+        release.set()
+        await settle(pilot)
+        assert screen_of(pilot).table.row_count > 0
+        assert not bar.has_class("-loading")

@@ -35,6 +35,8 @@ from tui.widgets.load_progress import LoadProgressBar
 from tui.widgets.status_line import ListSummary, StatusLine
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from services.backend import Backend
 
 log = logging.getLogger(__name__)
@@ -263,11 +265,18 @@ class ChangeOrdersScreen(FixActions):
         # tenth of the load's CPU); the first rows at once.
         arrived: list[SyncedCco] = []
         # From now: the projects' list, when the first project's rows follow within the tenth,
-        # is shown with them, in one frame.
+        # is shown with them, in one frame. What is not shown at once is shown within the
+        # tenth all the same (`pending`): a slow project, or one waiting out a rate-limit
+        # window, must not leave the load looking as if it had not begun.
         shown_at = time.monotonic()
+        latest: LoadProgress | None = None
+        pending: Timer | None = None
 
         def show(progress: LoadProgress | None) -> None:
-            nonlocal arrived, shown_at
+            nonlocal arrived, shown_at, pending
+            if pending is not None:
+                pending.stop()
+                pending = None
             if arrived:
                 self.table.add_rows(arrived)
                 self._restore_marks(arrived, marks)
@@ -276,8 +285,12 @@ class ChangeOrdersScreen(FixActions):
                 progress_bar.show(progress)
                 self._set_status(messages.loading(progress))
 
+        def show_latest() -> None:
+            show(latest)
+
         try:
             async for batch, progress in self.backend.synced_ccos(resume=resume):
+                latest = progress
                 if first_batch:
                     self.table.replace_rows([])
                     self.cache_note = ""
@@ -287,6 +300,8 @@ class ChangeOrdersScreen(FixActions):
                 due = time.monotonic() - shown_at >= LOAD_SHOWN_EVERY_S
                 if first_rows or due or progress.fraction >= 1:
                     show(progress)
+                elif pending is None:
+                    pending = self.set_timer(LOAD_SHOWN_EVERY_S, show_latest)
                 if first_rows:
                     # On screen before the other projects' requests go out: otherwise their
                     # answers, read before the next frame, held the first rows back.
@@ -294,6 +309,9 @@ class ChangeOrdersScreen(FixActions):
         except Exception:
             show(None)  # what came in before the failure is shown, as it is saved
             raise
+        finally:
+            if pending is not None:  # cancelled: nothing more is shown
+                pending.stop()
         show(None)
 
     def _restore_marks(self, rows: list[SyncedCco], marks: dict[int, str]) -> None:
