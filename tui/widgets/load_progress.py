@@ -77,7 +77,9 @@ class LoadProgressBar(Horizontal):
 
             # No percentage: the words say how many projects of how many.
             self._parts = (
-                ProgressBar(show_eta=False, show_percentage=False, id="load-progress-bar"),
+                # A total from the start: without one, Textual's bar is "indeterminate" and
+                # repaints itself 15 times a second, even hidden.
+                ProgressBar(1, show_eta=False, show_percentage=False, id="load-progress-bar"),
                 Static("", id="load-progress-text", markup=False),
             )
             self.mount(*self._parts)
