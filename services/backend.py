@@ -83,6 +83,11 @@ def _load_the_wire() -> None:
     importlib.import_module("services.catalog")
 
 
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class Backend:
     def __init__(
         self,
@@ -146,8 +151,12 @@ class Backend:
         if self._connections is None:
             self.start_connecting()
             assert self._wire_loading is not None
-            # Shared with any other caller, and left running if this one is cancelled.
-            await asyncio.shield(self._wire_loading)
+            try:
+                # Shared with any other caller, and left running if this one is cancelled.
+                await asyncio.shield(self._wire_loading)
+            except Exception:
+                self._wire_loading = None  # a later open() (a refresh) tries again
+                raise
         return self.connections
 
     def start_connecting(self) -> None:
@@ -162,6 +171,8 @@ class Backend:
             # hold the loop a while yet (the UI loading the list's screen).
             loop = asyncio.get_running_loop()
             self._wire_loading = loop.run_in_executor(None, _load_the_wire)
+            # Its failure is open()'s to raise; an app that quits first has nothing to say.
+            self._wire_loading.add_done_callback(_retrieved)
 
     def _connecting(self) -> None:
         start, self._before_connecting = self._before_connecting, None

@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from services import backend as backend_module
 from services import locations
+from services.backend import Backend
+from services.target import Target
 from tests.conftest import REPO_ROOT
 
 # Runs the program's own entry point with the app's run replaced by a note of the collector's
@@ -128,3 +132,26 @@ def test_the_first_requests_import_nothing_on_the_event_loop(tmp_path: Path) -> 
     rows, imported = result.stdout.split(" ", 1)
     assert int(rows) > 0  # the first project's rows came
     assert imported.strip() == "[]", result.stderr
+
+
+async def test_a_network_side_that_failed_to_load_is_tried_again(
+    make_target: Callable[..., Target], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first open() fails (a broken install, a file not readable that moment); a refresh
+    # asks again and gets it, rather than the first failure forever.
+    loads: list[str] = []
+    load_the_wire = backend_module._load_the_wire
+
+    def failing_once() -> None:
+        loads.append("load")
+        if len(loads) == 1:
+            raise ImportError("httpx could not be loaded")
+        load_the_wire()
+
+    monkeypatch.setattr(backend_module, "_load_the_wire", failing_once)
+    backend = Backend(make_target())
+    with pytest.raises(ImportError):
+        await backend.open()
+    connections = await backend.open()
+    assert connections is backend.connections and len(loads) == 2
+    await backend.aclose()
