@@ -20,6 +20,7 @@ one assignment, and the rest are copied before they are read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from itertools import accumulate, chain, compress, filterfalse
 from operator import attrgetter, methodcaller, or_
@@ -67,6 +68,9 @@ _LINE_BREAKS = methodcaller("count", b"\n")
 SEAL_AT = 64
 
 
+_State = tuple[list[int], bytes, dict[int, bytes] | None, set[int] | None]
+
+
 class _Rows:
     """The rows of one commitment."""
 
@@ -77,35 +81,55 @@ class _Rows:
         """Where its first row indexed belongs: a row of the same place holds the same text."""
         self.text = commitment_text(place)
         """The commitment's text, lower-cased."""
-        self.state: tuple[list[int], bytes, dict[int, bytes], set[int]] = ([], b"", {}, set())
+        self.state: _State = ([], b"", None, None)
         """Ids and their own texts joined a line each, as sealed; the rows added since, by id;
-        the rows dropped since, whose sealed text no longer counts. One value, replaced whole
-        when sealed: a thread searching reads the four of one moment."""
+        the rows dropped since, whose sealed text no longer counts (None: none, as a sealed
+        commitment holds no empty dict and set, 300 bytes a commitment). One value, replaced
+        whole when sealed or first added to: a thread searching reads the four of one moment."""
         self.wholes = False
         """Some row of it was indexed by its whole text (see SearchIndex)."""
 
-    @property
-    def fresh(self) -> dict[int, bytes]:
-        return self.state[2]
+    def put(self, cco_id: int, text: bytes) -> int:
+        """Hold `text` as `cco_id`'s until the next seal; how many rows wait for it."""
+        ids, joined, fresh, dead = self.state
+        if fresh is None:
+            fresh = {}
+            self.state = (ids, joined, fresh, dead)
+        fresh[cco_id] = text
+        return len(fresh)
+
+    def forget(self, cco_id: int) -> None:
+        """`cco_id`'s text no longer counts."""
+        ids, joined, fresh, dead = self.state
+        if fresh is not None:
+            fresh.pop(cco_id, None)
+        if dead is None:
+            dead = set()
+            self.state = (ids, joined, fresh, dead)
+        dead.add(cco_id)
 
     @property
-    def dead(self) -> set[int]:
-        return self.state[3]
+    def changed(self) -> bool:
+        """Rows were added or dropped since the last seal."""
+        _, _, fresh, dead = self.state
+        return bool(fresh or dead)
 
     def seal(self) -> None:
         ids, joined, fresh, dead = self.state
+        gone: AbstractSet[int] = dead or frozenset()
         texts = [
             (cco_id, text)
             for cco_id, text in zip(ids, joined.split(b"\n") if ids else [], strict=True)
-            if cco_id not in dead
+            if cco_id not in gone
         ]
-        texts += fresh.items()
-        self.state = ([cco_id for cco_id, _ in texts], b"\n".join(t for _, t in texts), {}, set())
+        if fresh:
+            texts += fresh.items()
+        self.state = ([cco_id for cco_id, _ in texts], b"\n".join(t for _, t in texts), None, None)
 
     def holding(self, encoded: bytes) -> Iterable[int]:
         """The ids of the rows whose own text holds `encoded`."""
         ids, joined, fresh_now, dead_now = self.state
-        fresh = list(fresh_now.items())
+        fresh = list(fresh_now.items()) if fresh_now else []
         found: Iterable[int] = ()
         if encoded in joined:
             # The line of each place it is at: the line breaks before it, counted in C.
@@ -162,24 +186,23 @@ class SearchIndex:
             self._whole.add(cco.id)
             rows.wholes = True
         # A line a row: a line break of a title is a space here (no word holds either).
-        rows.fresh[cco.id] = text.replace("\n", " ").encode()
+        waiting = rows.put(cco.id, text.replace("\n", " ").encode())
         self.size += 1
-        if len(rows.fresh) >= SEAL_AT:
+        if waiting >= SEAL_AT:
             rows.seal()
 
     def drop(self, cco: SyncedCco) -> None:
         """Forget `cco`'s text, as it was indexed (its commitment then)."""
         rows = self._commitments.get(cco.commitment_id)
         if rows is not None:
-            rows.fresh.pop(cco.id, None)
-            rows.dead.add(cco.id)
+            rows.forget(cco.id)
             self.size -= 1
         self._whole.discard(cco.id)
 
     def seal(self) -> None:
         """Join every commitment's rows added or dropped since: the list has settled."""
         for rows in self._commitments.values():
-            if rows.fresh or rows.dead:
+            if rows.changed:
                 rows.seal()
 
     def matching(
