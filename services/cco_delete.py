@@ -4,7 +4,6 @@ cut short is settled later by reading the CCO back (services/settle.py)."""
 
 from __future__ import annotations
 
-import enum
 import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -18,27 +17,10 @@ from services.errors import (
     ProcorePermissionError,
     ProcoreRequestError,
 )
-from services.models import Actor, SyncedCco
+from services.models import Actor, DeleteKind, SyncedCco
 
 if TYPE_CHECKING:
     from services.procore.client import ProcoreClient
-
-
-class DeleteKind(enum.Enum):
-    DELETED = "deleted"
-    STILL_LINKED = "delete_refused_still_linked"
-    PERMISSION_MISSING = "delete_refused_permission"
-    REFUSED = "delete_refused"
-    NOT_FOUND = "delete_not_found"
-    OUTCOME_UNKNOWN = "delete_outcome_unknown"
-    NOT_STARTED = "delete_not_started"
-    """Refused before anything was asked: the audit log cannot be written, or who is acting
-    is not known."""
-
-    @property
-    def gone(self) -> bool:
-        """The CCO is not in Procore any more."""
-        return self in (DeleteKind.DELETED, DeleteKind.NOT_FOUND)
 
 
 @dataclass(frozen=True)

@@ -351,6 +351,25 @@ class CheckKind(enum.Enum):
     NOT_FOUND = "not_found"
 
 
+class DeleteKind(enum.Enum):
+    """How a delete in Procore ended (services/cco_delete.py)."""
+
+    DELETED = "deleted"
+    STILL_LINKED = "delete_refused_still_linked"
+    PERMISSION_MISSING = "delete_refused_permission"
+    REFUSED = "delete_refused"
+    NOT_FOUND = "delete_not_found"
+    OUTCOME_UNKNOWN = "delete_outcome_unknown"
+    NOT_STARTED = "delete_not_started"
+    """Refused before anything was asked: the audit log cannot be written, or who is acting
+    is not known."""
+
+    @property
+    def gone(self) -> bool:
+        """The CCO is not in Procore any more."""
+        return self in (DeleteKind.DELETED, DeleteKind.NOT_FOUND)
+
+
 class OutcomeKind(enum.Enum):
     UNLINKED = "unlinked"
     ALREADY_UNLINKED = "already_unlinked"

@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING
 
 from services import messages
 from services.audit import Action, AuditLog, AuditRecord, QuickBooksDeleted
-from services.cco_delete import DeleteKind
 from services.check import link_of
 from services.errors import AuditUnwritableError, CcoUnlinkError, ProcoreNotFoundError
-from services.models import OutcomeKind, Presence
+from services.models import DeleteKind, OutcomeKind, Presence
 from services.quickbooks.deletion import link_in_evidence
 
 if TYPE_CHECKING:

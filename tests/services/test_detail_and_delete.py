@@ -11,8 +11,7 @@ from sandbox import inspect
 from services import messages
 from services.audit import Action, AuditLog, AuditRecord, Phase, Subject, Who
 from services.backend import Backend, Target
-from services.cco_delete import DeleteKind
-from services.models import OutcomeKind
+from services.models import DeleteKind, OutcomeKind
 from services.settle import Backends, settle_unfinished
 from tests.helpers import demo_cco_id, load_rows
 

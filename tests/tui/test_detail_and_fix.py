@@ -18,7 +18,7 @@ from sandbox import SandboxServer, inspect
 from services import messages
 from services.audit import Action, AuditLog, AuditRecord, Phase
 from services.backend import Target
-from services.cco_delete import DeleteKind
+from services.models import DeleteKind
 from tests.helpers import demo_cco_id, is_linked
 from tests.tui.conftest import (
     AppRunner,

@@ -12,10 +12,9 @@ from textual import work
 from textual.notifications import SeverityLevel
 
 from services import messages
-from services.cco_delete import DeleteKind
 from services.check import CheckResult
 from services.errors import CcoUnlinkError
-from services.models import CheckKind, OutcomeKind, SyncedCco, UnlinkOutcome
+from services.models import CheckKind, DeleteKind, OutcomeKind, SyncedCco, UnlinkOutcome
 from tui import clipboard
 from tui.bindings import key_of
 from tui.feedback import (
