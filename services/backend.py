@@ -73,14 +73,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _load_the_wire() -> None:
+def _load_the_wire(settling: bool) -> None:
     """Import the network side and what its first requests would import on the event loop,
     each import a pause of the screen: the HTTP stack's lazy parts (services/connections.py),
-    the reading back of unfinished attempts that follows signing in, and the catalogue the
-    load reads the list with."""
+    the catalogue the load reads the list with and, when there is an audit log to read
+    (`settling`), the reading back of unfinished attempts that follows signing in."""
     importlib.import_module("services.connections").load_lazy_parts()
-    importlib.import_module("services.settle")
     importlib.import_module("services.catalog")
+    if settling:
+        importlib.import_module("services.settle")
 
 
 def _retrieved(future: asyncio.Future[None]) -> None:
@@ -170,7 +171,8 @@ class Backend:
             # In the thread at once, not once the event loop next runs a task: the caller may
             # hold the loop a while yet (the UI loading the list's screen).
             loop = asyncio.get_running_loop()
-            self._wire_loading = loop.run_in_executor(None, _load_the_wire)
+            settling = self.target.audit_path.exists()
+            self._wire_loading = loop.run_in_executor(None, _load_the_wire, settling)
             # Its failure is open()'s to raise; an app that quits first has nothing to say.
             self._wire_loading.add_done_callback(_retrieved)
 
@@ -228,14 +230,17 @@ class Backend:
         else:
             raise ProcorePermissionError(messages.no_company(user.login))
         self.user, self.company = user, chosen
-        self._unlinker = self.connections.unlinker(self.audit, user, chosen.id)
+        self._unlinker = None
         self.settlement = await self.settle_unfinished()
         return user, chosen
 
-    async def settle_unfinished(self) -> SettleReport:
+    async def settle_unfinished(self) -> SettleReport | None:
         """Read back what attempts left open by a stopped run did, and record it (see
         services/settle.py). Never raises for the backend's sake: what cannot be read back now
-        stays open, and is named in the report."""
+        stays open, and is named in the report. None without an audit log: nothing was ever
+        attempted here (a first start), and nothing is loaded to say so."""
+        if not self.target.audit_path.exists():
+            return None
         from services.settle import Backends, SettleReport, settle_unfinished
 
         assert self.company is not None
@@ -416,8 +421,10 @@ class Backend:
 
     async def unlink(self, cco: SyncedCco) -> UnlinkOutcome:
         if self._unlinker is None:
-            await self.connect()
-        assert self._unlinker is not None
+            user, company = self.user, self.company
+            if user is None or company is None:
+                user, company = await self.connect()
+            self._unlinker = self.connections.unlinker(self.audit, user, company.id)
         outcome = await self._unlinker.unlink(cco)
         cache = self._cache()
         if cache is not None and (outcome.kind.succeeded or outcome.kind is OutcomeKind.NOT_FOUND):

@@ -22,13 +22,13 @@ from services.procore.request_counter import RequestCounter
 from services.procore.tokens import TokenStore
 from services.quickbooks.connector import QuickBooksConnector
 from services.tls import tls_context
-from services.unlink import UnlinkService
 from services.urls import invalid_url
 
 if TYPE_CHECKING:
     from services.audit import AuditLog
     from services.models import User
     from services.target import Target
+    from services.unlink import UnlinkService
 
 
 LAZY_PARTS = ("httpcore", "httpcore._backends.anyio", "anyio._backends._asyncio")
@@ -96,6 +96,9 @@ class Connections:
         )
 
     def unlinker(self, audit: AuditLog, user: User, company_id: int) -> UnlinkService:
+        # Here, not at the top: listing needs none of it (nor the audit log it writes to).
+        from services.unlink import UnlinkService
+
         return UnlinkService(
             self.procore, self.quickbooks, audit, Actor(user=user, company_id=company_id)
         )

@@ -142,11 +142,11 @@ async def test_a_network_side_that_failed_to_load_is_tried_again(
     loads: list[str] = []
     load_the_wire = backend_module._load_the_wire
 
-    def failing_once() -> None:
+    def failing_once(settling: bool) -> None:
         loads.append("load")
         if len(loads) == 1:
             raise ImportError("httpx could not be loaded")
-        load_the_wire()
+        load_the_wire(settling)
 
     monkeypatch.setattr(backend_module, "_load_the_wire", failing_once)
     backend = Backend(make_target())
