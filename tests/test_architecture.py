@@ -110,3 +110,16 @@ def test_packages_keep_to_their_side(package: str, forbidden: tuple[str, ...]) -
 def test_the_import_check_would_catch_a_violation(tmp_path: Path) -> None:
     (tmp_path / "screen.py").write_text("import httpx\nfrom xml.etree import ElementTree\n")
     assert len(_offending(tmp_path, ("httpx", "xml"))) == 2
+
+
+def test_listing_loads_nothing_of_unlinking_and_settling_without_an_audit_log() -> None:
+    # What a first start loads on its way to its first rows: the list's screen and the network
+    # side, with no audit log yet; the unlink and the reading back load when first needed.
+    loaded = _loaded_after(
+        "import tui.app, tui.screens.change_orders, services.backend as b\n"
+        "b._load_the_wire(settling=False)",
+        ("services",),
+    )
+    assert "services.connections" in loaded and "services.catalog" in loaded
+    later = ("services.unlink", "services.audit", "services.settle", "services.cco_delete")
+    assert [name for name in loaded if name in later] == []
