@@ -157,7 +157,10 @@ class Match:
         theirs = map(
             self._commitments.__contains__, map(_COMMITMENT_OF, map(records.__getitem__, ids))
         )
-        kept = compress(ids, map(or_, map(found.__contains__, ids), theirs))
+        if found:
+            kept = compress(ids, map(or_, map(found.__contains__, ids), theirs))
+        else:  # the word is in commitments' text alone (a vendor's name, say): one test a row
+            kept = compress(ids, theirs)
         whole = self._whole
         if not whole:
             return kept
