@@ -297,10 +297,10 @@ def _log_to_file() -> None:
 
 
 def _run_app(settings: Settings, arguments: argparse.Namespace) -> int:
-    # The sandbox's child starts when the app first connects, just after its first frame (a
-    # restart's cached rows, or a first start's "Connecting to Procore…"), rather than taking a
-    # core while the app starts: on a shared two-core machine it held a first start's first
-    # frame back by 5-20% of the empty app's, and its first rows came no sooner for it.
+    # The sandbox's child starts when the app asks (Backend.start_target): a first start's as
+    # its first frame is made, a restart's when it connects after painting its cached rows.
+    # Started here, before Textual loads, it took a core from the app's start: on a shared
+    # two-core machine it held a first start's first frame back by 5-20% of the empty app's.
     with embedded_sandbox(settings, reset=arguments.reset_sandbox, deferred=True) as sandbox:
         from tui.app import CcoUnlinkApp
 

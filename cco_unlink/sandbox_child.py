@@ -8,9 +8,10 @@ on another machine would not. The child serves until its standard input closes: 
 ends, or when this process dies without a word.
 
 A start that asks nothing of the sandbox before its first frame (the app's, every time) has the
-child started later, `deferred`, by `EmbeddedSandbox.start` before the first request: its start-up
-then does not compete with the app's for the machine's cores while the app imports and paints.
-The socket is bound at once all the same, so the address is known and nothing sent early is lost.
+child started later, `deferred`, by `EmbeddedSandbox.start`: when the app makes its first frame or
+connects (Backend.start_target), so that its start-up does not compete with the app's for the
+machine's cores while the app imports. The socket is bound at once all the same, so the address
+is known and nothing sent early is lost.
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ class Backend:
         both run while it loads and lays out the rest of its screen; open() does it otherwise.
         Must be called on the event loop."""
         if self._connections is None and self._wire_loading is None:
-            self._connecting()
+            self.start_target()
             # In the thread at once, not once the event loop next runs a task: the caller may
             # hold the loop a while yet (the UI loading the list's screen).
             loop = asyncio.get_running_loop()
@@ -176,7 +176,10 @@ class Backend:
             # Its failure is open()'s to raise; an app that quits first has nothing to say.
             self._wire_loading.add_done_callback(_retrieved)
 
-    def _connecting(self) -> None:
+    def start_target(self) -> None:
+        """Start what this backend connects to, when that is ours to start (the embedded
+        sandbox's child, started once); nothing otherwise. For the UI to call as it makes its
+        first frame: that child's start-up is most of a first start's wait."""
         start, self._before_connecting = self._before_connecting, None
         if start is not None:
             start()
@@ -184,7 +187,7 @@ class Backend:
     @property
     def connections(self) -> Connections:
         if self._connections is None:
-            self._connecting()
+            self.start_target()
             from services.connections import Connections  # see open()
 
             self._connections = Connections(self.target, self.clock)

@@ -85,6 +85,10 @@ class CcoUnlinkApp(App[None]):
         if self._paint_first:
             from tui.screens.starting import StartingScreen
 
+            # As the first frame is made, not after it: the sandbox's start-up (about 100 ms,
+            # on the other core) is what the first rows wait for longest. With the app, before
+            # Textual loads, it held the first frame back on a busy machine.
+            self.backend.start_target()
             return StartingScreen()
         return self._make_list_screen()
 

@@ -58,29 +58,36 @@ async def test_a_first_start_connects_under_its_first_frame_then_shows_the_list(
 async def test_a_first_start_starts_connecting_before_the_list_s_screen_is_made(
     make_target: Callable[..., Target], tmp_path: Path
 ) -> None:
-    # The embedded sandbox's child and the HTTP stack's loading begin once the first frame is
-    # out, while the list's screen loads, rather than when that screen connects.
-    list_made_when_started: list[bool] = []
-    collector_on_when_started: list[bool] = []
+    # The embedded sandbox's child starts as the first screen is made, the HTTP stack's loading
+    # once the first frame is out, while the list's screen loads, rather than when that screen
+    # connects.
+    screens_when_started: list[int] = []
+    collector_on_when_list_made: list[bool] = []
     app: CcoUnlinkApp | None = None
 
     def sandbox_started() -> None:
         assert app is not None
-        list_made_when_started.append(app.list_screen is not None)
-        collector_on_when_started.append(gc.isenabled())
+        screens_when_started.append(len(app.screen_stack))
 
     backend = Backend(
         make_target(cache_path=tmp_path / "list-cache.sqlite3"),
         before_connecting=sandbox_started,
     )
     app = CcoUnlinkApp(backend, paint_first=True)
+    make_list_screen = app._make_list_screen
+
+    def list_made() -> ChangeOrdersScreen:
+        collector_on_when_list_made.append(gc.isenabled())
+        return make_list_screen()
+
+    app._make_list_screen = list_made  # type: ignore[method-assign]
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, ChangeOrdersScreen))
         await settle(pilot)
         assert screen_of(pilot).table.row_keys  # and the list, connected, came
         # Off while the list's code and its first rows loaded, on again once they are shown.
-        assert collector_on_when_started == [False]
+        assert collector_on_when_list_made == [False]
         assert gc.isenabled()
         await pilot.press("q")
         await pilot.pause()
-    assert list_made_when_started == [False]  # once, before the list's screen existed
+    assert screens_when_started == [0]  # once, before even the first screen was on the stack
