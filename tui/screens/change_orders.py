@@ -155,8 +155,6 @@ class ChangeOrdersScreen(FixActions):
             if cached is None:
                 self._set_status(messages.CONNECTING)
                 await self._on_screen(self.table.painted)
-                # Made while Procore (or the sandbox, still starting) is waited for.
-                self.query_one(LoadProgressBar).prepare()
             else:
                 # Shown before connecting, marked as cached: a restart does not wait for the
                 # network. (on_mount may have shown it already, from the read-ahead.)

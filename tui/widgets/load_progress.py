@@ -4,29 +4,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import msgspec
-from textual.containers import Horizontal
-from textual.widgets import Static
+from rich.text import Text
+from textual.widget import Widget
 
 from services import messages
 from services.models import LoadProgress
 
 if TYPE_CHECKING:
     from textual.timer import Timer
-    from textual.widgets import ProgressBar
+
+BAR_CELLS = 12
+"""A short bar: at 80 columns the words beside it, the time to go last, stay in view."""
+DONE = "load-progress--done"
+LEFT = "load-progress--left"
+WORDS = "load-progress--words"
 
 
-class LoadProgressBar(Horizontal):
+class LoadProgressBar(Widget):
     """Shown only while a load runs. The time to go is the load's own estimate from Procore's
     rate-limit headers (services/catalog.py), not the bar's guess from its own speed; between two
     estimates it counts down, so that a load waiting out a rate-limit window (no project finishing
     for minutes) does not show the same time to go all along.
 
-    Its parts are made when a load first needs them (prepare): hidden in every start's first
-    frame, they held that frame back by about 5 ms of CPU (Textual's progress bar, its four
-    widgets and their styles)."""
+    One widget drawing the bar and the words, rather than Textual's ProgressBar (four widgets)
+    and a Static: made, styled and laid out on the way to a first start's first rows, those cost
+    several milliseconds of CPU for a line that is only ever this."""
 
     DEFAULT_CSS = """
     LoadProgressBar {
@@ -34,23 +39,21 @@ class LoadProgressBar(Horizontal):
         display: none;
         padding: 0 1;
         background: $panel;
+        & > .load-progress--done {
+            color: $primary;
+        }
+        & > .load-progress--left {
+            color: $surface;
+        }
+        & > .load-progress--words {
+            color: $text-muted;
+        }
     }
     LoadProgressBar.-loading {
         display: block;
     }
-    /* A short bar: at 80 columns the words beside it, the time to go last, stay in view. */
-    LoadProgressBar ProgressBar {
-        width: auto;
-        margin-right: 2;
-    }
-    LoadProgressBar ProgressBar Bar {
-        width: 12;
-    }
-    LoadProgressBar #load-progress-text {
-        width: 1fr;
-        color: $text-muted;
-    }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {DONE, LEFT, WORDS}
 
     COUNT_DOWN_EVERY_S = 1.0
 
@@ -59,41 +62,26 @@ class LoadProgressBar(Horizontal):
     ) -> None:
         super().__init__(id=id)
         self.progress: LoadProgress | None = None
-        self._parts: tuple[ProgressBar, Static] | None = None
+        self.text = ""
+        """The words beside the bar, as shown."""
         self._clock = clock
         self._shown_at = 0.0
         self._count_down: Timer | None = None
 
-    @property
-    def text(self) -> str:
-        return "" if self._parts is None else str(self._parts[1].render())
-
-    def prepare(self) -> None:
-        """Make its parts, still hidden: for a load to call while it waits for Procore's first
-        answers, so that showing the bar with the first rows is one layout of the screen, not
-        the parts' making and two."""
-        if self._parts is None:
-            from textual.widgets import ProgressBar
-
-            # No percentage: the words say how many projects of how many.
-            self._parts = (
-                # A total from the start: without one, Textual's bar is "indeterminate" and
-                # repaints itself 15 times a second, even hidden.
-                ProgressBar(1, show_eta=False, show_percentage=False, id="load-progress-bar"),
-                Static("", id="load-progress-text", markup=False),
-            )
-            self.mount(*self._parts)
+    def render(self) -> Text:
+        progress = self.progress
+        fraction = 0.0 if progress is None else min(1.0, progress.fraction)
+        done = round(BAR_CELLS * fraction)
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append("━" * done, self.get_component_rich_style(DONE))
+        line.append("━" * (BAR_CELLS - done), self.get_component_rich_style(LEFT))
+        line.append("  ")
+        line.append(self.text, self.get_component_rich_style(WORDS))
+        return line
 
     def show(self, progress: LoadProgress) -> None:
         self.progress = progress
-        total, done = max(1, progress.projects_total), progress.projects_done
-        said = messages.load_progress(progress)
-        self.prepare()
-        assert self._parts is not None
-        bar, text = self._parts
-        bar.update(total=total, progress=done)
-        # Its size is the bar's: no layout of the screen for a new text (once per project).
-        text.update(said, layout=False)
+        self._say(messages.load_progress(progress))
         self.add_class("-loading")
         self._shown_at = self._clock()
         if self._count_down is None:
@@ -104,11 +92,16 @@ class LoadProgressBar(Horizontal):
     def count_down(self) -> None:
         """The time to go, less the time since the estimate was shown."""
         progress = self.progress
-        if progress is None or progress.eta_seconds is None or self._parts is None:
+        if progress is None or progress.eta_seconds is None:
             return
         left = max(0.0, progress.eta_seconds - (self._clock() - self._shown_at))
-        said = messages.load_progress(msgspec.structs.replace(progress, eta_seconds=left))
-        self._parts[1].update(said, layout=False)
+        self._say(messages.load_progress(msgspec.structs.replace(progress, eta_seconds=left)))
+
+    def _say(self, text: str) -> None:
+        self.text = text
+        # One line as wide as the screen, whatever it says: a repaint, never a layout (once a
+        # project while loading).
+        self.refresh()
 
     def hide(self) -> None:
         self.progress = None
