@@ -82,6 +82,7 @@ def _load_the_wire(settling: bool) -> None:
     importlib.import_module("services.catalog")
     if settling:
         importlib.import_module("services.settle")
+        importlib.import_module("services.quickbooks.connector")
 
 
 def _retrieved(future: asyncio.Future[None]) -> None:

@@ -8,6 +8,7 @@ on first use, so a restart paints its cached list before paying for it (see Back
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 from typing import TYPE_CHECKING
 
@@ -20,13 +21,13 @@ from services.procore.auth import AuthorizationCode, ClientCredentials, Credenti
 from services.procore.client import ProcoreClient
 from services.procore.request_counter import RequestCounter
 from services.procore.tokens import TokenStore
-from services.quickbooks.connector import QuickBooksConnector
 from services.tls import tls_context
 from services.urls import invalid_url
 
 if TYPE_CHECKING:
     from services.audit import AuditLog
     from services.models import User
+    from services.quickbooks.connector import QuickBooksConnector
     from services.target import Target
     from services.unlink import UnlinkService
 
@@ -87,12 +88,25 @@ class Connections:
             http=self._procore_http,
             clock=clock,
         )
+        self._target, self._clock = target, clock
+        self._quickbooks_http: httpx.AsyncClient | None = None
+
+    @functools.cached_property
+    def quickbooks(self) -> QuickBooksConnector:
+        """Made when first asked (a check, an unlink, settling): listing never asks, and loading
+        the connector and its qbXML took 3-4 ms of a first start's way to its first rows."""
+        from services.quickbooks.connector import QuickBooksConnector
+
+        target = self._target
         self._quickbooks_http = httpx.AsyncClient(
             timeout=httpx.Timeout(target.quickbooks_timeout, connect=10.0),
             verify=tls_context(target.connector_url),
         )
-        self.quickbooks = QuickBooksConnector(
-            target.connector_url, target.connector_token, http=self._quickbooks_http, clock=clock
+        return QuickBooksConnector(
+            target.connector_url,
+            target.connector_token,
+            http=self._quickbooks_http,
+            clock=self._clock,
         )
 
     def unlinker(self, audit: AuditLog, user: User, company_id: int) -> UnlinkService:
@@ -106,5 +120,7 @@ class Connections:
     async def aclose(self) -> None:
         await self.procore.aclose()
         await self._procore_http.aclose()
-        await self.quickbooks.aclose()
-        await self._quickbooks_http.aclose()
+        if "quickbooks" in vars(self):  # made (see quickbooks)
+            await self.quickbooks.aclose()
+        if self._quickbooks_http is not None:
+            await self._quickbooks_http.aclose()

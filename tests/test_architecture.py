@@ -117,9 +117,16 @@ def test_listing_loads_nothing_of_unlinking_and_settling_without_an_audit_log() 
     # side, with no audit log yet; the unlink and the reading back load when first needed.
     loaded = _loaded_after(
         "import tui.app, tui.screens.change_orders, services.backend as b\n"
-        "b._load_the_wire(settling=False)",
+        "b._load_the_wire(settling=False)\n"
+        "import services.connections, services.procore.client",
         ("services",),
     )
     assert "services.connections" in loaded and "services.catalog" in loaded
-    later = ("services.unlink", "services.audit", "services.settle", "services.cco_delete")
+    later = (
+        "services.unlink",
+        "services.audit",
+        "services.settle",
+        "services.cco_delete",
+        "services.quickbooks.connector",
+    )
     assert [name for name in loaded if name in later] == []
