@@ -31,7 +31,7 @@ from tui.widgets.key_footer import KeyFooter
 
 
 @pytest.mark.reads_only
-async def test_quit_and_help_stay_in_the_footer_at_80_columns(
+async def test_quit_and_help_stay_in_the_footer_at_80_columns_and_answer_the_mouse(
     make_target: Callable[..., Target],
 ) -> None:
     app = CcoUnlinkApp(Backend(make_target()))
@@ -44,6 +44,12 @@ async def test_quit_and_help_stay_in_the_footer_at_80_columns(
         assert line.startswith("q Quit ? Keys ")
         for key in keys[:2]:
             assert key.end <= 80 and key.end > key.start
+        # A key names itself under the mouse and is clicked, as Textual's footer keys are.
+        help_key = keys[1]
+        await pilot.hover(KeyFooter, offset=(help_key.start, 0))
+        assert footer.tooltip == "Show every key"
+        await pilot.click(KeyFooter, offset=(help_key.start + 2, 0))
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
 
 
 @pytest.mark.reads_only
@@ -292,18 +298,3 @@ async def test_the_summary_the_typed_question_and_the_toasts_name_remapped_keys(
 
 async def _never(_: object) -> Any:
     raise AssertionError("nothing is unlinked here")
-
-
-@pytest.mark.reads_only
-async def test_a_footer_key_is_clicked_and_names_itself_under_the_mouse(
-    make_target: Callable[..., Target],
-) -> None:
-    app = CcoUnlinkApp(Backend(make_target()))
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        footer = app.screen.query_one(KeyFooter)
-        help_key = next(key for key in footer.shown if key.action == "toggle_help")
-        await pilot.hover(KeyFooter, offset=(help_key.start, 0))
-        assert footer.tooltip == "Show every key"
-        await pilot.click(KeyFooter, offset=(help_key.start + 2, 0))
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
