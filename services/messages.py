@@ -21,7 +21,6 @@ from services.settings import PROCORE_SECRET_ENV
 
 LIST_TITLE = "Change Orders – Successfully Synced with QuickBooks® Desktop"
 """Above the list, as Procore's own page titles it."""
-CONNECTING = "Connecting to Procore…"
 UNLINKED = "Successfully Unlinked"
 STILL_IN_QUICKBOOKS = "The CCO is still in QuickBooks® Desktop. Please delete it before retrying"
 ALREADY_UNLINKED = "This CCO is already unlinked from QuickBooks® Desktop. Nothing was changed."
