@@ -399,6 +399,8 @@ class Backend:
         """What changed in Procore since `cached` (by default, the cached list read afresh) was
         saved, project by project; once every project has answered, the cache holds the list
         as it is now."""
+        from services import catalog
+
         cache = self._cache()
         if cached is None:
             cached = await self.cached_list()
@@ -414,8 +416,6 @@ class Backend:
         removed: list[int] = []
         removed_projects: list[int] = []
         since = cached.saved_at - CHANGES_OVERLAP
-        from services import catalog
-
         async for changes in catalog.changed_ccos(self.procore, company.id, since, projects):
             changed += changes.changed
             removed += changes.removed

@@ -108,8 +108,8 @@ class CcoUnlinkApp(App[None]):
             # over what they make, which lives as long as the app, cost 10-15 ms of CPU on the
             # way to a first start's first rows. It is back once those are on screen.
             gc.disable()
-            # Before the list's code loads: the sandbox's child and the HTTP stack start
-            # meanwhile, rather than once the list's screen connects.
+            # Before the list's code loads: the HTTP stack loads meanwhile (the sandbox's child
+            # started with the first screen), rather than once the list's screen connects.
             self.backend.start_connecting()
             screen = self._make_list_screen()
             self._collector_back_after_first_rows(screen, self.push_screen(screen))
